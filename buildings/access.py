@@ -1,0 +1,210 @@
+"""Who may do what to which object: the one place every app asks.
+
+A person's *scope* is what their assignments reach: the buildings they head,
+the grids they work (with every grid below), their departments, the
+households they verifiably live in. It is read once per request and kept on
+the user object, so permission checks in a list cost no extra queries.
+
+Permissions themselves are django-rules predicates, registered by each app in
+its ``rules.py`` and asked through ``user.has_perm(name, obj)``, or through
+``may()``/``require()`` below, which every view, API and consumer uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import rules
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from .choices import ResidencyState
+
+_SCOPE_ATTR = "_jiayuan_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None = None
+    household_ids: frozenset[int] = field(default_factory=frozenset)
+    household_building_ids: frozenset[int] = field(default_factory=frozenset)
+    headed_building_ids: frozenset[int] = field(default_factory=frozenset)
+    direct_publish_building_ids: frozenset[int] = field(default_factory=frozenset)
+    grid_ids: frozenset[int] = field(default_factory=frozenset)
+    """Every grid a grid worker covers: their own and all below them."""
+    own_grid_ids: frozenset[int] = field(default_factory=frozenset)
+    grid_building_ids: frozenset[int] = field(default_factory=frozenset)
+    department_ids: frozenset[int] = field(default_factory=frozenset)
+    liaison_community_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_community_ids: frozenset[int] = field(default_factory=frozenset)
+    is_superuser: bool = False
+
+    @property
+    def is_verified_resident(self) -> bool:
+        return bool(self.household_ids)
+
+    @property
+    def is_building_head(self) -> bool:
+        return bool(self.headed_building_ids)
+
+    @property
+    def is_grid_worker(self) -> bool:
+        return bool(self.own_grid_ids)
+
+    @property
+    def is_handler(self) -> bool:
+        return bool(self.department_ids)
+
+    @property
+    def is_liaison(self) -> bool:
+        return bool(self.liaison_community_ids)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or bool(self.admin_community_ids)
+
+    @property
+    def is_staff_role(self) -> bool:
+        """Grid worker, liaison staff, handler or admin: people who work cases."""
+        return self.is_grid_worker or self.is_liaison or self.is_handler or self.is_admin
+
+    def covers_building(self, building_id: int) -> bool:
+        """Responsible for this building: its head, its grid worker, or an admin."""
+        return (
+            self.is_admin
+            or building_id in self.headed_building_ids
+            or building_id in self.grid_building_ids
+        )
+
+    def covers_grid(self, grid_id: int) -> bool:
+        return self.is_admin or grid_id in self.grid_ids
+
+
+EMPTY_SCOPE = Scope()
+
+
+def scope_of(user) -> Scope:
+    """The person's scope, computed once per user object (so once per request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return EMPTY_SCOPE
+    cached = getattr(user, _SCOPE_ATTR, None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    setattr(user, _SCOPE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope, after an assignment or residency changed."""
+    if user is not None and hasattr(user, _SCOPE_ATTR):
+        delattr(user, _SCOPE_ATTR)
+
+
+def _compute_scope(user) -> Scope:
+    from .models import (
+        Building,
+        BuildingHead,
+        CommunityAdmin,
+        DepartmentHandler,
+        Grid,
+        GridWorker,
+        LiaisonStaff,
+        Residency,
+    )
+
+    residencies = list(
+        Residency.objects.filter(user=user, state=ResidencyState.VERIFIED).values_list(
+            "household_id", "household__unit__building_id"
+        )
+    )
+    heads = list(
+        BuildingHead.objects.filter(user=user).values_list("building_id", "may_publish_directly")
+    )
+    own_grids = list(GridWorker.objects.filter(user=user).values_list("grid__path", "grid_id"))
+    grid_ids: set[int] = set()
+    grid_building_ids: set[int] = set()
+    if own_grids:
+        from django.db.models import Q
+
+        under = Q()
+        for path, _grid_id in own_grids:
+            under |= Q(path__startswith=path)
+        grid_ids = set(Grid.objects.filter(under).values_list("id", flat=True))
+        grid_building_ids = set(
+            Building.objects.filter(grid_id__in=grid_ids).values_list("id", flat=True)
+        )
+    return Scope(
+        user_id=user.pk,
+        household_ids=frozenset(h for h, _b in residencies),
+        household_building_ids=frozenset(b for _h, b in residencies),
+        headed_building_ids=frozenset(b for b, _d in heads),
+        direct_publish_building_ids=frozenset(b for b, d in heads if d),
+        grid_ids=frozenset(grid_ids),
+        own_grid_ids=frozenset(g for _p, g in own_grids),
+        grid_building_ids=frozenset(grid_building_ids),
+        department_ids=frozenset(
+            DepartmentHandler.objects.filter(user=user).values_list("department_id", flat=True)
+        ),
+        liaison_community_ids=frozenset(
+            LiaisonStaff.objects.filter(user=user).values_list("community_id", flat=True)
+        ),
+        admin_community_ids=frozenset(
+            CommunityAdmin.objects.filter(user=user).values_list("community_id", flat=True)
+        ),
+        is_superuser=user.is_superuser,
+    )
+
+
+# --- Predicates shared by every app ------------------------------------------
+
+
+@rules.predicate
+def is_verified_resident(user) -> bool:
+    return scope_of(user).is_verified_resident
+
+
+@rules.predicate
+def is_building_head(user) -> bool:
+    return scope_of(user).is_building_head
+
+
+@rules.predicate
+def is_grid_worker(user) -> bool:
+    return scope_of(user).is_grid_worker
+
+
+@rules.predicate
+def is_liaison(user) -> bool:
+    return scope_of(user).is_liaison
+
+
+@rules.predicate
+def is_handler(user) -> bool:
+    return scope_of(user).is_handler
+
+
+@rules.predicate
+def is_community_admin(user) -> bool:
+    return scope_of(user).is_admin
+
+
+@rules.predicate
+def is_staff_role(user) -> bool:
+    return scope_of(user).is_staff_role
+
+
+# --- The one entry point ------------------------------------------------------
+
+
+def may(user, permission: str, obj=None) -> bool:
+    """True if ``user`` may do ``permission`` (a rules name) to ``obj``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return rules.has_perm(permission, user, obj)
+
+
+def require(user, permission: str, obj=None) -> None:
+    """Raise PermissionDenied (a 403 with a readable message) unless ``may``."""
+    if not may(user, permission, obj):
+        raise PermissionDenied(_("您没有权限进行此操作。 You are not allowed to do this."))

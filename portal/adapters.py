@@ -1,0 +1,112 @@
+"""allauth's documented seams, made for mainland phone numbers and our SMS sender."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .phones import normalize_phone
+from .sms import send_sms
+
+
+class MainlandPhoneField(forms.CharField):
+    """Accepts 13812345678, 138 1234 5678 or +86 138…; cleans to +8613812345678."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", gettext_lazy("手机号"))
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "autocomplete": "tel",
+                    "inputmode": "numeric",
+                    "placeholder": "13812345678",
+                }
+            ),
+        )
+        kwargs.pop("validators", None)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        return normalize_phone(value)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def phone_form_field(self, **kwargs):
+        return MainlandPhoneField(**kwargs)
+
+    def clean_phone(self, phone: str) -> str:
+        try:
+            return normalize_phone(phone)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        send_sms(
+            phone=phone,
+            text=_("【仫佬家园】您的验证码是 %(code)s，5分钟内有效。请勿告诉他人。") % {"code": code},
+            purpose="verification_code",
+        )
+
+    def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
+        send_sms(
+            phone=phone,
+            text=_("【仫佬家园】此号码尚未注册。如需使用，请先注册。"),
+            purpose="unknown_account",
+        )
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        send_sms(
+            phone=phone,
+            text=_("【仫佬家园】此号码已注册，请直接用验证码登录。"),
+            purpose="account_exists",
+        )
+
+    def set_phone(self, user, phone: str, verified: bool) -> None:
+        user.phone = phone
+        user.phone_verified = verified
+        if user.pk:
+            user.save(update_fields=["phone", "phone_verified"])
+
+    def get_phone(self, user) -> tuple[str, bool] | None:
+        if user.phone:
+            return user.phone, user.phone_verified
+        return None
+
+    def set_phone_verified(self, user, phone: str) -> None:
+        user.phone = phone
+        user.phone_verified = True
+        user.save(update_fields=["phone", "phone_verified"])
+
+    def get_user_by_phone(self, phone: str):
+        from .models import User
+
+        return User.objects.filter(phone=phone).order_by("pk").first()
+
+    def populate_username(self, request, user) -> None:
+        # Nobody here needs to invent a username: it is derived from the phone.
+        if not user.username:
+            from .models import User
+
+            base = "u" + (user.phone or "").removeprefix("+86")[-8:] if user.phone else "user"
+            candidate, n = base, 1
+            while User.objects.filter(username=candidate).exists():
+                n += 1
+                candidate = f"{base}-{n}"
+            user.username = candidate
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        # WeChat sign-in is available only where a WeChat app is configured.
+        return bool(getattr(settings, "WEIXIN_APP_ID", ""))

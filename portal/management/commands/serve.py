@@ -1,0 +1,32 @@
+"""Serve Jiayuan with Daphne (HTTP and WebSocket), plus the periodic ticker.
+
+The embedded default in one process: ``manage.py serve``. In production run
+``serve --no-ticker`` in each ASGI process and one ``manage.py ticker``.
+"""
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the ASGI server (Daphne) and, unless --no-ticker, the periodic jobs."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--fd", type=int, default=None, help="serve on an inherited socket")
+        parser.add_argument("--no-ticker", action="store_true")
+
+    def handle(self, *args, **options):
+        from daphne.cli import CommandLineInterface
+
+        from portal.periodic import start_ticker_thread
+
+        if not options["no_ticker"]:
+            start_ticker_thread()
+        argv = ["--proxy-headers", "--ping-interval", "20", "--ping-timeout", "30"]
+        if options["fd"] is not None:
+            argv += ["--fd", str(options["fd"])]
+        else:
+            argv += ["-b", options["host"], "-p", str(options["port"])]
+        argv.append("portal.asgi:application")
+        CommandLineInterface().run(argv)

@@ -1,0 +1,84 @@
+"""Writes that every app shares: the audit trail and notifications."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from .choices import NotificationKind
+from .models import AuditEntry, Notification, User
+from .sms import send_sms
+
+
+def audit(*, actor: User | None, action: str, target, **data) -> AuditEntry:
+    """Record a state change. Call inside the transaction that made it."""
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(target)),
+        object_id=str(target.pk),
+        data=data,
+    )
+
+
+def notify(
+    *,
+    recipient: User,
+    title: str,
+    body: str = "",
+    url: str = "",
+    kind: str = NotificationKind.GENERAL,
+    sms: bool = False,
+) -> Notification:
+    """Tell one person something, in the app and, if asked, by SMS.
+
+    The SMS goes only to a verified phone, and only after the surrounding
+    transaction commits (``send_sms`` takes care of that).
+    """
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, title=title, body=body, url=url
+    )
+    if sms and recipient.phone and recipient.phone_verified:
+        text = f"【仫佬家园】{title}" + (f"：{body}" if body else "")
+        send_sms(phone=recipient.phone, text=text[:300], purpose=f"notify:{kind}")
+    return notification
+
+
+def notify_many(*, recipients, title: str, body: str = "", url: str = "",
+                kind: str = NotificationKind.GENERAL, sms: bool = False) -> int:
+    """``notify`` for many people in one transaction; returns how many were told."""
+    count = 0
+    with transaction.atomic():
+        for recipient in recipients:
+            notify(recipient=recipient, title=title, body=body, url=url, kind=kind, sms=sms)
+            count += 1
+    return count
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the person's own notifications read (all, or the given ones)."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+def user_set_preferences(*, user: User, language: str | None = None,
+                         large_type: bool | None = None,
+                         display_name: str | None = None) -> User:
+    fields = []
+    if language is not None:
+        user.language = language
+        fields.append("language")
+    if large_type is not None:
+        user.large_type = large_type
+        fields.append("large_type")
+    if display_name is not None:
+        user.display_name = display_name.strip()[:40]
+        fields.append("display_name")
+    if fields:
+        with transaction.atomic():
+            user.save(update_fields=fields)
+            audit(actor=user, action="user.preferences", target=user, fields=fields)
+    return user

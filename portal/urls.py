@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from . import views
+
+portal_patterns = (
+    [
+        path("me/", views.me, name="me"),
+        path("me/notifications/", views.notifications, name="notifications"),
+        path("me/name/", views.set_display_name, name="set_display_name"),
+        path("prefs/large-type/", views.set_large_type, name="set_large_type"),
+        path("prefs/language/", views.set_language, name="set_language"),
+        path("offline/", views.offline, name="offline"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("healthz", views.healthz, name="healthz"),
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("accounts/", include("allauth.urls")),
+    path("", include(portal_patterns)),
+    path("", include("buildings.urls")),
+    path("cases/", include("community.urls")),
+    path("notices/", include("notices.urls")),
+    path("volunteer/", include("volunteers.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("", include(wagtail_urls))]
+
+handler403 = "portal.views.error_403"
+handler429 = "portal.views.error_429"
