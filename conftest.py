@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.fixtures"]
+
 """Fixtures shared by every app: a small world with two grids and everyone in it."""
 
 from dataclasses import dataclass

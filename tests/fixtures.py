@@ -1,0 +1,48 @@
+import os
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM, used by
+# the test code around it, is safe here because the loop is not ours.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def _wagtail_site(request):
+    """Transactional tests flush the tables, and with them the home page the
+    migrations made; put it back so the site works in a live server."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        from portal.site import ensure_home_page
+
+        ensure_home_page()
