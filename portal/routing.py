@@ -3,7 +3,7 @@
 from importlib import import_module
 
 websocket_urlpatterns = []
-for app in ("community", "notices", "volunteers"):
+for app in ("community", "community.liaison", "notices", "volunteers"):
     try:
         module = import_module(f"{app}.routing")
     except ModuleNotFoundError as exc:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "portal",
     "buildings",
     "community",
+    "community.liaison",
     "notices",
     "volunteers",
     # Wagtail
