@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "portal.users_app.JiayuanUsersAppConfig",  # wagtail.users with our user forms
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -300,3 +300,7 @@ LOGGING = {
 JIAYUAN = {
     "COMMUNITY_NAME": "仫佬家园",
 }
+
+# Six digits, no dash: what every phone in China shows for an SMS code, and
+# what the keyboard offers with inputmode=numeric.
+ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
