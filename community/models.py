@@ -1,0 +1,279 @@
+"""Cases (诉求) and everything that happens to them.
+
+A case's state changes only through ``community.services``, which checks the
+move against the table in ``community.workflow`` and writes a ``CaseEvent``
+for it. Events are never edited.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+
+from portal.uploads import BasePhoto
+
+from .choices import ICONS, Channel, EventKind, Ladder, PhotoKind, Priority, Status
+
+
+class Category(models.Model):
+    """诉求类别, configured by the community admin in the Wagtail admin."""
+
+    code = models.SlugField(_("代码"), max_length=30, unique=True,
+                            help_text=_("稳定的英文代码，外部接口使用，例如 repair"))
+    name = models.CharField(_("名称"), max_length=30)
+    icon = models.CharField(_("图标"), max_length=20, choices=ICONS, default="question")
+    hint = models.CharField(_("说明"), max_length=80, blank=True,
+                            help_text=_("例如：水管、电梯、门窗坏了"))
+    days_normal = models.PositiveSmallIntegerField(_("一般：办理时限（工作日）"), default=5)
+    days_high = models.PositiveSmallIntegerField(_("较急：办理时限（工作日）"), default=3)
+    days_urgent = models.PositiveSmallIntegerField(_("紧急：办理时限（工作日）"), default=1)
+    default_department = models.ForeignKey(
+        "buildings.Department", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("默认承办部门"))
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("诉求类别")
+        verbose_name_plural = _("诉求类别")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def days_for(self, priority: str) -> int:
+        return {Priority.URGENT: self.days_urgent, Priority.HIGH: self.days_high}.get(
+            priority, self.days_normal)
+
+
+class CalendarDay(models.Model):
+    """A day that the library does not know, or knows wrong: a holiday or a 调休 working day.
+
+    ``chinese-calendar`` knows the State Council's schedule up to 2026; the admin
+    enters later years here when the schedule is published. An entry here wins.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("上班"), help_text=_("勾选：调休上班日；不勾选：放假"))
+    note = models.CharField(_("说明"), max_length=40, blank=True, help_text=_("例如：国庆节"))
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '放假'} {self.note}"
+
+
+@register_setting(icon="time")
+class LoopSettings(BaseGenericSetting):
+    """The numbers of the closed loop the community may tune."""
+
+    feedback_days = models.PositiveSmallIntegerField(
+        _("未评价自动办结（天）"), default=7,
+        help_text=_("办理结果反馈后，居民多少天未评价即按“未评价”办结"))
+    remind_before_workdays = models.PositiveSmallIntegerField(
+        _("到期前提醒（工作日）"), default=1)
+    escalate_after_workdays = models.PositiveSmallIntegerField(
+        _("超期多少工作日后催办"), default=1)
+    report_after_workdays = models.PositiveSmallIntegerField(
+        _("超期多少工作日后通报"), default=3)
+    reopen_below_rating = models.PositiveSmallIntegerField(
+        _("低于几分重新办理"), default=3, help_text=_("评分低于此数（例如 1、2 分）时重新转办"))
+
+    class Meta:
+        verbose_name = _("诉求办理设置")
+
+
+class Case(models.Model):
+    """诉求: something a resident asks the community to act on."""
+
+    community = models.ForeignKey("buildings.Community", on_delete=models.PROTECT,
+                                  related_name="cases", verbose_name=_("社区"))
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases",
+                                 verbose_name=_("类别"))
+    priority = models.CharField(_("紧急程度"), max_length=10, choices=Priority.choices,
+                                default=Priority.NORMAL)
+    description = models.TextField(_("描述"), blank=True)
+    voice = models.FileField(_("语音"), upload_to="cases/voice/%Y/%m/", blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices,
+                              default=Status.SUBMITTED, editable=False)
+    # Where
+    household = models.ForeignKey("buildings.Household", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="cases", verbose_name=_("住户"))
+    place = models.ForeignKey("buildings.PublicPlace", on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="cases", verbose_name=_("公共场所"))
+    building = models.ForeignKey("buildings.Building", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="cases", verbose_name=_("楼栋"))
+    unit = models.ForeignKey("buildings.Unit", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="cases", verbose_name=_("单元"))
+    grid = models.ForeignKey("buildings.Grid", on_delete=models.PROTECT, related_name="cases",
+                             verbose_name=_("网格"))
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True)
+    # Who
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="cases", verbose_name=_("反映人"))
+    reporter_name = models.CharField(_("反映人姓名"), max_length=40, blank=True,
+                                     help_text=_("没有账号的居民（电话、来访）"))
+    reporter_phone = models.CharField(_("反映人电话"), max_length=20, blank=True)
+    on_behalf_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("代办人"))
+    channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices,
+                               default=Channel.SELF)
+    client_key = models.CharField(max_length=64, blank=True, editable=False)
+    source_platform = models.CharField(_("来源平台"), max_length=40, blank=True)
+    external_id = models.CharField(_("外部编号"), max_length=80, blank=True)
+    # Who handles
+    department = models.ForeignKey("buildings.Department", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="cases", verbose_name=_("承办部门"))
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="assigned_cases",
+                                 verbose_name=_("承办人"))
+    to_volunteers = models.BooleanField(_("转志愿服务"), default=False)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="duplicates", verbose_name=_("合并到"))
+    # When
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    due_at = models.DateTimeField(_("办理时限"), null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    ladder = models.PositiveSmallIntegerField(_("督办"), choices=Ladder.choices,
+                                              default=Ladder.NONE)
+    # The resident's answer
+    fixed = models.BooleanField(_("问题已解决"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    feedback = models.CharField(_("评价"), max_length=300, blank=True)
+    no_rating = models.BooleanField(_("未评价"), default=False)
+    reopen_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
+    metoo_count = models.PositiveIntegerField(_("“我也遇到”人数"), default=0)
+
+    class Meta:
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["grid", "status", "-created_at"], name="case_grid_status"),
+            models.Index(fields=["department", "status"], name="case_dept_status"),
+            models.Index(fields=["reporter", "-created_at"], name="case_reporter"),
+            models.Index(fields=["status", "due_at"], name="case_status_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "client_key"], condition=~models.Q(client_key=""),
+                name="case_client_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.category}"
+
+    @property
+    def number(self) -> str:
+        return f"{self.created_at:%Y%m%d}-{self.pk:05d}" if self.pk else ""
+
+    @property
+    def where(self) -> str:
+        if self.household_id:
+            return self.household.address
+        if self.place_id:
+            return self.place.name
+        if self.unit_id:
+            return str(self.unit)
+        if self.building_id:
+            return self.building.label
+        return ""
+
+    @property
+    def masked_where(self) -> str:
+        if self.household_id:
+            return self.household.masked_address
+        return self.where
+
+    @property
+    def is_overdue(self) -> bool:
+        from .choices import WORKING_STATES
+
+        return bool(self.due_at and self.status in WORKING_STATES
+                    and self.due_at < timezone.now())
+
+    @property
+    def who(self) -> str:
+        if self.reporter_id:
+            return self.reporter.shown_name
+        return self.reporter_name
+
+
+class CaseFollower(models.Model):
+    """Someone else with the same problem ("me too"), or the reporter of a merged duplicate."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="followed_cases")
+    created_at = models.DateTimeField(default=timezone.now)
+    via_merge = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("关注人")
+        verbose_name_plural = _("关注人")
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="case_follower_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → #{self.case_id}"
+
+
+class CaseEvent(models.Model):
+    """One step in a case's life: who, when, from which state to which, and why. Never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("事项"), max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("操作人"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    from_status = models.CharField(_("原状态"), max_length=12, choices=Status.choices,
+                                   blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12, choices=Status.choices, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # Staff-only events (supervision, escalation) are not shown to residents.
+    internal = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at"),
+                   models.Index(fields=["actor", "kind", "at"], name="case_event_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.case_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("CaseEvent rows are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("CaseEvent rows are never deleted.")
+
+
+class CasePhoto(BasePhoto):
+    """A photo of the problem (with the report or a comment) or of the result."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="photos")
+    kind = models.CharField(_("类型"), max_length=10, choices=PhotoKind.choices,
+                            default=PhotoKind.REPORT)
+
+    class Meta(BasePhoto.Meta):
+        verbose_name = _("诉求照片")
+        verbose_name_plural = _("诉求照片")

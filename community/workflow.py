@@ -1,0 +1,183 @@
+"""The case state machine: the seven steps of the county model, as one table.
+
+Read it against DESIGN.md. Each move says from which states it may be made,
+which state it leads to (``None``: the state stays, the move only adds to the
+record), who may make it, and what it needs. ``check_move`` is the only
+judge; ``community.services`` calls it, then changes, records and notifies.
+Nothing else assigns ``case.status``.
+
+Roles are relative to the case (``roles_for``):
+
+- ``reporter``   the resident who reported it (or for whom it was filed)
+- ``follower``   someone who said "me too", or whose duplicate was merged in
+- ``neighbour``  a verified resident who could say "me too"
+- ``grid``       a grid worker of the case's grid or of a grid above it
+- ``liaison``    liaison-room staff of the community
+- ``handler``    the person it was dispatched to, or a handler of that department
+                 (for a case given to volunteers: its grid workers stand in)
+- ``supervisor`` the supervisor of the handling department
+- ``admin``      a community admin
+- ``system``     the periodic jobs and other apps' signals (no person)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from buildings.access import scope_of
+
+from .choices import EventKind, Status
+
+S = Status
+OPEN = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED})
+BEFORE_RESULT = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
+ROLES = ("reporter", "follower", "neighbour", "grid", "liaison", "handler", "supervisor",
+         "admin", "system")
+
+
+@dataclass(frozen=True)
+class Move:
+    kind: str
+    sources: frozenset
+    target: str | None
+    roles: frozenset
+    needs: tuple[str, ...] = ()
+    label: str = ""
+
+
+def _m(kind, sources, target, roles, needs=(), label=""):
+    return Move(kind=kind, sources=frozenset(sources), target=target,
+                roles=frozenset(roles), needs=tuple(needs), label=label)
+
+
+STAFF_SORT = {"grid", "liaison", "admin"}
+
+MOVES: dict[str, Move] = {m.kind: m for m in [
+    # 1 接收登记 is case_submit: a case is born SUBMITTED.
+    # 2 梳理分类
+    _m(EventKind.TRIAGE, {S.SUBMITTED, S.TRIAGED}, S.TRIAGED, STAFF_SORT,
+       ("category", "priority"), gettext_lazy("分类")),
+    _m(EventKind.DECLINE, {S.SUBMITTED, S.TRIAGED}, S.DECLINED, STAFF_SORT, ("reason",),
+       gettext_lazy("不予受理")),
+    _m(EventKind.MERGE, {S.SUBMITTED, S.TRIAGED}, S.MERGED, STAFF_SORT, ("kept_case",),
+       gettext_lazy("合并重复")),
+    # 3 分流转办
+    _m(EventKind.DISPATCH, {S.TRIAGED}, S.DISPATCHED, {"grid", "admin"}, ("assignee",),
+       gettext_lazy("转办")),
+    _m(EventKind.REASSIGN, {S.DISPATCHED, S.IN_PROGRESS}, S.DISPATCHED, {"grid", "admin"},
+       ("assignee",), gettext_lazy("改派")),
+    # 4 部门承办
+    _m(EventKind.ACCEPT, {S.DISPATCHED}, S.IN_PROGRESS, {"handler"}, (), gettext_lazy("接收")),
+    _m(EventKind.HAND_BACK, {S.DISPATCHED, S.IN_PROGRESS}, S.TRIAGED, {"handler"}, ("reason",),
+       gettext_lazy("退回")),
+    # 5 结果反馈
+    _m(EventKind.RESOLVE, {S.IN_PROGRESS}, S.RESOLVED, {"handler", "system"}, ("text",),
+       gettext_lazy("反馈办理结果")),
+    # 7 办结归档 (or back to dispatch)
+    _m(EventKind.CONFIRM, {S.RESOLVED}, S.CLOSED, {"reporter"}, ("rating",),
+       gettext_lazy("确认已解决")),
+    _m(EventKind.REOPEN, {S.RESOLVED}, S.TRIAGED, {"reporter"}, ("not_fixed_or_low",),
+       gettext_lazy("未解决")),
+    _m(EventKind.AUTO_CLOSE, {S.RESOLVED}, S.CLOSED, {"system"}, (),
+       gettext_lazy("未评价办结")),
+    # Alongside every step: the record grows, the state stays.
+    _m(EventKind.COMMENT, OPEN,
+       None, {"reporter", "follower", "grid", "liaison", "handler", "admin"}, ("text",),
+       gettext_lazy("补充说明")),
+    _m(EventKind.METOO, BEFORE_RESULT, None, {"neighbour"}, (), gettext_lazy("我也遇到")),
+    _m(EventKind.URGE, BEFORE_RESULT, None, {"reporter", "follower"}, ("overdue", "once_a_day"),
+       gettext_lazy("催一催")),
+    # 6 跟踪督办
+    _m(EventKind.SUPERVISE, OPEN, None, {"grid", "supervisor", "admin"}, ("text",),
+       gettext_lazy("督办意见")),
+    _m(EventKind.REMIND, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("到期提醒")),
+    _m(EventKind.OVERDUE, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("超期")),
+    _m(EventKind.ESCALATE, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("催办")),
+    _m(EventKind.REPORT, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("通报")),
+    # 回访: a call after the result; the only thing added to a closed case.
+    _m(EventKind.FOLLOWUP, {S.RESOLVED, S.CLOSED}, None, {"grid", "liaison", "admin"},
+       ("text",), gettext_lazy("记录回访")),
+]}
+
+
+class WorkflowError(Exception):
+    """A move that may not be made. ``forbidden`` says whether it is the person (403)
+    rather than the case's state or the input (400)."""
+
+    def __init__(self, message: str, *, forbidden: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.forbidden = forbidden
+
+
+def roles_for(user, case) -> frozenset[str]:
+    """What ``user`` is to ``case``. ``None`` is the system."""
+    if user is None:
+        return frozenset({"system"})
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    scope = scope_of(user)
+    roles = set()
+    if case.reporter_id == user.pk:
+        roles.add("reporter")
+    elif _is_follower(user, case):
+        roles.add("follower")
+    elif scope.is_verified_resident:
+        roles.add("neighbour")
+    if scope.is_admin and (scope.is_superuser or case.community_id in scope.admin_community_ids):
+        roles.add("admin")
+    if case.grid_id in scope.grid_ids:
+        roles.add("grid")
+    if case.community_id in scope.liaison_community_ids:
+        roles.add("liaison")
+    if (case.assignee_id and case.assignee_id == user.pk) or (
+            case.department_id and case.department_id in scope.department_ids):
+        roles.add("handler")
+    if case.to_volunteers and "grid" in roles:
+        roles.add("handler")
+    if case.department_id and case.department.supervisor_id == user.pk:
+        roles.add("supervisor")
+    return frozenset(roles)
+
+
+def _is_follower(user, case) -> bool:
+    cache = getattr(case, "_follower_ids", None)
+    if cache is None:
+        cache = set(case.followers.values_list("user_id", flat=True))
+        case._follower_ids = cache
+    return user.pk in cache
+
+
+def can_see(user, case) -> bool:
+    """Whether the case exists for this person at all (if not: a 404)."""
+    if user is None:
+        return True
+    roles = roles_for(user, case) - {"neighbour"}
+    return bool(roles) or (case.on_behalf_by_id == user.pk)
+
+
+def check_move(case, kind: str, actor) -> Move:
+    """Raise ``WorkflowError`` unless ``actor`` may make move ``kind`` on ``case`` now."""
+    move = MOVES.get(kind)
+    if move is None:
+        raise WorkflowError(_("没有这个操作。 Unknown action."))
+    roles = roles_for(actor, case)
+    if not (roles & move.roles):
+        raise WorkflowError(
+            _("您不能对这件诉求做“%(move)s”。 You may not do this to this case.")
+            % {"move": move.label}, forbidden=True)
+    if case.status not in move.sources:
+        raise WorkflowError(
+            _("这件诉求现在是“%(state)s”，不能“%(move)s”。 "
+              "This case is in a state that does not allow it.")
+            % {"state": Status(case.status).label, "move": move.label})
+    return move
+
+
+def allowed_moves(user, case) -> list[str]:
+    """The moves this person could make on this case now (for showing buttons)."""
+    roles = roles_for(user, case)
+    return [k for k, m in MOVES.items() if case.status in m.sources and roles & m.roles]
