@@ -360,3 +360,56 @@ class CommunityAdmin(_Assignment):
 
     def __str__(self) -> str:
         return f"{self.community} 管理员 {self.user}"
+
+
+class RegisterImport(models.Model):
+    """One upload of the relocation office's spreadsheet: who, when, what, and the report.
+
+    Made at the preview (state ``previewed``) with the checked plan as JSON, so
+    the preview survives between requests; ``buildings.services.register_import``
+    applies it all or nothing and marks it ``applied``. Kept as the record.
+    """
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("待确认")
+        APPLIED = "applied", _("已导入")
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="imports", verbose_name=_("社区")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    file_name = models.CharField(_("文件名"), max_length=200)
+    file_sha256 = models.CharField(_("文件校验值"), max_length=64)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=12, choices=State.choices, default=State.PREVIEWED
+    )
+    plan = models.JSONField(_("导入计划"), default=dict)
+    fingerprint = models.CharField(_("计划指纹"), max_length=64)
+    new_count = models.PositiveIntegerField(_("新增户数"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("未变户数"), default=0)
+    unit_count = models.PositiveIntegerField(_("新增单元数"), default=0)
+    rejected_count = models.PositiveIntegerField(_("未通过行数"), default=0)
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
+
+    class Meta:
+        verbose_name = _("登记册导入")
+        verbose_name_plural = _("登记册导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}（{self.created_at:%Y-%m-%d %H:%M}）"
