@@ -142,3 +142,218 @@ def residency_withdraw(*, user: User, residency_id: int) -> None:
             raise RegisterError(_("这条申请已经处理过了。 This claim has already been decided."))
         audit(actor=user, action="residency.withdraw", target=residency)
         residency.delete()
+
+
+# --- Importing the register, and granting the community admin role ------------
+# (imports kept local: this section was added after the residency services)
+
+COMMUNITY_ADMIN_GROUP = "社区管理员"
+
+
+class RegisterChanged(RegisterError):
+    """The register changed between the preview and the confirm; ``plan`` is the fresh one."""
+
+    def __init__(self, message: str, plan):
+        super().__init__(message)
+        self.plan = plan
+
+
+def _require_import_into(actor: User, community) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from .importer import may_import_into
+
+    if not may_import_into(actor, community):
+        raise PermissionDenied(_("只有社区管理员可以导入登记册。 Only community admins may import."))
+
+
+def _plan_counts(plan) -> dict:
+    return {
+        "new_count": len(plan.new),
+        "unchanged_count": len(plan.unchanged),
+        "unit_count": len(plan.units),
+        "rejected_count": len(plan.rejected),
+    }
+
+
+def register_import_preview(*, actor: User, plan):
+    """Keep a checked plan as a ``RegisterImport`` waiting for confirmation.
+
+    Writes nothing to the register itself; records who uploaded which file.
+    """
+    from .models import Community, RegisterImport
+
+    community = Community.objects.get(pk=plan.community_id)
+    _require_import_into(actor, community)
+    with transaction.atomic():
+        record = RegisterImport.objects.create(
+            community=community,
+            uploaded_by=actor,
+            file_name=plan.file_name[:200],
+            file_sha256=plan.file_sha256,
+            plan=plan.to_json(),
+            fingerprint=plan.fingerprint,
+            **_plan_counts(plan),
+        )
+        audit(actor=actor, action="register.import_preview", target=record,
+              file=plan.file_name, **_plan_counts(plan))
+    return record
+
+
+def register_import_replan(*, actor: User, record, plan):
+    """Replace a waiting import's plan with a fresh one (after the register changed)."""
+    from .models import RegisterImport
+
+    _require_import_into(actor, record.community)
+    with transaction.atomic():
+        record = RegisterImport.objects.select_for_update().get(pk=record.pk)
+        if record.state != RegisterImport.State.PREVIEWED:
+            raise RegisterError(_("这次导入已经完成。 This import has already been applied."))
+        record.plan = plan.to_json()
+        record.fingerprint = plan.fingerprint
+        for name, value in _plan_counts(plan).items():
+            setattr(record, name, value)
+        record.save(update_fields=["plan", "fingerprint", *_plan_counts(plan)])
+        audit(actor=actor, action="register.import_replan", target=record, **_plan_counts(plan))
+    return record
+
+
+def register_import(*, actor: User, plan, record=None):
+    """Apply an import plan: every new unit and household, or nothing at all.
+
+    Guarantees: one transaction; the plan is checked again against the register
+    as it is now, and if the outcome differs from the plan that was previewed
+    (someone added a flat or removed a building meanwhile), nothing is written
+    and ``RegisterChanged`` carries the fresh plan; a plan with rejected rows is
+    refused; a waiting ``record`` is applied at most once. Writes in bulk (a
+    handful of queries for thousands of rows) and one ``register.import`` audit
+    row on the ``RegisterImport`` record, which is created if not given.
+    """
+    from .importer import build_plan, register_snapshot
+    from .models import Community, RegisterImport, Unit
+
+    community = Community.objects.get(pk=plan.community_id)
+    _require_import_into(actor, community)
+    if plan.rejected:
+        raise RegisterError(
+            _("有 %(n)d 行未通过检查，整份文件没有导入。请改正后重新上传。 "
+              "%(n)d rows were rejected, so nothing was imported.") % {"n": len(plan.rejected)}
+        )
+    if not plan.ok:
+        raise RegisterError(_("文件中没有需要导入的新住户。 There is nothing new to import."))
+    try:
+        with transaction.atomic():
+            if record is not None:
+                record = RegisterImport.objects.select_for_update().get(pk=record.pk)
+                if record.state != RegisterImport.State.PREVIEWED:
+                    raise RegisterError(
+                        _("这次导入已经完成。 This import has already been applied.")
+                    )
+            fresh = build_plan(plan.source, register_snapshot(community),
+                               file_name=plan.file_name, file_sha256=plan.file_sha256)
+            if fresh.fingerprint != plan.fingerprint:
+                raise RegisterChanged(
+                    _("预览之后登记册有了变化，已按现在的登记册重新核对，请查看新的预览后再确认。 "
+                      "The register changed after the preview; please review the new preview."),
+                    fresh,
+                )
+            Unit.objects.bulk_create(
+                [Unit(building_id=b, number=n) for b, n in plan.units], batch_size=500
+            )
+            unit_ids = {
+                (b, n): pk
+                for pk, b, n in Unit.objects.filter(building__community=community).values_list(
+                    "pk", "building_id", "number"
+                )
+            }
+            Household.objects.bulk_create(
+                [
+                    Household(
+                        unit_id=unit_ids[(h.building_id, h.unit_number)],
+                        floor=h.floor,
+                        number=h.number,
+                        head_name=h.head_name,
+                        phone=h.phone,
+                        members=h.members,
+                        origin_village=h.origin_village,
+                        note=h.note,
+                    )
+                    for h in plan.new
+                ],
+                batch_size=1000,
+            )
+            now = timezone.now()
+            if record is None:
+                record = RegisterImport(
+                    community=community, uploaded_by=actor, file_name=plan.file_name[:200],
+                    file_sha256=plan.file_sha256, plan=plan.to_json(),
+                    fingerprint=plan.fingerprint, **_plan_counts(plan),
+                )
+            record.state = RegisterImport.State.APPLIED
+            record.applied_at = now
+            record.applied_by = actor
+            record.save()
+            audit(actor=actor, action="register.import", target=record,
+                  file=plan.file_name, households=len(plan.new), units=len(plan.units),
+                  unchanged=len(plan.unchanged))
+    except IntegrityError as exc:  # a flat or unit added by someone else at the same moment
+        raise RegisterError(
+            _("导入时登记册正被他人修改，没有导入任何数据，请重新上传预览。 "
+              "The register was being changed at the same time; nothing was imported.")
+        ) from exc
+    return record
+
+
+def community_admin_grant(*, actor: User, user: User, community):
+    """Make ``user`` a community admin of ``community``, with access to the Wagtail admin.
+
+    Only a superuser or an admin of that community may. Adds the person to the
+    "社区管理员" group (Wagtail admin access and the model permissions Wagtail's
+    own screens ask for); audit row; the person is told in the app.
+    """
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import PermissionDenied
+
+    from .access import scope_of
+    from .models import CommunityAdmin
+
+    scope = scope_of(actor)
+    if not (scope.is_superuser or community.pk in scope.admin_community_ids):
+        raise PermissionDenied(_("您没有权限进行此操作。 You are not allowed to do this."))
+    with transaction.atomic():
+        assignment, created = CommunityAdmin.objects.get_or_create(user=user, community=community)
+        group, _created = Group.objects.get_or_create(name=COMMUNITY_ADMIN_GROUP)
+        user.groups.add(group)
+        if created:
+            audit(actor=actor, action="community_admin.grant", target=assignment,
+                  user=user.pk, community=community.pk)
+            notify(recipient=user, kind=NotificationKind.GENERAL,
+                   title=_("您已被设为社区管理员"),
+                   body=_("%(community)s：可以登录管理后台。") % {"community": community.name},
+                   url="/admin/")
+    forget_scope(user)
+    return assignment
+
+
+def community_admin_revoke(*, actor: User, assignment_id: int) -> None:
+    """End a community admin assignment; leaves the group when no other remains."""
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import PermissionDenied
+
+    from .access import scope_of
+    from .models import CommunityAdmin
+
+    with transaction.atomic():
+        assignment = CommunityAdmin.objects.select_for_update().select_related("user").get(
+            pk=assignment_id
+        )
+        scope = scope_of(actor)
+        if not (scope.is_superuser or assignment.community_id in scope.admin_community_ids):
+            raise PermissionDenied(_("您没有权限进行此操作。 You are not allowed to do this."))
+        user = assignment.user
+        audit(actor=actor, action="community_admin.revoke", target=assignment,
+              user=user.pk, community=assignment.community_id)
+        assignment.delete()
+        if not CommunityAdmin.objects.filter(user=user).exists():
+            user.groups.remove(*Group.objects.filter(name=COMMUNITY_ADMIN_GROUP))
+    forget_scope(user)
