@@ -1,0 +1,250 @@
+"""The live chat socket: thin, strict, and never the record.
+
+Protocol (JSON frames). The client sends:
+
+- ``{"type": "hello", "last_seq": N}`` on every (re)connect: the server sends
+  every stored message numbered after N (``messages``), then ``state``;
+- ``{"type": "send", "client_key": K, "body": "..."}``: stored once per K,
+  answered with ``ack`` (its number) or ``error``;
+- ``{"type": "fetch", "after": N, "upto": M}``: a gap the client noticed;
+- ``{"type": "read", "seq": N}``, ``{"type": "typing"}``, ``{"type": "ping"}``.
+
+The server pushes ``message`` (one new message, with its number), ``read``
+(the other side has read up to N), ``typing``, ``state`` and ``pong``. Any
+push may be lost; the numbers let the client notice and ask again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from buildings.access import forget_scope, may, scope_of
+
+from . import selectors, services
+from .events import console_group, conversation_group
+from .models import Conversation
+
+MAX_FRAME = 16 * 1024
+SENDS_PER_WINDOW = 12
+WINDOW_SECONDS = 10
+TYPING_EVERY = 1.0
+
+
+def _fresh(user) -> None:
+    forget_scope(user)
+    if hasattr(user, "_liaison_on_duty"):
+        del user._liaison_on_duty
+
+
+class _JsonSocket(AsyncWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data) > MAX_FRAME:
+            await self.send_json({"type": "error", "code": "too_large",
+                                  "message": "消息太大了。 The message is too large."})
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return
+        if isinstance(content, dict):
+            await self.receive_json(content)
+
+    async def send_json(self, content) -> None:
+        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+
+
+class ChatConsumer(_JsonSocket):
+    """``ws/chat/<id>/``: one conversation, for the people allowed to read it."""
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
+        self.group = None
+        self.last_typing = 0.0
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=4401)
+            return
+        conversation = await self._load()
+        if conversation is None:
+            await self.close(code=4403)
+            return
+        self.group = conversation_group(self.conversation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    @database_sync_to_async
+    def _load(self) -> Conversation | None:
+        """The conversation if this person may read it now (checked afresh), else None."""
+        _fresh(self.user)
+        conversation = (Conversation.objects.select_related("assignee")
+                        .filter(pk=self.conversation_id).first())
+        if conversation is None or not may(self.user, "liaison.view_conversation", conversation):
+            return None
+        self.conversation = conversation
+        return conversation
+
+    # --- from the client -----------------------------------------------------
+
+    async def receive_json(self, content):
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong", "t": content.get("t")})
+        elif kind == "hello":
+            await self._catch_up(_int(content.get("last_seq")), None, with_state=True)
+        elif kind == "fetch":
+            await self._catch_up(_int(content.get("after")), _int(content.get("upto"), None))
+        elif kind == "send":
+            await self._send_message(content)
+        elif kind == "read":
+            await self._db(services.conversation_mark_read, conversation=self.conversation,
+                           reader=self.user, seq=_int(content.get("seq")))
+        elif kind == "typing":
+            now = time.monotonic()
+            if now - self.last_typing >= TYPING_EVERY and self._writer_role():
+                self.last_typing = now
+                await self.channel_layer.group_send(self.group, {
+                    "type": "chat.typing", "role": self._writer_role(),
+                    "channel": self.channel_name})
+
+    def _writer_role(self) -> str:
+        c = self.conversation
+        if self.user.pk == c.resident_id and c.status != "closed":
+            return "resident"
+        if self.user.pk == c.assignee_id and c.status == "open":
+            return "staff"
+        return ""
+
+    async def _catch_up(self, after: int, upto: int | None, *, with_state: bool = False):
+        while True:
+            items = await self._db(selectors.messages_between, self.conversation,
+                                   after=after, upto=upto)
+            if items:
+                await self.send_json({"type": "messages", "items": items})
+                after = items[-1]["seq"]
+            if len(items) < selectors.CATCH_UP_LIMIT:
+                break
+        if with_state:
+            await self._send_state()
+
+    async def _send_message(self, content: dict):
+        client_key = str(content.get("client_key") or "")[:64]
+        body = content.get("body")
+        if not isinstance(body, str):
+            return
+        if not await self._allow_send():
+            await self.send_json({"type": "error", "client_key": client_key, "code": "rate",
+                                  "retry": True,
+                                  "message": "发得太快了，请稍等几秒。 Too fast; wait a few seconds."})
+            return
+        try:
+            message, _created = await self._db(
+                services.message_post, conversation=self.conversation, sender=self.user,
+                body=body, client_key=client_key)
+        except PermissionDenied as exc:
+            await self.send_json({"type": "error", "client_key": client_key,
+                                  "code": "forbidden", "message": str(exc)})
+            return
+        except ValidationError as exc:
+            await self.send_json({"type": "error", "client_key": client_key,
+                                  "code": "invalid", "message": " ".join(exc.messages)})
+            return
+        await self.send_json({"type": "ack", "client_key": client_key, "seq": message.seq})
+
+    async def _allow_send(self) -> bool:
+        key = f"liaison:rate:{self.user.pk}:{int(time.time() // WINDOW_SECONDS)}"
+        await cache.aadd(key, 0, WINDOW_SECONDS * 2)
+        try:
+            count = await cache.aincr(key)
+        except ValueError:
+            count = 1
+        return count <= SENDS_PER_WINDOW
+
+    async def _send_state(self):
+        if await self._load() is None:
+            await self.send_json({"type": "gone"})
+            await self.close(code=4403)
+            return
+        state = await self._db(selectors.conversation_state, self.conversation)
+        await self.send_json({"type": "state", "state": state})
+
+    @database_sync_to_async
+    def _db(self, fn, *args, **kwargs):
+        return fn(*args, **kwargs)
+
+    # --- from the group ------------------------------------------------------
+
+    async def chat_message(self, event):
+        await self.send_json({"type": "message", "message": event["message"]})
+
+    async def chat_read(self, event):
+        await self.send_json({"type": "read", "role": event["role"], "seq": event["seq"]})
+
+    async def chat_typing(self, event):
+        if event.get("channel") != self.channel_name:
+            await self.send_json({"type": "typing", "role": event["role"]})
+
+    async def chat_state(self, event):
+        # Who may read may have changed (picked up by someone else, handed over):
+        # _send_state checks afresh and closes the socket if no longer allowed.
+        await self._send_state()
+
+
+class ConsoleConsumer(_JsonSocket):
+    """``ws/chat/console/``: tells a staff console that its lists changed."""
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.groups_joined = []
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=4401)
+            return
+        communities = await self._communities()
+        if communities is None:
+            await self.close(code=4403)
+            return
+        for community_id in communities:
+            group = console_group(community_id)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.accept()
+
+    @database_sync_to_async
+    def _communities(self):
+        _fresh(self.user)
+        if not may(self.user, "liaison.use_console"):
+            return None
+        scope = scope_of(self.user)
+        if scope.is_superuser:
+            from buildings.models import Community
+
+            return list(Community.objects.values_list("pk", flat=True))
+        return sorted(set(scope.liaison_community_ids) | set(scope.admin_community_ids))
+
+    async def disconnect(self, code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content):
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong", "t": content.get("t")})
+
+    async def console_changed(self, event):
+        await self.send_json({"type": "changed", "conversation": event.get("conversation"),
+                              "reason": event.get("reason")})
+
+
+def _int(value, default: int | None = 0):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

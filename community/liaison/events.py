@@ -1,0 +1,63 @@
+"""Live events of the liaison room. Sent only after the transaction commits.
+
+The socket is a doorbell, not the record: every event here can be lost
+(Channels' layers deliver at most once) and the clients recover from the
+database by their message numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger("jiayuan.liaison")
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"liaison.conv.{conversation_id}"
+
+
+def console_group(community_id: int) -> str:
+    return f"liaison.console.{community_id}"
+
+
+def _send(group: str, event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # a lost doorbell is recovered by the clients; never fail the write
+        log.exception("group_send to %s failed", group)
+
+
+def after_commit(group: str, event: dict) -> None:
+    transaction.on_commit(lambda: _send(group, event))
+
+
+def message_stored(message) -> None:
+    from .selectors import message_payload
+
+    payload = message_payload(message)
+    after_commit(conversation_group(message.conversation_id),
+                 {"type": "chat.message", "message": payload})
+
+
+def conversation_changed(conversation, *, reason: str) -> None:
+    """The state (status, who answers, case) changed: each socket re-checks and refreshes."""
+    after_commit(conversation_group(conversation.pk), {"type": "chat.state", "reason": reason})
+    console_changed(conversation.community_id, conversation_id=conversation.pk, reason=reason)
+
+
+def console_changed(community_id: int, *, conversation_id: int | None = None,
+                    reason: str = "") -> None:
+    after_commit(console_group(community_id),
+                 {"type": "console.changed", "conversation": conversation_id, "reason": reason})
+
+
+def read_up_to(conversation, *, role: str, seq: int) -> None:
+    after_commit(conversation_group(conversation.pk),
+                 {"type": "chat.read", "role": role, "seq": seq})

@@ -1,0 +1,473 @@
+/* 干群连心室 chat client.
+ *
+ * The server's database is the record; this socket only brings news. Every
+ * message has a number (seq) per conversation. The client keeps the highest
+ * number it has shown without a hole (lastSeq); on every (re)connect it says
+ * "hello, I have up to lastSeq" and gets the rest; a message whose number
+ * leaves a hole makes it ask for the missing range. A number already shown is
+ * dropped, so nothing appears twice.
+ *
+ * What the person types goes first into an outbox kept on the phone
+ * (localStorage), with a key made here; it is sent one at a time, in order,
+ * whenever the socket is up, and leaves the outbox only when the server says
+ * it is stored. Sending the same key twice stores it once.
+ *
+ * A heartbeat (ping every 20 s; silent for 45 s = dead) finds connections
+ * that mobile networks drop without telling anyone; reconnecting waits
+ * 1, 2, 4 … 30 s with jitter, and at once when the phone is back online.
+ *
+ * Everything a person typed is put on the page with textContent, never HTML.
+ */
+(function () {
+  "use strict";
+  var root = document.getElementById("chat");
+  if (!root) return;
+
+  var PING_EVERY = 20000;
+  var DEAD_AFTER = 45000;
+  var RESEND_AFTER = 10000;
+  var MAX_BODY = 2000;
+
+  var convId = root.dataset.conversation;
+  var me = root.dataset.me; // resident | staff | viewer
+  var myRole = me === "resident" ? "resident" : "staff";
+  var keep = me === "resident"; // the phone keeps its history for reading offline
+  var prefix = "liaison:" + convId + ":";
+  var log = document.getElementById("log");
+  var net = document.getElementById("net");
+  var typingEl = document.getElementById("typing");
+  var form = document.getElementById("composer");
+  var textarea = document.getElementById("body");
+  var sendError = document.getElementById("send-error");
+  var csrf = (root.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+
+  var lastSeq = 0;
+  var buffer = {}; // seq -> message waiting for a hole before it to be filled
+  var otherRead = 0;
+  var cache = [];
+  var outbox = load("outbox", []);
+  var ws = null;
+  var up = false;
+  var attempt = 0;
+  var retryTimer = null;
+  var beat = null;
+  var lastHeard = 0;
+  var inflight = null; // {key, at}
+  var gapAsked = 0;
+  var lastTypingSent = 0;
+  var typingTimer = null;
+  var readTimer = null;
+  var status = root.dataset.status;
+
+  // --- storage on the phone ------------------------------------------------
+  function load(name, fallback) {
+    try {
+      var raw = localStorage.getItem(prefix + name);
+      return raw ? JSON.parse(raw) : fallback;
+    } catch (e) { return fallback; }
+  }
+  function store(name, value) {
+    try { localStorage.setItem(prefix + name, JSON.stringify(value)); } catch (e) { /* full: the server still has it */ }
+  }
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var a = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // --- drawing -------------------------------------------------------------
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function atBottom() {
+    return window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+  }
+  function scrollDown() { log.lastElementChild && log.lastElementChild.scrollIntoView({ block: "end" }); }
+
+  function statusText(seq) { return seq <= otherRead ? "已读" : "已发送"; }
+
+  function draw(m) {
+    var side = m.role === "system" ? "sys" : (m.role === myRole ? "mine" : "theirs");
+    var li = el("li", "m " + side);
+    li.dataset.seq = m.seq;
+    if (m.client_key) li.dataset.key = m.client_key;
+    if (side === "theirs") li.appendChild(el("p", "who", m.name + (m.sender_role ? " · " + m.sender_role : "")));
+    if (m.body) li.appendChild(el("p", "body", m.body));
+    (m.photos || []).forEach(function (p) {
+      var a = el("a"); a.href = p.full;
+      var img = el("img", "photo"); img.src = p.thumb; img.alt = "照片"; img.loading = "lazy";
+      a.appendChild(img); li.appendChild(a);
+    });
+    if (m.voice) {
+      var au = el("audio"); au.controls = true; au.preload = "none"; au.src = m.voice;
+      au.setAttribute("aria-label", "语音" + (m.voice_seconds ? " " + m.voice_seconds + "秒" : ""));
+      li.appendChild(au);
+    }
+    if (m.case_url) { var c = el("a", "case", "查看诉求办理进度"); c.href = m.case_url; li.appendChild(c); }
+    var meta = el("p", "meta", m.at);
+    if (side === "mine") { var s = el("span", "state", statusText(m.seq)); meta.appendChild(s); }
+    li.appendChild(meta);
+    return li;
+  }
+
+  function drawPending(item) {
+    var li = el("li", "m mine pending");
+    li.dataset.key = item.client_key;
+    li.appendChild(el("p", "body", item.body));
+    var meta = el("p", "meta");
+    meta.appendChild(el("span", "state", up ? "发送中…" : "待发送（联网后自动发出）"));
+    li.appendChild(meta);
+    log.appendChild(li);
+  }
+
+  function show(m) {
+    lastSeq = m.seq;
+    var pending = m.client_key ? log.querySelector('li.pending[data-key="' + cssEscape(m.client_key) + '"]') : null;
+    var stick = atBottom();
+    var li = draw(m);
+    if (pending) {
+      log.replaceChild(li, pending);
+    } else {
+      // Keep what is still waiting to be sent below what the server has.
+      var firstPending = log.querySelector("li.pending");
+      log.insertBefore(li, firstPending);
+    }
+    if (keep) {
+      cache.push(m);
+      if (cache.length > 300) cache = cache.slice(-300);
+    }
+    if (stick || m.role === myRole) scrollDown();
+    if (m.role !== myRole && m.role !== "system") scheduleRead();
+  }
+
+  function cssEscape(s) { return String(s).replace(/["\\]/g, "\\$&"); }
+
+  // --- numbers: no holes, no duplicates --------------------------------------
+  function accept(m) {
+    if (!m || typeof m.seq !== "number") return;
+    if (m.seq <= lastSeq) return; // already shown
+    if (m.seq > lastSeq + 1) {
+      buffer[m.seq] = m;
+      askFor(lastSeq, m.seq - 1);
+      return;
+    }
+    show(m);
+    while (buffer[lastSeq + 1]) {
+      var next = buffer[lastSeq + 1];
+      delete buffer[lastSeq + 1];
+      show(next);
+    }
+    Object.keys(buffer).forEach(function (k) { if (+k <= lastSeq) delete buffer[k]; });
+    if (keep) { store("msgs", cache); }
+  }
+
+  function askFor(after, upto) {
+    var now = Date.now();
+    if (now - gapAsked < 1500) return;
+    gapAsked = now;
+    if (up) {
+      send({ type: "fetch", after: after, upto: upto });
+    } else {
+      fetch(root.dataset.messagesUrl + "?after=" + after + "&upto=" + upto, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { (data.items || []).forEach(accept); })
+        .catch(function () {});
+    }
+  }
+
+  // --- the outbox --------------------------------------------------------------
+  function pump() {
+    if (!up || !outbox.length) return;
+    var item = outbox[0];
+    if (inflight && inflight.key === item.client_key && Date.now() - inflight.at < RESEND_AFTER) return;
+    inflight = { key: item.client_key, at: Date.now() };
+    send({ type: "send", client_key: item.client_key, body: item.body });
+  }
+
+  function sent(key, seq) {
+    outbox = outbox.filter(function (it) { return it.client_key !== key; });
+    store("outbox", outbox);
+    inflight = null;
+    if (seq > lastSeq) askFor(lastSeq, seq); // the news of it may be lost; the number is not
+    pump();
+  }
+
+  function refused(data) {
+    inflight = null;
+    if (data.retry) { setTimeout(pump, 3000); return; }
+    var key = data.client_key;
+    outbox = outbox.filter(function (it) { return it.client_key !== key; });
+    store("outbox", outbox);
+    var li = key ? log.querySelector('li.pending[data-key="' + cssEscape(key) + '"]') : null;
+    if (li) { li.classList.add("failed"); li.querySelector(".state").textContent = "未发出：" + (data.message || ""); }
+    pump();
+  }
+
+  // --- the socket -----------------------------------------------------------
+  function setNet(kind) {
+    var text = { offline: "网络断开了。您写的消息会保存在手机上，联网后自动发出。",
+                 reconnecting: "正在重新连接…",
+                 gone: "这个会话已由其他同事接待或您已无权查看。" }[kind];
+    if (text) { net.textContent = text; net.hidden = false; } else { net.hidden = true; }
+    root.dataset.net = kind;
+    log.querySelectorAll("li.pending:not(.failed) .state").forEach(function (s) {
+      s.textContent = kind === "online" ? "发送中…" : "待发送（联网后自动发出）";
+    });
+  }
+
+  function send(obj) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; }
+    return false;
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (ws && (ws.readyState === 0 || ws.readyState === 1)) return;
+    if (navigator.onLine === false) { setNet("offline"); return; }
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var sock = new WebSocket(scheme + location.host + root.dataset.ws);
+    ws = sock;
+    sock.onopen = function () {
+      up = true;
+      lastHeard = Date.now();
+      send({ type: "hello", last_seq: lastSeq });
+      setNet("online");
+      inflight = null;
+      pump();
+      clearInterval(beat);
+      beat = setInterval(heartbeat, PING_EVERY);
+    };
+    sock.onmessage = function (e) {
+      lastHeard = Date.now();
+      var data;
+      try { data = JSON.parse(e.data); } catch (err) { return; }
+      handle(data);
+    };
+    sock.onclose = function (e) {
+      if (ws !== sock) return;
+      ws = null;
+      up = false;
+      clearInterval(beat);
+      if (e.code === 4401 || e.code === 4403) { setNet("gone"); return; }
+      if (navigator.onLine === false) { setNet("offline"); return; }
+      setNet("reconnecting");
+      var base = Math.min(30000, 1000 * Math.pow(2, attempt++));
+      retryTimer = setTimeout(connect, base / 2 + Math.random() * base / 2);
+    };
+  }
+
+  function heartbeat() {
+    if (!ws) return;
+    if (Date.now() - lastHeard > DEAD_AFTER) { ws.close(); return; } // onclose reconnects
+    send({ type: "ping", t: Date.now() });
+    pump();
+  }
+
+  function handle(data) {
+    switch (data.type) {
+      case "messages": (data.items || []).forEach(accept); attempt = 0; break;
+      case "message": accept(data.message); if (data.message.role !== myRole) hideTyping(); break;
+      case "ack": sent(data.client_key, data.seq); break;
+      case "error": if (data.client_key !== undefined) refused(data); break;
+      case "read": if (data.role !== myRole) { otherRead = Math.max(otherRead, data.seq); markRead(); } break;
+      case "typing": if (data.role !== myRole) showTyping(); break;
+      case "state": applyState(data.state); break;
+      case "gone": setNet("gone"); break;
+    }
+  }
+
+  function markRead() {
+    log.querySelectorAll("li.mine[data-seq] .state").forEach(function (s) {
+      s.textContent = statusText(+s.closest("li").dataset.seq);
+    });
+  }
+
+  function applyState(st) {
+    if (!st) return;
+    otherRead = Math.max(otherRead, myRole === "resident" ? st.staff_read_seq : st.resident_read_seq);
+    markRead();
+    var who = document.getElementById("who");
+    if (who && st.assignee) who.textContent = st.assignee.name + "（" + st.assignee.role + "）为您服务";
+    var caseLink = document.getElementById("case-link");
+    if (caseLink && st.case_url) { caseLink.querySelector("a").href = st.case_url; caseLink.hidden = false; }
+    if (st.last_seq < lastSeq) { store("msgs", []); location.reload(); return; } // a stale copy on the phone
+    if (st.last_seq > lastSeq) askFor(lastSeq, st.last_seq);
+    if (st.status !== status) {
+      status = st.status;
+      root.dataset.status = status;
+      if (status === "closed") {
+        var rate = document.getElementById("rate");
+        if (rate) rate.hidden = false;
+        if (form) form.hidden = true;
+      }
+    }
+  }
+
+  // --- typing and reading -------------------------------------------------------
+  function showTyping() {
+    if (!typingEl) return;
+    typingEl.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, 4000);
+  }
+  function hideTyping() { if (typingEl) typingEl.hidden = true; }
+
+  function scheduleRead() {
+    if (me === "viewer") return;
+    clearTimeout(readTimer);
+    readTimer = setTimeout(function () {
+      if (document.visibilityState === "visible") send({ type: "read", seq: lastSeq });
+    }, 400);
+  }
+
+  // --- the composer ---------------------------------------------------------------
+  if (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var body = textarea.value.trim();
+      sendError.hidden = true;
+      if (!body) return;
+      if (body.length > MAX_BODY) {
+        sendError.textContent = "消息太长了（最多 " + MAX_BODY + " 字）。";
+        sendError.hidden = false;
+        return;
+      }
+      var item = { client_key: newKey(), body: body };
+      outbox.push(item);
+      store("outbox", outbox);
+      drawPending(item);
+      scrollDown();
+      textarea.value = "";
+      textarea.focus();
+      pump();
+    });
+    textarea.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+    });
+    textarea.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastTypingSent > 2500 && send({ type: "typing" })) lastTypingSent = now;
+    });
+    document.querySelectorAll(".quick-reply").forEach(function (b) {
+      b.addEventListener("click", function () { textarea.value = b.dataset.text; textarea.focus(); });
+    });
+    setupPhoto();
+    setupVoice();
+  }
+
+  // Photos are shrunk on the phone (longest side 1280 px, JPEG) before they travel.
+  function shrink(file) {
+    return new Promise(function (resolve) {
+      if (!/^image\//.test(file.type) || !window.createImageBitmap) { resolve(file); return; }
+      createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bmp) {
+        var scale = Math.min(1, 1280 / Math.max(bmp.width, bmp.height));
+        var c = document.createElement("canvas");
+        c.width = Math.round(bmp.width * scale); c.height = Math.round(bmp.height * scale);
+        c.getContext("2d").drawImage(bmp, 0, 0, c.width, c.height);
+        c.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.8);
+      }).catch(function () { resolve(file); });
+    });
+  }
+
+  function upload(field, blob, name, label) {
+    var key = newKey();
+    var item = { client_key: key, body: label };
+    drawPending(item);
+    scrollDown();
+    var attemptUpload = function (tries) {
+      var fd = new FormData();
+      fd.append(field, blob, name);
+      fd.append("client_key", key);
+      fetch(root.dataset.uploadUrl, { method: "POST", body: fd, credentials: "same-origin",
+                                      headers: { "X-CSRFToken": csrf, "Accept": "application/json" } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
+        .then(function (res) {
+          if (res.ok) { if (res.d.seq > lastSeq) askFor(lastSeq, res.d.seq); return; }
+          refused({ client_key: key, message: res.d.message });
+        })
+        .catch(function () { // the network: try again when it is back (same key: stored once)
+          var again = function () { window.removeEventListener("online", again); attemptUpload(tries + 1); };
+          if (tries < 5) window.addEventListener("online", again);
+          if (tries < 5 && navigator.onLine !== false) setTimeout(again, 3000 * (tries + 1));
+        });
+    };
+    attemptUpload(0);
+  }
+
+  function setupPhoto() {
+    var input = document.getElementById("photo-input");
+    if (!input) return;
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      input.value = "";
+      if (!file) return;
+      shrink(file).then(function (blob) { upload("photo", blob, "photo.jpg", "照片上传中…"); });
+    });
+  }
+
+  // Hold to talk: press and hold the button, speak, let go to send.
+  function setupVoice() {
+    var btn = document.getElementById("voice-btn");
+    if (!btn) return;
+    if (!window.MediaRecorder || !navigator.mediaDevices) { btn.hidden = true; return; }
+    var rec = null, chunks = [], started = 0, stream = null;
+    function start(e) {
+      e.preventDefault();
+      if (rec) return;
+      navigator.mediaDevices.getUserMedia({ audio: true }).then(function (s) {
+        stream = s;
+        chunks = [];
+        rec = new MediaRecorder(s);
+        rec.ondataavailable = function (ev) { if (ev.data.size) chunks.push(ev.data); };
+        rec.onstop = function () {
+          stream.getTracks().forEach(function (t) { t.stop(); });
+          var long = Date.now() - started;
+          var blob = new Blob(chunks, { type: rec.mimeType || "audio/webm" });
+          rec = null;
+          btn.textContent = "按住说话";
+          btn.setAttribute("aria-pressed", "false");
+          if (long < 800) return; // a tap, not a recording
+          upload("voice", blob, "voice.webm", "语音发送中…");
+        };
+        started = Date.now();
+        rec.start();
+        btn.textContent = "松开发送";
+        btn.setAttribute("aria-pressed", "true");
+        setTimeout(function () { if (rec && rec.state === "recording") rec.stop(); }, 60000);
+      }).catch(function () {
+        sendError.textContent = "无法使用麦克风，请在手机设置里允许。";
+        sendError.hidden = false;
+      });
+    }
+    function stop() { if (rec && rec.state === "recording") rec.stop(); }
+    btn.addEventListener("pointerdown", start);
+    btn.addEventListener("pointerup", stop);
+    btn.addEventListener("pointerleave", stop);
+    btn.addEventListener("keydown", function (e) { if ((e.key === " " || e.key === "Enter") && !e.repeat) start(e); });
+    btn.addEventListener("keyup", function (e) { if (e.key === " " || e.key === "Enter") stop(); });
+  }
+
+  // --- start ------------------------------------------------------------------------
+  if (keep) {
+    load("msgs", []).forEach(accept);
+  }
+  outbox.forEach(drawPending);
+  window.addEventListener("online", function () { attempt = 0; connect(); });
+  window.addEventListener("offline", function () {
+    setNet("offline");
+    if (ws) ws.close(); // mobile networks rarely say goodbye; do not wait for the heartbeat
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { if (!ws) { attempt = 0; connect(); } else scheduleRead(); }
+  });
+  window.liaisonChat = { // for tests and the curious: the numbers this page holds
+    lastSeq: function () { return lastSeq; },
+    outbox: function () { return outbox.slice(); },
+    state: function () { return root.dataset.net; }
+  };
+  connect();
+})();
