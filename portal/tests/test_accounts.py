@@ -1,0 +1,117 @@
+"""Signing up and in with a mainland phone number and an SMS code."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from buildings.tests.factories import UserFactory
+from portal.models import SmsMessage, User
+from portal.phones import mask_phone, normalize_phone
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def last_code(phone: str) -> str:
+    text = SmsMessage.objects.filter(phone=phone).order_by("-id").first().text
+    return re.search(r"(\d{6})", text).group(1)
+
+
+def test_phone_forms_people_type_are_understood():
+    assert normalize_phone("138 1234 5678") == "+8613812345678"
+    assert normalize_phone("+86-138-1234-5678") == "+8613812345678"
+    assert normalize_phone("8613812345678") == "+8613812345678"
+    assert mask_phone("+8613812345678") == "138****5678"
+
+
+def test_sign_up_with_phone_and_code(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), {"phone": "139 1234 5678"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_verify_phone")
+    sms = SmsMessage.objects.get(phone="+8613912345678")
+    assert "验证码" in sms.text and sms.status == "sent"
+    response = client.post(reverse("account_verify_phone"), {"code": last_code("+8613912345678")})
+    assert response.status_code == 302
+    user = User.objects.get(phone="+8613912345678")
+    assert user.phone_verified
+    assert client.get(reverse("portal:me")).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["12345", "2381234567", "138123456789", "abc", "+1 415 555 0100"])
+def test_malformed_number_gets_a_clear_message(client, bad):
+    response = client.post(reverse("account_signup"), {"phone": bad})
+    assert response.status_code == 200
+    assert "请填写11位手机号码" in response.content.decode()
+    assert not User.objects.exists()
+    assert not SmsMessage.objects.exists()
+
+
+def test_wrong_code_is_refused_in_chinese(client):
+    client.post(reverse("account_signup"), {"phone": "13912345678"})
+    response = client.post(reverse("account_verify_phone"), {"code": "000000"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "代码" in body or "验证码" in body
+    assert not User.objects.get(phone="+8613912345678").phone_verified
+
+
+def test_sign_in_by_code(client):
+    user = UserFactory(phone="+8613700001111")
+    response = client.post(reverse("account_login"), {"login": "137 0000 1111"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_confirm_login_code"))
+    response = client.post(reverse("account_confirm_login_code"),
+                           {"code": last_code(user.phone)})
+    assert response.status_code == 302
+    assert client.get(reverse("portal:me")).context["user"] == user
+
+
+def test_sign_in_with_optional_password(client):
+    UserFactory(phone="+8613700002222")  # password "pass-1234"
+    response = client.post(reverse("account_login"),
+                           {"login": "13700002222", "password": "pass-1234"})
+    assert response.status_code == 302
+    assert not SmsMessage.objects.exists()  # no code needed
+    response = type(client)().post(reverse("account_login"),
+                                   {"login": "13700002222", "password": "wrong-one"})
+    assert response.status_code == 200
+    assert "密码" in response.content.decode()
+
+
+def test_codes_are_rate_limited_per_number(client):
+    UserFactory(phone="+8613700003333")
+    first = client.post(reverse("account_login"), {"login": "13700003333"})
+    assert first.status_code == 302
+    other = type(client)()
+    second = other.post(reverse("account_login"), {"login": "13700003333"})
+    assert second.status_code in (200, 429)
+    assert SmsMessage.objects.filter(phone="+8613700003333").count() == 1
+    assert "频繁" in second.content.decode() or "稍后" in second.content.decode() \
+        or "Too many" in second.content.decode() or "太多" in second.content.decode()
+
+
+def test_too_many_wrong_codes_end_the_attempt(client):
+    UserFactory(phone="+8613700004444")
+    client.post(reverse("account_login"), {"login": "13700004444"})
+    for _ in range(3):
+        response = client.post(reverse("account_confirm_login_code"), {"code": "000000"})
+    assert response.status_code in (200, 302, 429)
+    # The real code no longer works after the attempts ran out.
+    code = last_code("+8613700004444")
+    client.post(reverse("account_confirm_login_code"), {"code": code})
+    assert client.get(reverse("portal:me")).status_code == 302
+
+
+def test_masked_phone_shown_to_others():
+    user = UserFactory(phone="+8613812345678", display_name="")
+    assert user.masked_phone == "138****5678"
+    assert user.shown_name == "138****5678"
