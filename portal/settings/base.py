@@ -259,6 +259,9 @@ WAGTAIL_SITE_NAME = "仫佬家园"
 WAGTAILADMIN_BASE_URL = env("BASE_URL", "http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Approved notices are published by their approver (a grid worker without Wagtail page
+# permissions): see notices/workflows.py.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "notices.workflows.publish_workflow_state"
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 50_000_000
 WAGTAIL_USER_EDIT_FORM = "portal.forms.WagtailUserEditForm"
 WAGTAIL_USER_CREATION_FORM = "portal.forms.WagtailUserCreationForm"
