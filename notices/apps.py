@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class NoticesConfig(AppConfig):
     name = "notices"
     verbose_name = _("通知公告")
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,5 +1,303 @@
-from django.shortcuts import render
+"""Notices on a phone: the list, a notice, 收到, posting, review, who has not heard yet."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from buildings.access import may, require, scope_of
+from buildings.models import Household
+
+from . import selectors
+from .choices import Category, ReadVia
+from .forms import NoticeForm, ReviewForm, ToldForm
+from .models import NoticePage
+from .services import (
+    NoticeError,
+    notice_acknowledge,
+    notice_door_knock,
+    notice_mark_read,
+    notice_post,
+    notice_record_told,
+    notice_remind,
+    notice_review,
+    notice_update,
+)
+
+PER_PAGE = 20
 
 
-def index(request):
-    return render(request, "notices/index.html")
+def index(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:40]
+    archive = request.GET.get("archive") == "1" and not query
+    qs = selectors.notice_list(request.user, archive=archive, query=query)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    scope = scope_of(request.user)
+    return render(request, "notices/index.html", {
+        "page": page,
+        "notices": list(page.object_list),
+        "query": query,
+        "archive": archive,
+        "may_post": scope.is_building_head or scope.is_admin,
+        "may_review": scope.is_grid_worker or scope.is_admin,
+    })
+
+
+def render_notice(request: HttpRequest, notice: NoticePage, *, preview: bool = False,
+                  status: int = 200) -> HttpResponse:
+    scope = scope_of(request.user)
+    ack = None
+    may_ack = False
+    if notice.ack_wanted and scope.household_ids and not preview:
+        ack = selectors.household_acked(notice, scope.household_ids)
+        may_ack = ack is None
+    return render(request, "notices/detail.html", {
+        "notice": notice,
+        "ack": ack,
+        "may_ack": may_ack,
+        "preview": preview,
+        "category": Category(notice.category).label,
+        "may_see_receipts": (not preview) and may(request.user, "notices.view_receipts", notice),
+        "may_edit": (not preview) and may(request.user, "notices.edit", notice),
+    }, status=status)
+
+
+def _visible(request: HttpRequest, pk: int) -> NoticePage:
+    notice = selectors.notice_for(request.user, pk)
+    if notice is None:
+        # A notice for another building looks the same as one that does not exist.
+        raise Http404
+    return notice
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = _visible(request, pk)
+    if request.user.is_authenticated:
+        via = ReadVia.QR if request.GET.get("src") == "qr" else ReadVia.WEB
+        notice_mark_read(user=request.user, notice=notice, via=via)
+    return render_notice(request, notice)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = _visible(request, pk)
+    try:
+        notice_acknowledge(user=request.user, notice=notice)
+    except NoticeError as exc:
+        messages.error(request, str(exc))
+        return render_notice(request, notice, status=400)
+    messages.success(request, _("已确认收到，谢谢！"))
+    return redirect("notices:detail", pk=notice.pk)
+
+
+def poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """An A4 poster for the stairwell board, with a QR code that opens the notice."""
+    import segno
+
+    notice = _visible(request, pk)
+    url = request.build_absolute_uri(reverse("notices:detail", args=[notice.pk]) + "?src=qr")
+    qr = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff",
+                                               title=_("扫码查看通知"))
+    return render(request, "notices/poster.html", {
+        "notice": notice, "qr": qr, "qr_url": url, "category": Category(notice.category).label,
+    })
+
+
+# --- Posting and editing (building heads) -------------------------------------------
+
+
+def _form_buildings(user) -> set[int]:
+    scope = scope_of(user)
+    if scope.is_admin:
+        from buildings.models import Building
+
+        return set(Building.objects.values_list("pk", flat=True))
+    return set(scope.headed_building_ids)
+
+
+@login_required
+def post(request: HttpRequest) -> HttpResponse:
+    require(request.user, "notices.post")
+    form = NoticeForm(request.POST or None, request.FILES or None,
+                      building_ids=_form_buildings(request.user))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                page, outcome = notice_post(
+                    author=request.user, title=data["title"], category=data["category"],
+                    text=data["text"], building_ids=[b.pk for b in data["buildings"]],
+                    ack_wanted=data["ack_wanted"], urgent=data["urgent"],
+                    photo=data.get("photo"),
+                )
+            except NoticeError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已发布。") if outcome == "published"
+                                 else _("已提交，网格员审核后发布。"))
+                return redirect("notices:mine")
+        status = 400
+    return render(request, "notices/post.html", {"form": form, "editing": None}, status=status)
+
+
+def _editable(request: HttpRequest, pk: int) -> NoticePage:
+    notice = NoticePage.objects.filter(pk=pk).first()
+    if notice is None or not may(request.user, "notices.edit", notice):
+        raise Http404
+    return notice
+
+
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = _editable(request, pk)
+    draft = notice.get_latest_revision_as_object()
+    initial = {
+        "title": draft.title, "category": draft.category, "text": draft.body_text(),
+        "buildings": [b.pk for b in draft.audience_buildings.all()],
+        "ack_wanted": draft.ack_wanted, "urgent": draft.urgent,
+    }
+    form = NoticeForm(request.POST or None, request.FILES or None, initial=initial,
+                      building_ids=_form_buildings(request.user))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                _page, outcome = notice_update(
+                    actor=request.user, notice=notice, title=data["title"],
+                    category=data["category"], text=data["text"],
+                    building_ids=[b.pk for b in data["buildings"]],
+                    ack_wanted=data["ack_wanted"], urgent=data["urgent"],
+                    photo=data.get("photo"),
+                )
+            except NoticeError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已发布。") if outcome == "published"
+                                 else _("已提交，网格员审核后发布。"))
+                return redirect("notices:mine")
+        status = 400
+    return render(request, "notices/post.html", {"form": form, "editing": notice}, status=status)
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    require(request.user, "notices.post")
+    return render(request, "notices/mine.html",
+                  {"notices": list(selectors.notices_by(request.user))})
+
+
+# --- Review (grid workers, admins) -----------------------------------------------------
+
+
+@login_required
+def review_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "notices.review")
+    return render(request, "notices/review_list.html",
+                  {"states": selectors.task_states_for_reviewer(request.user),
+                   "form": ReviewForm()})
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, state_id: int) -> HttpResponse:
+    require(request.user, "notices.review")
+    state = next((s for s in selectors.task_states_for_reviewer(request.user)
+                  if s.pk == state_id), None)
+    if state is None:
+        raise Http404
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return render(request, "notices/review_list.html",
+                      {"states": selectors.task_states_for_reviewer(request.user),
+                       "form": form, "form_for": state_id}, status=400)
+    try:
+        notice_review(actor=request.user, task_state=state,
+                      approve=form.cleaned_data["decision"] == "approve",
+                      comment=form.cleaned_data["comment"])
+    except NoticeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已通过并发布。") if form.cleaned_data["decision"] == "approve"
+                         else _("已退回给发布人。"))
+    return redirect("notices:review_list")
+
+
+# --- Who has not heard yet (authors, building heads, grid workers) ------------------
+
+
+def _receipts_context(request: HttpRequest, pk: int):
+    notice = NoticePage.objects.live().filter(pk=pk).first()
+    if notice is None:
+        raise Http404
+    building_ids = selectors.responsible_building_ids(request.user, notice)
+    if building_ids is not None and not building_ids:
+        # Not responsible for any household of it: it does not exist for them.
+        raise Http404
+    rows = selectors.receipts_overview(notice, building_ids)
+    return notice, building_ids, rows
+
+
+@login_required
+def receipts(request: HttpRequest, pk: int) -> HttpResponse:
+    notice, _ids, rows = _receipts_context(request, pk)
+    return render(request, "notices/receipts.html", {
+        "notice": notice,
+        "rows": rows,
+        "counts": selectors.receipt_counts(rows),
+        "overdue": selectors.overdue_households(notice, rows),
+        "told_form": ToldForm(),
+    })
+
+
+@login_required
+@require_POST
+def told(request: HttpRequest, pk: int) -> HttpResponse:
+    notice, building_ids, _rows = _receipts_context(request, pk)
+    form = ToldForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择告知方式。 Choose how they were told."))
+        return redirect("notices:receipts", pk=notice.pk)
+    household = Household.objects.select_related("unit").filter(
+        pk=form.cleaned_data["household"]).first()
+    if household is None or (building_ids is not None
+                             and household.unit.building_id not in building_ids):
+        raise Http404
+    try:
+        notice_record_told(actor=request.user, notice=notice, household=household,
+                           method=form.cleaned_data["method"])
+    except NoticeError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    messages.success(request, _("已记录：%(h)s") % {"h": household.address})
+    return redirect("notices:receipts", pk=notice.pk)
+
+
+@login_required
+@require_POST
+def remind(request: HttpRequest, pk: int) -> HttpResponse:
+    notice, _ids, rows = _receipts_context(request, pk)
+    counts = notice_remind(actor=request.user, notice=notice, rows=rows)
+    messages.success(request, _("已提醒 %(app)s 人，发短信 %(sms)s 条。") % counts)
+    return redirect("notices:receipts", pk=notice.pk)
+
+
+@login_required
+@require_POST
+def door_knock(request: HttpRequest, pk: int) -> HttpResponse:
+    notice, _ids, rows = _receipts_context(request, pk)
+    late = selectors.overdue_households(notice, rows)
+    task = notice_door_knock(actor=request.user, notice=notice, households=late)
+    if task is not None:
+        messages.success(request, _("已生成上门告知任务，志愿者可以认领。"))
+        return redirect("notices:receipts", pk=notice.pk)
+    # No volunteers service yet: a list to print and take round.
+    return render(request, "notices/door_knock.html", {"notice": notice, "rows": late})

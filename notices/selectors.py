@@ -1,0 +1,311 @@
+"""Reads of notices: who may see which, lists, the receipts overview, the review queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from buildings.access import scope_of
+from buildings.choices import ResidencyState
+from buildings.models import Building, Grid, Household, Residency
+
+from .choices import AckMethod, Audience, Receipt
+from .models import NoticeAck, NoticeApprovalTask, NoticePage, NoticeRead
+
+_REACH_ATTR = "_jiayuan_notice_reach"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which notices reach a person: the buildings and grids they belong to or look after."""
+
+    everything: bool = False
+    members_only: bool = False
+    """May read community-wide notices that are not public (verified or a role)."""
+    building_ids: frozenset[int] = field(default_factory=frozenset)
+    grid_ids: frozenset[int] = field(default_factory=frozenset)
+    user_id: int | None = None
+
+
+def reach_of(user) -> Reach:
+    """Computed once per user object (so once per request): at most two queries."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Reach()
+    cached = getattr(user, _REACH_ATTR, None)
+    if cached is not None:
+        return cached
+    scope = scope_of(user)
+    building_ids = (scope.household_building_ids | scope.headed_building_ids
+                    | scope.grid_building_ids)
+    grid_ids: set[int] = set(scope.grid_ids)
+    if building_ids and not scope.is_admin:
+        # A notice for a grid reaches every building below it: collect the
+        # grids above (and at) each of the person's buildings.
+        paths = set(Building.objects.filter(pk__in=building_ids)
+                    .values_list("grid__path", flat=True))
+        prefixes = {p[:i] for p in paths for i in range(Grid.steplen, len(p) + 1, Grid.steplen)}
+        grid_ids |= set(Grid.objects.filter(path__in=prefixes).values_list("pk", flat=True))
+    reach = Reach(
+        everything=scope.is_admin,
+        members_only=scope.is_verified_resident or scope.is_building_head or scope.is_staff_role,
+        building_ids=frozenset(building_ids),
+        grid_ids=frozenset(grid_ids),
+        user_id=user.pk,
+    )
+    setattr(user, _REACH_ATTR, reach)
+    return reach
+
+
+def audience_q(reach: Reach) -> Q:
+    """The notices a person with this reach may read."""
+    if reach.everything:
+        return Q()
+    q = Q(audience=Audience.COMMUNITY, is_public=True)
+    if reach.members_only:
+        q |= Q(audience=Audience.COMMUNITY)
+    if reach.grid_ids:
+        through = NoticePage.audience_grids.through
+        q |= Q(audience=Audience.GRIDS) & Q(Exists(through.objects.filter(
+            noticepage_id=OuterRef("pk"), grid_id__in=reach.grid_ids)))
+    if reach.building_ids:
+        through = NoticePage.audience_buildings.through
+        q |= Q(audience=Audience.BUILDINGS) & Q(Exists(through.objects.filter(
+            noticepage_id=OuterRef("pk"), building_id__in=reach.building_ids)))
+    if reach.user_id:
+        q |= Q(owner_id=reach.user_id)
+    return q
+
+
+def visible_notices(user) -> QuerySet[NoticePage]:
+    """Live notices this person may read."""
+    return NoticePage.objects.live().filter(audience_q(reach_of(user)))
+
+
+def _current_q(now) -> Q:
+    return Q(ends_at__isnull=True) | Q(ends_at__gte=now)
+
+
+def with_marks(qs: QuerySet[NoticePage], user) -> QuerySet[NoticePage]:
+    """Annotate ``is_read`` (by this person) and ``is_acked`` (by their household)."""
+    scope = scope_of(user)
+    if not getattr(user, "is_authenticated", False):
+        return qs.annotate(is_read=Value(False), is_acked=Value(False))
+    return qs.annotate(
+        is_read=Exists(NoticeRead.objects.filter(notice_id=OuterRef("pk"), user_id=user.pk)),
+        is_acked=Exists(NoticeAck.objects.filter(
+            notice_id=OuterRef("pk"), household_id__in=scope.household_ids)),
+    )
+
+
+LIST_FIELDS = ("id", "title", "category", "pinned", "urgent", "ack_wanted", "starts_at",
+               "ends_at", "first_published_at", "audience", "is_public", "live", "depth",
+               "path", "url_path", "owner_id")
+
+
+def notice_list(user, *, archive: bool = False, query: str = "") -> QuerySet[NoticePage]:
+    """The 通知 tab: current ones (pinned and urgent first) or the archive, or a search."""
+    from .search import search_notices
+
+    now = timezone.now()
+    qs = with_marks(visible_notices(user).only(*LIST_FIELDS), user)
+    if query:
+        return search_notices(qs, query)
+    if archive:
+        return qs.filter(ends_at__lt=now).order_by("-ends_at", "-pk")
+    return qs.filter(_current_q(now)).order_by(
+        "-pinned", "-urgent", "-first_published_at", "-pk")
+
+
+def home_notices(user, *, limit: int = 5) -> list[NoticePage]:
+    return list(notice_list(user)[:limit])
+
+
+def awaiting_ack(user, *, limit: int = 20) -> list[NoticePage]:
+    """Current notices that ask for acknowledgement and the person's household has not given."""
+    scope = scope_of(user)
+    if not scope.household_ids:
+        return []
+    now = timezone.now()
+    return list(
+        with_marks(visible_notices(user).only(*LIST_FIELDS), user)
+        .filter(_current_q(now), ack_wanted=True, is_acked=False)
+        .order_by("-urgent", "-first_published_at")[:limit]
+    )
+
+
+def notice_for(user, pk: int) -> NoticePage | None:
+    """The live notice ``pk`` if this person may read it, else None (a forged id looks missing)."""
+    return (
+        with_marks(visible_notices(user), user)
+        .filter(pk=pk)
+        .prefetch_related("attachments__document")
+        .first()
+    )
+
+
+def household_acked(notice: NoticePage, household_ids) -> NoticeAck | None:
+    return NoticeAck.objects.filter(notice=notice, household_id__in=household_ids).first()
+
+
+# --- Audience and responsibility --------------------------------------------------
+
+
+def audience_buildings(notice: NoticePage) -> QuerySet[Building]:
+    """The buildings a notice reaches (one query when evaluated)."""
+    if notice.audience == Audience.BUILDINGS:
+        return Building.objects.filter(pk__in=notice.audience_buildings.through.objects.filter(
+            noticepage_id=notice.pk).values("building_id"))
+    if notice.audience == Audience.GRIDS:
+        paths = list(Grid.objects.filter(pk__in=notice.audience_grids.through.objects.filter(
+            noticepage_id=notice.pk).values("grid_id")).values_list("path", flat=True))
+        if not paths:
+            return Building.objects.none()
+        under = Q()
+        for p in paths:
+            under |= Q(grid__path__startswith=p)
+        return Building.objects.filter(under)
+    return Building.objects.all()
+
+
+def _draft_building_ids(page: NoticePage) -> set[int]:
+    """Audience buildings of an unsaved or draft page object (from its in-memory relations)."""
+    if page.audience == Audience.BUILDINGS:
+        return {b.pk for b in page.audience_buildings.all()}
+    if page.audience == Audience.GRIDS:
+        paths = [g.path for g in page.audience_grids.all()]
+        if not paths:
+            return set()
+        under = Q()
+        for p in paths:
+            under |= Q(grid__path__startswith=p)
+        return set(Building.objects.filter(under).values_list("pk", flat=True))
+    return set(Building.objects.values_list("pk", flat=True))
+
+
+def may_moderate(user, page: NoticePage) -> bool:
+    """An admin, or a grid worker who covers every building the (draft) notice is for."""
+    scope = scope_of(user)
+    if scope.is_admin:
+        return True
+    if not scope.is_grid_worker or page.audience == Audience.COMMUNITY:
+        return False
+    ids = _draft_building_ids(page)
+    return bool(ids) and ids <= scope.grid_building_ids
+
+
+def responsible_building_ids(user, notice: NoticePage) -> set[int] | None:
+    """Audience buildings this person looks after (None: all of them, for admins and authors)."""
+    scope = scope_of(user)
+    if scope.is_admin:
+        return None
+    covered = scope.headed_building_ids | scope.grid_building_ids
+    audience_ids = set(audience_buildings(notice).filter(pk__in=covered)
+                       .values_list("pk", flat=True)) if covered else set()
+    if notice.owner_id == user.pk and not audience_ids and notice.audience != Audience.COMMUNITY:
+        return None
+    return audience_ids
+
+
+def may_see_receipts(user, notice: NoticePage) -> bool:
+    ids = responsible_building_ids(user, notice)
+    return ids is None or bool(ids)
+
+
+def receipts_overview(notice: NoticePage, building_ids: set[int] | None) -> list[Household]:
+    """Every household of the notice's audience in ``building_ids`` (None: all), not-read first.
+
+    One query: each household carries ``receipt`` (a ``Receipt``), and for an
+    acknowledgement its method and time.
+    """
+    buildings = audience_buildings(notice)
+    if building_ids is not None:
+        buildings = buildings.filter(pk__in=building_ids)
+    acks = NoticeAck.objects.filter(notice_id=notice.pk, household_id=OuterRef("pk"))
+    read = NoticeRead.objects.filter(
+        notice_id=notice.pk,
+        user__residencies__household_id=OuterRef("pk"),
+        user__residencies__state=ResidencyState.VERIFIED,
+    )
+    residents = Residency.objects.filter(household_id=OuterRef("pk"),
+                                         state=ResidencyState.VERIFIED)
+    return list(
+        Household.objects.filter(unit__building__in=buildings)
+        .select_related("unit__building")
+        .annotate(
+            ack_method=Subquery(acks.values("method")[:1]),
+            ack_at=Subquery(acks.values("at")[:1]),
+            has_read=Exists(read),
+            has_account=Exists(residents),
+        )
+        .annotate(receipt=Case(
+            When(ack_method__isnull=False, then=Value(Receipt.ACKNOWLEDGED)),
+            When(has_read=True, then=Value(Receipt.READ)),
+            default=Value(Receipt.NOT_READ),
+            output_field=IntegerField(),
+        ))
+        .order_by("receipt", "unit__building__number", "unit__number", "floor", "number")
+    )
+
+
+def receipt_counts(rows: list[Household]) -> dict[str, int]:
+    counts = {"total": len(rows), "acked": 0, "read": 0, "not_read": 0}
+    for h in rows:
+        key = {Receipt.ACKNOWLEDGED: "acked", Receipt.READ: "read"}.get(h.receipt, "not_read")
+        counts[key] += 1
+    return counts
+
+
+def overdue_households(notice: NoticePage, rows: list[Household]) -> list[Household]:
+    """Households still not acknowledged after the notice's deadline."""
+    deadline = notice.ack_deadline
+    if deadline is None or deadline > timezone.now():
+        return []
+    return [h for h in rows if h.receipt != Receipt.ACKNOWLEDGED]
+
+
+def ack_method_label(value: str | None) -> str:
+    return AckMethod(value).label if value else ""
+
+
+# --- What a person wrote, and what waits for review -----------------------------
+
+
+def notices_by(user, *, limit: int = 30) -> QuerySet[NoticePage]:
+    """Notices this person wrote, drafts and in review included."""
+    return (NoticePage.objects.filter(owner=user)
+            .order_by("-latest_revision_created_at", "-pk")[:limit])
+
+
+def task_states_for_reviewer(user) -> list:
+    """Notice approvals in progress that this person may decide."""
+    from wagtail.models import TaskState
+
+    scope = scope_of(user)
+    if not (scope.is_admin or scope.is_grid_worker):
+        return []
+    states = list(
+        TaskState.objects.filter(
+            status=TaskState.STATUS_IN_PROGRESS,
+            task__in=NoticeApprovalTask.objects.all(),
+        ).select_related("revision", "workflow_state", "workflow_state__requested_by")
+        .order_by("started_at")
+    )
+    out = []
+    for state in states:
+        page = state.revision.as_object()
+        if may_moderate(user, page):
+            state.notice = page
+            out.append(state)
+    return out

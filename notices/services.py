@@ -1,0 +1,522 @@
+"""Every write about notices.
+
+Posting and approving go through Wagtail (revisions, the moderation workflow,
+its audit log); what Wagtail does not know (reads, acknowledgements,
+reminders) is written here, each in one transaction with an audit row.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from buildings.access import scope_of
+from buildings.choices import ResidencyState
+from buildings.models import Building, Household, Residency
+from portal.choices import NotificationKind
+from portal.models import User
+from portal.services import audit, notify
+from portal.sms import send_sms
+
+from .choices import AckMethod, Audience, Category, ReadVia, Receipt
+from .models import (
+    NoticeAck,
+    NoticeApprovalTask,
+    NoticeDelivery,
+    NoticeIndexPage,
+    NoticePage,
+    NoticeRead,
+)
+
+log_ = logging.getLogger("jiayuan.notices")
+
+WORKFLOW_NAME = "通知审核"
+
+
+class NoticeError(Exception):
+    """A refusal a person can read (Chinese first, then English)."""
+
+
+# --- The page tree and the workflow -----------------------------------------------
+
+
+@transaction.atomic
+def ensure_notice_index() -> NoticeIndexPage:
+    """The 通知公告 page under the home page, with the 通知审核 workflow on it."""
+    from wagtail.models import Workflow, WorkflowPage, WorkflowTask
+
+    from portal.models import HomePage
+
+    index = NoticeIndexPage.objects.first()
+    if index is None:
+        home = HomePage.objects.first()
+        if home is None:
+            from portal.site import ensure_home_page
+
+            home = ensure_home_page()
+        index = home.add_child(instance=NoticeIndexPage(title="通知公告", slug="notices"))
+    task = NoticeApprovalTask.objects.filter(active=True).first()
+    if task is None:
+        task = NoticeApprovalTask.objects.create(name="网格员审核")
+    workflow = Workflow.objects.filter(name=WORKFLOW_NAME).first()
+    if workflow is None:
+        workflow = Workflow.objects.create(name=WORKFLOW_NAME, active=True)
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    if not WorkflowPage.objects.filter(page=index).exists():
+        WorkflowPage.objects.create(page=index, workflow=workflow)
+    return index
+
+
+# --- Posting from the phone ------------------------------------------------------
+
+
+def _shrink_photo(upload) -> SimpleUploadedFile:
+    """Turn, shrink to 1600 px and re-save without EXIF (so no GPS position leaks)."""
+    from PIL import Image, ImageOps
+
+    try:
+        image = Image.open(upload)
+        image.draft("RGB", (1600, 1600))
+        image = ImageOps.exif_transpose(image).convert("RGB")
+    except Exception as exc:
+        raise NoticeError(_("照片无法打开，请换一张。 The photo could not be read.")) from exc
+    image.thumbnail((1600, 1600))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return SimpleUploadedFile(f"notice-{uuid.uuid4().hex[:10]}.jpg", out.getvalue(),
+                              content_type="image/jpeg")
+
+
+def _body_from(text: str, image=None) -> list[tuple[str, object]]:
+    from wagtail.rich_text import RichText
+
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
+    html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    body: list[tuple[str, object]] = [("paragraph", RichText(html))]
+    if image is not None:
+        body.append(("image", image))
+    return body
+
+
+def _check_buildings(author: User, building_ids: Iterable[int]) -> list[Building]:
+    ids = {int(b) for b in building_ids}
+    if not ids:
+        raise NoticeError(_("请选择至少一栋楼。 Choose at least one building."))
+    scope = scope_of(author)
+    if not scope.is_admin and not ids <= scope.headed_building_ids:
+        # Whatever the form sent: only the poster's own buildings.
+        raise NoticeError(_("只能给您负责的楼栋发通知。 You can only post to buildings you head."))
+    buildings = list(Building.objects.filter(pk__in=ids))
+    if len(buildings) != len(ids):
+        raise NoticeError(_("楼栋不存在。 Unknown building."))
+    return buildings
+
+
+def _publishes_directly(author: User, buildings: list[Building]) -> bool:
+    scope = scope_of(author)
+    return scope.is_admin or all(
+        b.pk in scope.direct_publish_building_ids for b in buildings)
+
+
+def _submit_or_publish(page: NoticePage, author: User, direct: bool) -> str:
+    """Save a revision; publish it, or hand it to the page's Wagtail workflow."""
+    revision = page.save_revision(user=author, log_action=True)
+    if direct:
+        # Our rules decided (_publishes_directly); building heads hold no Wagtail permissions.
+        revision.publish(user=author, skip_permission_checks=True)
+        return "published"
+    workflow = page.get_workflow()
+    if workflow is None:
+        ensure_notice_index()
+        workflow = page.get_workflow()
+    state = page.current_workflow_state
+    if state is not None:
+        state.cancel(user=author)
+    workflow.start(page, author)
+    return "submitted"
+
+
+def notice_post(
+    *,
+    author: User,
+    title: str,
+    category: str,
+    text: str,
+    building_ids: Iterable[int],
+    ack_wanted: bool = False,
+    urgent: bool = False,
+    photo=None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> tuple[NoticePage, str]:
+    """A building head posts a notice for some of *their* buildings.
+
+    Guarantees: refuses any building the author does not head (NoticeError);
+    the notice is a Wagtail page with a revision, in review through the
+    Wagtail workflow, or published at once if the author may publish directly
+    to every chosen building. Returns the page and "published"/"submitted".
+    """
+    from wagtail.images import get_image_model
+
+    if category not in Category.values:
+        raise NoticeError(_("请选择通知类别。 Choose a category."))
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise NoticeError(_("结束时间要晚于开始时间。 The end must be after the start."))
+    buildings = _check_buildings(author, building_ids)
+    photo_file = _shrink_photo(photo) if photo else None
+    with transaction.atomic():
+        index = ensure_notice_index()
+        image = None
+        if photo_file is not None:
+            image = get_image_model().objects.create(
+                title=title[:100], file=photo_file, uploaded_by_user=author)
+        page = NoticePage(
+            title=title.strip()[:255],
+            slug=f"n-{timezone.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}",
+            category=category,
+            body=_body_from(text, image),
+            audience=Audience.BUILDINGS,
+            is_public=False,
+            urgent=urgent,
+            ack_wanted=ack_wanted,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            owner=author,
+            live=False,
+        )
+        page.audience_buildings = buildings
+        if category in (Category.WATER, Category.POWER):
+            page.affected_buildings = buildings
+        index.add_child(instance=page)
+        log(instance=page, action="wagtail.create", user=author)
+        outcome = _submit_or_publish(page, author, _publishes_directly(author, buildings))
+        audit(actor=author, action=f"notice.{outcome}", target=page,
+              buildings=[b.pk for b in buildings])
+    return page, outcome
+
+
+def may_edit(user: User, notice: NoticePage) -> bool:
+    """The author (still heading every building it is for), or an admin."""
+    scope = scope_of(user)
+    if scope.is_admin:
+        return True
+    if notice.owner_id != user.pk or notice.audience != Audience.BUILDINGS:
+        return False
+    ids = set(notice.audience_buildings.through.objects.filter(
+        noticepage_id=notice.pk).values_list("building_id", flat=True))
+    return bool(ids) and ids <= scope.headed_building_ids
+
+
+def notice_update(
+    *,
+    actor: User,
+    notice: NoticePage,
+    title: str,
+    category: str,
+    text: str,
+    building_ids: Iterable[int],
+    ack_wanted: bool = False,
+    urgent: bool = False,
+    photo=None,
+) -> tuple[NoticePage, str]:
+    """Edit a notice from the phone: a new Wagtail revision, reviewed again unless direct."""
+    from wagtail.images import get_image_model
+
+    if not may_edit(actor, notice):
+        raise NoticeError(_("您不能修改这条通知。 You cannot edit this notice."))
+    if category not in Category.values:
+        raise NoticeError(_("请选择通知类别。 Choose a category."))
+    buildings = _check_buildings(actor, building_ids)
+    photo_file = _shrink_photo(photo) if photo else None
+    with transaction.atomic():
+        page = notice.get_latest_revision_as_object()
+        image = None
+        if photo_file is not None:
+            image = get_image_model().objects.create(
+                title=title[:100], file=photo_file, uploaded_by_user=actor)
+        else:
+            image = next((b.value for b in page.body if b.block_type == "image"), None)
+        page.title = title.strip()[:255]
+        page.category = category
+        page.body = _body_from(text, image)
+        page.ack_wanted = ack_wanted
+        page.urgent = urgent
+        page.audience_buildings = buildings
+        outcome = _submit_or_publish(page, actor, _publishes_directly(actor, buildings))
+        audit(actor=actor, action=f"notice.edit.{outcome}", target=notice,
+              buildings=[b.pk for b in buildings])
+    return page, outcome
+
+
+def notice_review(*, actor: User, task_state, approve: bool, comment: str = "") -> None:
+    """Approve or send back a notice through its Wagtail workflow task.
+
+    Guarantees: only someone the task offers the action to may take it
+    (NoticeError otherwise); approving the last task publishes the notice
+    (Wagtail's workflow does that), which announces it to its audience.
+    """
+    from wagtail.models import TaskState
+
+    with transaction.atomic():
+        state = TaskState.objects.select_for_update().filter(pk=task_state.pk).first()
+        if state is None or state.status != TaskState.STATUS_IN_PROGRESS:
+            raise NoticeError(_("这条通知已经审核过了。 This notice was already reviewed."))
+        task = state.task.specific
+        page = state.revision.as_object()
+        actions = {name for name, _label, _needs in task.get_actions(page, actor)}
+        action = "approve" if approve else "reject"
+        if action not in actions:
+            raise NoticeError(_("您不能审核这条通知。 You cannot review this notice."))
+        task.on_action(state.specific, actor, action, comment=comment[:500])
+        audit(actor=actor, action=f"notice.review.{action}", target=page, comment=comment[:200])
+        if not approve and page.owner_id:
+            notify(recipient=page.owner, title=_("通知被退回修改：%(t)s") % {"t": page.title},
+                   body=comment[:200], url=reverse("notices:mine"),
+                   kind=NotificationKind.NOTICE)
+
+
+# --- Reading and acknowledging -----------------------------------------------------
+
+
+def notice_mark_read(*, user: User, notice: NoticePage, via: str = ReadVia.WEB) -> bool:
+    """Record that the person opened the notice (once). True if this was the first time."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if NoticeRead.objects.filter(notice=notice, user=user).exists():
+        return False
+    try:
+        with transaction.atomic():
+            NoticeRead.objects.create(notice=notice, user=user, via=via)
+    except IntegrityError:  # a second tab got there first
+        return False
+    return True
+
+
+def notice_acknowledge(*, user: User, notice: NoticePage) -> NoticeAck:
+    """收到: the person acknowledges the notice for their whole household.
+
+    Guarantees: one acknowledgement per household (a second tap, or another
+    family member, gets the existing one back); only a verified resident of
+    a household the notice reaches may do it.
+    """
+    from .selectors import audience_buildings
+
+    if not notice.ack_wanted:
+        raise NoticeError(_("这条通知不需要确认。 This notice does not ask for acknowledgement."))
+    scope = scope_of(user)
+    households = list(Household.objects.filter(
+        pk__in=scope.household_ids, unit__building__in=audience_buildings(notice)
+    ).order_by("pk"))
+    if not households:
+        raise NoticeError(_("认证住户后才能确认收到。 Only verified residents can acknowledge."))
+    existing = NoticeAck.objects.filter(notice=notice, household__in=households).first()
+    if existing:
+        return existing
+    with transaction.atomic():
+        NoticeRead.objects.get_or_create(notice=notice, user=user)
+        ack = None
+        for household in households:
+            obj, created = NoticeAck.objects.get_or_create(
+                notice=notice, household=household,
+                defaults={"method": AckMethod.APP, "by_user": user})
+            ack = ack or obj
+            if created:
+                audit(actor=user, action="notice.ack", target=notice, household=household.pk,
+                      method=AckMethod.APP)
+    return ack
+
+
+def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
+                       method: str, note: str = "") -> NoticeAck:
+    """A building head told a household by phone or at the door: counts as acknowledged.
+
+    Guarantees: only for a household of the notice's audience in a building
+    the actor looks after (NoticeError otherwise); one per household.
+    """
+    from .selectors import responsible_building_ids
+
+    if method not in (AckMethod.PHONE, AckMethod.DOOR):
+        raise NoticeError(_("请选择告知方式。 Choose how they were told."))
+    allowed = responsible_building_ids(actor, notice)
+    if allowed is not None and household.unit.building_id not in allowed:
+        raise NoticeError(_("这户不在您负责的楼栋。 Not a household you look after."))
+    with transaction.atomic():
+        ack, created = NoticeAck.objects.get_or_create(
+            notice=notice, household=household,
+            defaults={"method": method, "by_user": actor, "note": note[:200]})
+        if created:
+            audit(actor=actor, action="notice.told", target=notice, household=household.pk,
+                  method=method)
+    return ack
+
+
+def _remind_text(notice: NoticePage) -> str:
+    return _("请查看通知：%(t)s") % {"t": notice.title}
+
+
+def notice_remind(*, actor: User, notice: NoticePage, rows: list[Household]) -> dict[str, int]:
+    """One tap: remind every household in ``rows`` that has not read the notice.
+
+    In-app to their verified residents (and SMS where the notice is urgent or
+    the household has nobody in the app, to the register's phone).
+    Returns how many people were told in the app and how many SMS went.
+    """
+    not_read = [h for h in rows if h.receipt == Receipt.NOT_READ]
+    if not not_read:
+        return {"app": 0, "sms": 0}
+    url = reverse("notices:detail", args=[notice.pk])
+    residents = (Residency.objects.filter(household__in=not_read, state=ResidencyState.VERIFIED)
+                 .select_related("user"))
+    told_households = set()
+    counts = {"app": 0, "sms": 0}
+    with transaction.atomic():
+        seen = set()
+        for r in residents:
+            told_households.add(r.household_id)
+            if r.user_id in seen:
+                continue
+            seen.add(r.user_id)
+            notify(recipient=r.user, title=_remind_text(notice), url=url,
+                   kind=NotificationKind.NOTICE, sms=notice.sends_sms)
+            counts["app"] += 1
+        for h in not_read:
+            if h.pk not in told_households and h.phone:
+                send_sms(phone=h.phone, text=f"【仫佬家园】{_remind_text(notice)}",
+                         purpose="notice:remind")
+                counts["sms"] += 1
+        delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
+        delivery.last_reminded_at = timezone.now()
+        delivery.save(update_fields=["last_reminded_at"])
+        audit(actor=actor, action="notice.remind", target=notice, **counts,
+              households=len(not_read))
+    return counts
+
+
+def notice_door_knock(*, actor: User, notice: NoticePage,
+                      households: list[Household]) -> object | None:
+    """Ask volunteers to knock on the doors of households still not acknowledged.
+
+    Uses ``volunteers.services.task_create_door_knock`` when the volunteers
+    app offers it; returns its task, or None (the caller shows a list to print).
+    """
+    try:
+        from volunteers import services as volunteer_services
+    except ImportError:
+        volunteer_services = None
+    create = getattr(volunteer_services, "task_create_door_knock", None)
+    with transaction.atomic():
+        task = None
+        if create is not None and households:
+            task = create(actor=actor, notice=notice, households=households)
+        delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
+        delivery.door_knock_at = timezone.now()
+        delivery.save(update_fields=["door_knock_at"])
+        audit(actor=actor, action="notice.door_knock", target=notice,
+              households=[h.pk for h in households], task=getattr(task, "pk", None))
+    return task
+
+
+# --- Publishing -----------------------------------------------------------------------
+
+
+def audience_users(notice: NoticePage):
+    """The people a published notice is for: verified residents it reaches, and the
+    building heads of its buildings."""
+    from buildings.models import BuildingHead
+
+    from .selectors import audience_buildings
+
+    buildings = audience_buildings(notice)
+    residents = User.objects.filter(
+        residencies__state=ResidencyState.VERIFIED,
+        residencies__household__unit__building__in=buildings,
+    )
+    heads = User.objects.filter(pk__in=BuildingHead.objects.filter(
+        building__in=buildings).values("user_id"))
+    return (residents | heads).distinct()
+
+
+def notice_announce(*, notice: NoticePage) -> int:
+    """Tell the audience of a newly published notice (once per notice).
+
+    In-app to each of them; urgent notices and urgent categories (water or
+    power cut, safety) also by SMS. Returns how many were told.
+    """
+    with transaction.atomic():
+        delivery, _created = NoticeDelivery.objects.select_for_update().get_or_create(
+            notice=notice)
+        if delivery.announced_at is not None:
+            return 0
+        url = reverse("notices:detail", args=[notice.pk])
+        label = Category(notice.category).label
+        title = f"【{label}】{notice.title}"
+        body = notice.body_text()[:120]
+        count = 0
+        for user in audience_users(notice).only("id", "phone", "phone_verified").iterator():
+            notify(recipient=user, title=title, body=body if notice.sends_sms else "",
+                   url=url, kind=NotificationKind.NOTICE, sms=notice.sends_sms)
+            count += 1
+        delivery.announced_at = timezone.now()
+        delivery.announced_to = count
+        delivery.save(update_fields=["announced_at", "announced_to"])
+        audit(actor=None, action="notice.announce", target=notice, people=count,
+              sms=notice.sends_sms)
+    return count
+
+
+def notices_alert_overdue(*, now: datetime | None = None) -> int:
+    """Tell authors and building heads when households have not acknowledged in time.
+
+    Once per notice; they can then record phone calls or ask for a door knock.
+    Returns how many notices were flagged.
+    """
+    from buildings.models import BuildingHead
+
+    from .selectors import audience_buildings, overdue_households, receipts_overview
+
+    now = now or timezone.now()
+    flagged = 0
+    candidates = (NoticePage.objects.live().filter(ack_wanted=True)
+                  .exclude(delivery__overdue_alerted_at__isnull=False)
+                  .exclude(ends_at__lt=now))
+    for notice in candidates:
+        deadline = notice.ack_deadline
+        if deadline is None or deadline > now:
+            continue
+        rows = receipts_overview(notice, None)
+        late = overdue_households(notice, rows)
+        with transaction.atomic():
+            delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
+            delivery.overdue_alerted_at = now
+            delivery.save(update_fields=["overdue_alerted_at"])
+            if not late:
+                continue
+            people = set(BuildingHead.objects.filter(
+                building__in=audience_buildings(notice)).values_list("user_id", flat=True))
+            if notice.owner_id:
+                people.add(notice.owner_id)
+            for user in User.objects.filter(pk__in=people):
+                notify(recipient=user,
+                       title=_("%(n)s 户还没确认：%(t)s") % {"n": len(late), "t": notice.title},
+                       body=_("可以电话告知、上门告知，或请志愿者上门。"),
+                       url=reverse("notices:receipts", args=[notice.pk]),
+                       kind=NotificationKind.NOTICE)
+            audit(actor=None, action="notice.overdue", target=notice, households=len(late))
+            flagged += 1
+    return flagged
+
+
+def sms_enabled() -> bool:
+    return bool(getattr(settings, "SMS_BACKEND", ""))

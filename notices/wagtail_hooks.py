@@ -1,0 +1,31 @@
+"""Registration only: the notices on the home page and in 我的."""
+
+from wagtail import hooks
+
+from buildings.access import scope_of
+
+from . import selectors
+
+
+@hooks.register("jiayuan_home_sections")
+def home_notices(request):
+    notices = selectors.home_notices(request.user)
+    unread = 0
+    if request.user.is_authenticated:
+        unread = sum(1 for n in notices if not n.is_read)
+    return {"template": "notices/_home.html", "order": 20,
+            "context": {"notices": notices, "unread": unread}}
+
+
+@hooks.register("jiayuan_me_sections")
+def me_waiting(request):
+    if not request.user.is_authenticated:
+        return None
+    scope = scope_of(request.user)
+    may_post = scope.is_building_head or scope.is_admin
+    may_review = scope.is_grid_worker or scope.is_admin
+    if not (scope.household_ids or may_post or may_review):
+        return None
+    return {"template": "notices/_me.html", "order": 20,
+            "context": {"waiting": selectors.awaiting_ack(request.user),
+                        "may_post": may_post, "may_review": may_review}}
