@@ -1,5 +1,360 @@
+"""The closed loop on a phone: report, follow, work the queue, act on a case.
+
+Views validate, check access, call a service, and answer (a redirect, or JSON
+for forms.js). A case the person may not see is a 404; a move they may not
+make is a 403; bad input is a 400 with the page and its message again.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from buildings.access import may, require, scope_of
+from buildings.models import Building, Department, Unit
+from portal.forms_json import client_key_from, json_or_redirect
+from portal.models import User
+
+from . import selectors
+from .choices import EventKind, Priority, Status
+from .forms import (
+    DispatchForm,
+    FeedbackForm,
+    MergeForm,
+    ReasonForm,
+    ReportForm,
+    TextForm,
+    TriageForm,
+    resolve_where,
+    validate_phone_user,
+    where_choices,
+)
+from .models import Case, Category
+from .services import (
+    case_accept,
+    case_comment,
+    case_decline,
+    case_dispatch,
+    case_give_feedback,
+    case_hand_back,
+    case_merge,
+    case_metoo,
+    case_record_followup,
+    case_resolve,
+    case_submit,
+    case_supervise,
+    case_triage,
+    case_urge,
+    case_url,
+)
+from .workflow import WorkflowError, allowed_moves, can_see, check_move, roles_for
+
+STAFF_ROLES = {"grid", "liaison", "handler", "supervisor", "admin"}
 
 
-def index(request):
-    return render(request, "community/index.html")
+# --- The resident's side -----------------------------------------------------------
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """报事: the category icons to start a report, and the person's own cases."""
+    scope = scope_of(request.user)
+    return render(request, "community/index.html", {
+        "categories": selectors.categories(),
+        "cases": list(selectors.cases_of_resident(request.user)),
+        "scope": scope,
+        "works": may(request.user, "community.use_workbench"),
+        "behalf": may(request.user, "community.file_on_behalf"),
+    })
+
+
+def _poster_place(request: HttpRequest):
+    unit = building = None
+    b, u = request.GET.get("building", ""), request.GET.get("unit", "")
+    if b.isdigit():
+        building = Building.objects.filter(pk=int(b)).first()
+    if u.isdigit():
+        unit = Unit.objects.select_related("building").filter(pk=int(u)).first()
+        if unit is not None and building is not None and unit.building_id != building.pk:
+            unit = None
+    return building, unit
+
+
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    """The report form; ``?category=code``, ``?building=id&unit=id`` (stairwell posters)
+    and ``?behalf=1`` (staff filing for a resident) fill it in."""
+    behalf = request.GET.get("behalf") == "1" or request.POST.get("behalf") == "1"
+    if behalf:
+        require(request.user, "community.file_on_behalf")
+    building, unit = _poster_place(request)
+    choices = where_choices(request.user, poster_unit=unit, poster_building=building)
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, user=request.user, behalf=behalf,
+                          where=choices)
+        if form.is_valid():
+            return _submit(request, form, behalf)
+        return _report_page(request, form, behalf, status=400)
+    initial = {}
+    code = request.GET.get("category", "")
+    if code:
+        initial["category"] = Category.objects.filter(code=code, active=True).first()
+    if unit is not None:
+        initial["where"] = f"u{unit.pk}"
+    elif building is not None:
+        initial["where"] = f"b{building.pk}"
+    elif choices and isinstance(choices[0][1], str) and not behalf:
+        initial["where"] = choices[0][0]
+    form = ReportForm(initial=initial, user=request.user, behalf=behalf, where=choices)
+    return _report_page(request, form, behalf)
+
+
+def _report_page(request, form, behalf, status=200):
+    category = form.initial.get("category") if not form.is_bound else None
+    where = resolve_where(form.initial.get("where", "")) if not form.is_bound else {}
+    if form.is_bound:
+        category = Category.objects.filter(code=form.data.get("category", "")).first()
+        where = resolve_where(form.data.get("where", ""))
+    similar = selectors.similar_open_cases(category=category, **where)
+    ctx = {"form": form, "behalf": behalf, "categories": selectors.categories(),
+           "chosen": category.code if category else "", "similar": similar}
+    if status != 200:
+        from portal.forms_json import errors_of
+
+        ctx["errors"] = errors_of(form)
+        return json_or_redirect(request, form, None, template="community/new.html",
+                                context=ctx)
+    return render(request, "community/new.html", ctx)
+
+
+def _submit(request, form, behalf):
+    data = form.cleaned_data
+    reporter, on_behalf_by, channel = request.user, None, "self"
+    extra = {}
+    if behalf:
+        on_behalf_by, channel = request.user, data["channel"]
+        reporter = validate_phone_user(data.get("reporter_phone"))
+        extra = {"reporter_name": data.get("reporter_name", ""),
+                 "reporter_phone": data.get("reporter_phone", "")}
+    position = None
+    if data.get("latitude") is not None and data.get("longitude") is not None:
+        position = (data["latitude"], data["longitude"])
+    try:
+        case = case_submit(
+            reporter=reporter, category=data["category"], description=data["description"],
+            voice=data.get("voice"), photos=data.get("photos") or (), channel=channel,
+            on_behalf_by=on_behalf_by, client_key=client_key_from(request),
+            position=position, **data["place"], **extra)
+    except WorkflowError as exc:
+        form.add_error(None, exc.message)
+        return _report_page(request, form, behalf, status=400)
+    return json_or_redirect(request, None, case_url(case) + "?sent=1")
+
+
+@login_required
+def similar(request: HttpRequest) -> HttpResponse:
+    """The "me too" list for a category and place, as a fragment for report.js."""
+    category = Category.objects.filter(code=request.GET.get("category", "")).first()
+    where = resolve_where(request.GET.get("where", ""))
+    return render(request, "community/_similar.html", {
+        "similar": selectors.similar_open_cases(category=category, **where)})
+
+
+# --- One case ---------------------------------------------------------------------
+
+
+def _visible_case(request: HttpRequest, pk: int) -> Case:
+    case = selectors.case_for_page(pk)
+    if case is None or not can_see(request.user, case):
+        raise Http404
+    return case
+
+
+def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
+    roles = roles_for(request.user, case)
+    staff = bool(roles & STAFF_ROLES)
+    moves = set(allowed_moves(request.user, case))
+    if case.status in (Status.DISPATCHED, Status.IN_PROGRESS) and "reassign" in moves:
+        moves.add("dispatch")
+    ctx = {
+        "case": case,
+        "roles": roles,
+        "staff": staff,
+        "moves": moves,
+        "events": selectors.timeline(case, staff=staff),
+        "report_photos": list(case.photos.filter(kind="report").order_by("pk")),
+        "can_urge": "urge" in moves and case.is_overdue,
+        "priorities": Priority.choices,
+        "categories": selectors.categories() if "triage" in moves else [],
+        "sent": request.GET.get("sent") == "1",
+        "where": case.where if (staff or "reporter" in roles) else case.masked_where,
+    }
+    if "dispatch" in moves or "reassign" in moves:
+        ctx.update(selectors.dispatch_choices(case))
+    if "merge" in moves:
+        ctx["merge_candidates"] = selectors.merge_candidates(case)
+    ctx.update(extra)
+    return ctx
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    return render(request, "community/detail.html", _detail_context(request, case))
+
+
+def _bad(request, case, errors, form=None) -> HttpResponse:
+    """400: the case page again, with the message; nothing was written."""
+    return json_or_redirect(request, errors, None, template="community/detail.html",
+                            context=_detail_context(request, case, failed_form=form))
+
+
+def _to(value: str, case: Case) -> dict:
+    if value == "v":
+        return {"to_volunteers": True}
+    if value[:1] == "d" and value[1:].isdigit():
+        d = Department.objects.filter(pk=int(value[1:]), community_id=case.community_id).first()
+        if d:
+            return {"department": d}
+    if value[:1] == "u" and value[1:].isdigit():
+        u = User.objects.filter(pk=int(value[1:])).first()
+        if u:
+            return {"person": u}
+    return {}
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Make one move on a case. The form's fields depend on the move."""
+    case = selectors.case_for_page(pk)
+    if case is None:
+        raise Http404
+    roles = roles_for(request.user, case)
+    if not can_see(request.user, case) and not (kind == "metoo" and "neighbour" in roles):
+        raise Http404
+    check_kind = {"feedback": EventKind.CONFIRM,
+                  "dispatch": (EventKind.REASSIGN if case.status in (
+                      Status.DISPATCHED, Status.IN_PROGRESS) else EventKind.DISPATCH)
+                  }.get(kind, kind)
+    try:
+        check_move(case, check_kind, request.user)
+    except WorkflowError as exc:
+        if exc.forbidden:
+            raise PermissionDenied(exc.message) from None
+        return _bad(request, case, exc.message)
+    user, P, F = request.user, request.POST, request.FILES
+    try:
+        if kind == "triage":
+            form = TriageForm(P)
+            if not form.is_valid():
+                return _bad(request, case, form, form)
+            case_triage(actor=user, case_id=case.pk, category=form.cleaned_data["category"],
+                        priority=form.cleaned_data["priority"], note=form.cleaned_data["note"])
+        elif kind in ("decline", "hand_back"):
+            form = ReasonForm(P)
+            if not form.is_valid():
+                return _bad(request, case, form, form)
+            fn = case_decline if kind == "decline" else case_hand_back
+            fn(actor=user, case_id=case.pk, reason=form.cleaned_data["reason"])
+        elif kind == "merge":
+            form = MergeForm(P)
+            if not form.is_valid():
+                return _bad(request, case, form, form)
+            into = Case.objects.filter(pk=form.cleaned_data["into"]).first()
+            if into is None or not can_see(user, into):
+                return _bad(request, case, {"into": [_("没有这件诉求。 No such case.")]})
+            case_merge(actor=user, case_id=case.pk, into_id=into.pk,
+                       note=form.cleaned_data["note"])
+        elif kind == "dispatch":
+            form = DispatchForm(P)
+            if not form.is_valid():
+                return _bad(request, case, form, form)
+            target = _to(form.cleaned_data["to"], case)
+            if not target:
+                return _bad(request, case, {"to": [_("请选择承办部门、承办人或志愿服务。 "
+                                                     "Choose who will handle it.")]})
+            case_dispatch(actor=user, case_id=case.pk, note=form.cleaned_data["note"], **target)
+        elif kind == "accept":
+            case_accept(actor=user, case_id=case.pk, note=P.get("note", ""))
+        elif kind in ("resolve", "comment", "supervise", "followup"):
+            form = TextForm(P, F)
+            if not form.is_valid():
+                return _bad(request, case, form, form)
+            text, photos = form.cleaned_data["text"], form.cleaned_data["photos"]
+            if kind == "resolve":
+                case_resolve(actor=user, case_id=case.pk, text=text, photos=photos)
+            elif kind == "comment":
+                case_comment(actor=user, case_id=case.pk, text=text, photos=photos)
+            elif kind == "supervise":
+                case_supervise(actor=user, case_id=case.pk, text=text)
+            else:
+                case_record_followup(actor=user, case_id=case.pk, text=text)
+        elif kind == "feedback":
+            form = FeedbackForm(P)
+            if not form.is_valid():
+                return _bad(request, case, form, form)
+            case_give_feedback(actor=user, case_id=case.pk, fixed=form.cleaned_data["fixed"],
+                               rating=form.cleaned_data["rating"],
+                               words=form.cleaned_data["words"])
+        elif kind == "urge":
+            case_urge(actor=user, case_id=case.pk)
+        elif kind == "metoo":
+            case_metoo(actor=user, case_id=case.pk)
+        else:
+            raise Http404
+    except WorkflowError as exc:
+        if exc.forbidden:
+            raise PermissionDenied(exc.message) from None
+        return _bad(request, case, exc.message)
+    from django.contrib import messages
+
+    messages.success(request, _("已办理：%(m)s") % {"m": EventKind(check_kind).label})
+    return json_or_redirect(request, None, case_url(case))
+
+
+# --- The workbench ------------------------------------------------------------------
+
+
+@login_required
+def workbench(request: HttpRequest) -> HttpResponse:
+    """The staff's queue on a phone: new, waiting for them, overdue, in progress, done."""
+    require(request.user, "community.use_workbench")
+    scope = scope_of(request.user)
+    handler_only = scope.is_handler and not (scope.is_grid_worker or scope.is_liaison
+                                             or scope.is_admin)
+    default = "waiting" if handler_only else "new"
+    tab = request.GET.get("tab", default)
+    if tab not in selectors.TABS:
+        tab = default
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    grid = request.GET.get("grid", "")
+    filters = {"category": request.GET.get("category", ""),
+               "grid": int(grid) if grid.isdigit() else None,
+               "priority": request.GET.get("priority", "")}
+    per_page = 30
+    rows = selectors.cases_for_workbench(request.user, tab=tab, page=page, per_page=per_page,
+                                         **filters)
+    counts = selectors.workbench_counts(request.user)
+    labels = {"new": _("新登记"), "waiting": _("待我办") if handler_only else _("待转办"),
+              "overdue": _("已超期"), "doing": _("办理中"), "result": _("待评价"),
+              "done": _("已办结")}
+    from .services import grids_for_choice
+
+    return render(request, "community/workbench.html", {
+        "tab": tab, "tabs": [(t, labels[t], counts[t]) for t in selectors.TABS],
+        "cases": rows[:per_page], "more": len(rows) > per_page, "page": page,
+        "filters": filters, "categories": selectors.categories(),
+        "grids": grids_for_choice(request.user) if not handler_only else [],
+        "priorities": Priority.choices, "handler_only": handler_only,
+        "behalf": may(request.user, "community.file_on_behalf"),
+        "next_url": reverse("community:workbench"),
+    })

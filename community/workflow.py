@@ -70,7 +70,8 @@ MOVES: dict[str, Move] = {m.kind: m for m in [
     _m(EventKind.REASSIGN, {S.DISPATCHED, S.IN_PROGRESS}, S.DISPATCHED, {"grid", "admin"},
        ("assignee",), gettext_lazy("改派")),
     # 4 部门承办
-    _m(EventKind.ACCEPT, {S.DISPATCHED}, S.IN_PROGRESS, {"handler"}, (), gettext_lazy("接收")),
+    _m(EventKind.ACCEPT, {S.DISPATCHED}, S.IN_PROGRESS, {"handler", "system"}, (),
+       gettext_lazy("接收")),
     _m(EventKind.HAND_BACK, {S.DISPATCHED, S.IN_PROGRESS}, S.TRIAGED, {"handler"}, ("reason",),
        gettext_lazy("退回")),
     # 5 结果反馈

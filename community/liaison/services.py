@@ -365,6 +365,7 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
     if conversation.case_id:
         return conversation.case_id
     from community import services as case_services
+    from community.workflow import WorkflowError
 
     messages = list(conversation.messages.filter(role=SenderRole.RESIDENT)
                     .prefetch_related("photos").order_by("seq"))
@@ -380,11 +381,16 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
             from community.models import Category
 
             category = Category.objects.filter(active=True).order_by("order", "id").first()
-        case = case_services.case_submit(
-            reporter=conversation.resident, category=category, description=text[:2000],
-            photos=photos, channel="chat", client_key=f"liaison-{conversation.pk}",
-            **_case_extra(case_services.case_submit, staff),
-        )
+        if category is None:
+            raise ChatError(_("还没有设置诉求类别，请联系管理员。 No case categories are set up."))
+        try:
+            case = case_services.case_submit(
+                reporter=conversation.resident, category=category, description=text[:2000],
+                photos=photos, channel="chat", client_key=f"liaison-{conversation.pk}",
+                **_case_extra(case_services.case_submit, staff),
+            )
+        except WorkflowError as exc:  # the cases app's readable refusal
+            raise ChatError(str(exc)) from None
         case_id = case.pk if hasattr(case, "pk") else int(case)
         conversation.case_id = case_id
         conversation.save(update_fields=["case_id"])
@@ -400,7 +406,7 @@ def _case_extra(fn, staff) -> dict:
     import inspect
 
     params = inspect.signature(fn).parameters
-    for name in ("registered_by", "actor", "by"):
+    for name in ("on_behalf_by", "registered_by", "actor", "by"):
         if name in params:
             return {name: staff}
     return {}

@@ -1,0 +1,169 @@
+"""Forms of the closed loop: the report, and the small forms of each move."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from buildings.choices import ResidencyState
+from buildings.models import Building, Household, PublicPlace, Unit
+from portal.phones import normalize_phone
+from portal.uploads import PhotosField, VoiceField
+
+from .choices import Channel, Priority
+from .models import Category
+
+
+def where_choices(user, *, poster_unit: Unit | None = None,
+                  poster_building: Building | None = None) -> list[tuple[str, str]]:
+    """Own flats first, then the poster's stairwell, then public places and buildings."""
+    choices = []
+    if user is not None and user.is_authenticated:
+        for h in (Household.objects.filter(residencies__user=user,
+                                           residencies__state=ResidencyState.VERIFIED)
+                  .select_related("unit__building")):
+            choices.append((f"h{h.pk}", _("我家：%(a)s") % {"a": h.address}))
+    if poster_unit is not None:
+        choices.insert(0, (f"u{poster_unit.pk}", _("楼道：%(u)s") % {"u": str(poster_unit)}))
+    elif poster_building is not None:
+        choices.insert(0, (f"b{poster_building.pk}", poster_building.label))
+    places = [(f"p{p.pk}", p.name) for p in PublicPlace.objects.order_by("name")]
+    buildings = [(f"b{b.pk}", b.label) for b in Building.objects.order_by("number")]
+    if places:
+        choices.append((_("公共场所"), places))
+    if buildings:
+        choices.append((_("楼栋（公共部位）"), buildings))
+    return choices
+
+
+def resolve_where(value: str) -> dict:
+    """``h12`` → {"household": ...}; ``p3`` → {"place": ...}; ``u5``/``b2`` likewise."""
+    models = {"h": ("household", Household.objects.select_related("unit__building__grid")),
+              "p": ("place", PublicPlace.objects.select_related("grid")),
+              "u": ("unit", Unit.objects.select_related("building__grid")),
+              "b": ("building", Building.objects.select_related("grid"))}
+    if not value or value[0] not in models or not value[1:].isdigit():
+        return {}
+    name, qs = models[value[0]]
+    obj = qs.filter(pk=int(value[1:])).first()
+    return {name: obj} if obj is not None else {}
+
+
+class ReportForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("什么问题"), queryset=Category.objects.filter(active=True),
+        to_field_name="code", widget=forms.RadioSelect,
+        error_messages={"required": _("请选择问题的类别。 Please choose a category."),
+                        "invalid_choice": _("请选择问题的类别。 Please choose a category.")})
+    where = forms.ChoiceField(label=_("在哪里"), choices=(),
+                              error_messages={"required": _("请选择地点。 Please choose where."),
+                                              "invalid_choice": _("请选择地点。 Please choose where.")})
+    description = forms.CharField(label=_("说一说情况"), required=False, max_length=2000,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    voice = VoiceField(label=_("或者按住说话"))
+    photos = PhotosField(label=_("拍照（最多6张）"))
+    latitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=9,
+                                  decimal_places=6, min_value=-90, max_value=90)
+    longitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=9,
+                                   decimal_places=6, min_value=-180, max_value=180)
+
+    def __init__(self, *args, user=None, behalf: bool = False, where=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["where"].choices = [("", _("请选择"))] + (where or where_choices(user))
+        self.behalf = behalf
+        if behalf:
+            self.fields["channel"] = forms.ChoiceField(
+                label=_("来源"), initial=Channel.PHONE,
+                choices=[(c, Channel(c).label) for c in
+                         (Channel.PHONE, Channel.WALK_IN, Channel.VISIT, Channel.CHAT)])
+            self.fields["reporter_phone"] = forms.CharField(
+                label=_("居民手机号"), required=False, max_length=20)
+            self.fields["reporter_name"] = forms.CharField(
+                label=_("居民称呼"), required=False, max_length=40)
+            self.fields["flat"] = forms.CharField(
+                label=_("门牌号（选了楼栋时可填，例如 501）"), required=False, max_length=10)
+
+    def clean_reporter_phone(self):
+        raw = self.cleaned_data.get("reporter_phone", "").strip()
+        return normalize_phone(raw) if raw else ""
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("description", "").strip() or data.get("voice") or data.get("photos")):
+            if not self.errors.get("voice") and not self.errors.get("photos"):
+                self.add_error("description", _(
+                    "请写几个字、录一段话或拍一张照片。 Please write, record or photograph the problem."))
+        place = resolve_where(data.get("where", ""))
+        if data.get("where") and not place:
+            self.add_error("where", _("请选择地点。 Please choose where."))
+        if self.behalf and data.get("flat") and "building" in place:
+            h = (Household.objects.filter(unit__building=place["building"],
+                                          number=data["flat"].strip()).first())
+            if h is None:
+                self.add_error("flat", _("这栋楼没有这个门牌号。 No such flat in this building."))
+            else:
+                place = {"household": h}
+        if self.behalf and not (data.get("reporter_phone") or data.get("reporter_name")):
+            self.add_error("reporter_name", _("请填写居民的称呼或手机号。 Who is it for?"))
+        data["place"] = place
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=500,
+                             error_messages={"required": _("请写明原因。 Please give the reason.")})
+
+
+class TextForm(forms.Form):
+    text = forms.CharField(label=_("内容"), max_length=2000,
+                           error_messages={"required": _("请填写内容。 Please write something.")})
+    photos = PhotosField(label=_("照片"))
+
+
+class TriageForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.all(),
+                                      to_field_name="code")
+    priority = forms.ChoiceField(label=_("紧急程度"), choices=Priority.choices)
+    note = forms.CharField(label=_("备注"), required=False, max_length=500)
+
+
+class DispatchForm(forms.Form):
+    to = forms.CharField(label=_("交给"), error_messages={
+        "required": _("请选择承办部门、承办人或志愿服务。 Choose who will handle it.")})
+    note = forms.CharField(label=_("交办说明"), required=False, max_length=500)
+
+
+class MergeForm(forms.Form):
+    into = forms.IntegerField(label=_("合并到诉求编号"), min_value=1, error_messages={
+        "required": _("请选择要合并到的诉求。 Choose the case to keep.")})
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class FeedbackForm(forms.Form):
+    fixed = forms.TypedChoiceField(label=_("问题解决了吗？"), coerce=lambda v: v == "yes",
+                                   choices=[("yes", _("解决了")), ("no", _("没解决"))],
+                                   widget=forms.RadioSelect, error_messages={
+                                       "required": _("请告诉我们问题解决了没有。 Fixed or not?")})
+    rating = forms.TypedChoiceField(label=_("满意吗？"), coerce=int, required=False,
+                                    empty_value=None,
+                                    choices=[(str(i), str(i)) for i in range(5, 0, -1)],
+                                    widget=forms.RadioSelect)
+    words = forms.CharField(label=_("想说的话（可不填）"), required=False, max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("fixed") and data.get("rating") is None:
+            self.add_error("rating", _("请给办理结果打分（1到5颗星）。 Please rate it."))
+        return data
+
+
+def validate_phone_user(phone: str):
+    from portal.models import User
+
+    if not phone:
+        return None
+    try:
+        return User.objects.filter(phone=normalize_phone(phone)).first()
+    except ValidationError:
+        return None

@@ -1,0 +1,50 @@
+"""Helpers for the liaison tests: a socket for a signed-in person, conversations in each state."""
+
+from __future__ import annotations
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from community.liaison import services
+from community.liaison.routing import websocket_urlpatterns
+
+
+def application():
+    """The same stack as portal/asgi.py, built under the current settings (ALLOWED_HOSTS)."""
+    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def socket(path: str, user=None, *, origin: str = "http://127.0.0.1", cookie: str | None = None):
+    headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
+    if user is not None or cookie:
+        cookie = cookie or session_cookie(user)
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(application(), path, headers=headers)
+
+
+def on_duty(staff):
+    return services.staff_set_duty(staff=staff, on=True)
+
+
+def waiting(resident, text="楼道灯坏了"):
+    conversation, _ = services.conversation_open(resident=resident)
+    services.message_post(conversation=conversation, sender=resident, body=text,
+                          client_key="first")
+    conversation.refresh_from_db()
+    return conversation
+
+
+def picked(resident, staff, text="楼道灯坏了"):
+    conversation = waiting(resident, text)
+    on_duty(staff)
+    return services.conversation_pick_up(conversation=conversation, staff=staff)

@@ -1,0 +1,29 @@
+"""Permissions on cases. The state machine (``workflow``) decides moves; these decide pages."""
+
+import rules
+
+from buildings.access import scope_of
+
+from .workflow import can_see
+
+
+@rules.predicate
+def sees_case(user, case) -> bool:
+    return case is not None and can_see(user, case)
+
+
+@rules.predicate
+def works_cases(user) -> bool:
+    s = scope_of(user)
+    return s.is_grid_worker or s.is_liaison or s.is_handler or s.is_admin
+
+
+@rules.predicate
+def files_for_others(user) -> bool:
+    s = scope_of(user)
+    return s.is_building_head or s.is_grid_worker or s.is_liaison or s.is_admin
+
+
+rules.add_perm("community.view_case", sees_case)
+rules.add_perm("community.use_workbench", works_cases)
+rules.add_perm("community.file_on_behalf", files_for_others)

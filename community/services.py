@@ -1,0 +1,673 @@
+"""Every change to a case goes through here.
+
+Each function runs in one transaction: it locks the case, asks
+``workflow.check_move`` whether the move may be made, changes the case
+(``update_fields``), writes the never-edited ``CaseEvent`` and the audit row,
+and tells the people concerned (in-app rows in the same transaction, SMS after
+commit). Refusals raise ``WorkflowError`` with a message a resident can read;
+nothing is written then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from importlib import import_module
+
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from buildings.choices import ResidencyState
+from buildings.models import (
+    Building,
+    CommunityAdmin,
+    Department,
+    DepartmentHandler,
+    Grid,
+    GridWorker,
+    Household,
+    PublicPlace,
+    Unit,
+)
+from portal.choices import NotificationKind
+from portal.models import User
+from portal.services import audit, notify
+from portal.uploads import CleanPhoto, UploadRejected, clean_photo, clean_voice
+
+from . import workdays
+from .choices import (
+    FINAL_STATES,
+    WORKING_STATES,
+    Channel,
+    EventKind,
+    Ladder,
+    PhotoKind,
+    Priority,
+    Status,
+)
+from .models import Case, CaseEvent, CaseFollower, CasePhoto, Category, LoopSettings
+from .workflow import WorkflowError, check_move
+
+KIND = NotificationKind.CASE
+
+
+def loop_settings() -> LoopSettings:
+    return LoopSettings.load()
+
+
+def case_url(case: Case) -> str:
+    return reverse("community:detail", args=[case.pk])
+
+
+# --- Small helpers -------------------------------------------------------------
+
+
+def _lock(case_id: int) -> Case:
+    case = (Case.objects.select_for_update()
+            .select_related("category", "department", "grid").filter(pk=case_id).first())
+    if case is None:
+        raise WorkflowError(_("没有这件诉求。 No such case."))
+    return case
+
+
+def _record(case: Case, kind: str, actor: User | None, *, from_status: str = "",
+            to_status: str = "", note: str = "", internal: bool = False, **data) -> CaseEvent:
+    event = CaseEvent.objects.create(
+        case=case, kind=kind, actor=actor if actor is not None and actor.pk else None,
+        from_status=from_status, to_status=to_status, note=note, internal=internal, data=data)
+    audit(actor=actor, action=f"case.{kind}", target=case, event=event.pk, **data)
+    return event
+
+
+def _move(case: Case, kind: str, actor: User | None, *, note: str = "",
+          fields: Iterable[str] = (), internal: bool = False, **data) -> CaseEvent:
+    """Make an already-checked move: set the state, save, record."""
+    move = check_move(case, kind, actor)
+    before = case.status
+    now = timezone.now()
+    update = set(fields) | {"updated_at"}
+    case.updated_at = now
+    if move.target is not None:
+        case.status = move.target
+        update.add("status")
+    case.save(update_fields=sorted(update))
+    return _record(case, kind, actor, from_status=before,
+                   to_status=case.status if move.target else before, note=note,
+                   internal=internal, **data)
+
+
+def _need(text: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise WorkflowError(message)
+    return text
+
+
+def _save_photos(case: Case, event: CaseEvent | None, photos, kind: str) -> int:
+    count = 0
+    for item in photos or ():
+        photo = CasePhoto(case=case, event=event, kind=kind)
+        if isinstance(item, CleanPhoto):
+            photo.set_clean(item)
+        elif isinstance(item, CasePhoto | File) or hasattr(item, "read"):
+            photo.set_clean(clean_photo(item))
+        else:
+            continue
+        photo.save()
+        count += 1
+    return count
+
+
+def _clean_photos(photos) -> list:
+    """Check every photo before anything is written (UploadRejected → WorkflowError)."""
+    from portal.uploads import MAX_PHOTOS
+
+    photos = list(photos or ())
+    if len(photos) > MAX_PHOTOS:
+        raise WorkflowError(_("最多 %(n)d 张照片。 / At most %(n)d photos.") % {"n": MAX_PHOTOS})
+    out = []
+    for item in photos:
+        if isinstance(item, CleanPhoto):
+            out.append(item)
+        else:
+            try:
+                out.append(clean_photo(item))
+            except UploadRejected as exc:
+                raise WorkflowError(str(exc)) from None
+    return out
+
+
+# --- Who to tell ---------------------------------------------------------------
+
+
+def _residents(case: Case) -> list[User]:
+    people = []
+    if case.reporter_id:
+        people.append(case.reporter)
+    people += [f.user for f in case.followers.select_related("user")]
+    return people
+
+
+def _grid_workers(case: Case, *, above: bool = False) -> list[User]:
+    """Grid workers of the case's own grid; with ``above``, those of the grids above it."""
+    grid = case.grid
+    if above:
+        step = grid.steplen
+        paths = [grid.path[:end] for end in range(step, len(grid.path), step)]
+        qs = GridWorker.objects.filter(grid__path__in=paths)
+    else:
+        qs = GridWorker.objects.filter(grid=grid)
+    return list(User.objects.filter(pk__in=qs.values("user_id")))
+
+
+def _handlers(case: Case) -> list[User]:
+    if case.assignee_id:
+        return [case.assignee]
+    if case.department_id:
+        return list(User.objects.filter(
+            pk__in=DepartmentHandler.objects.filter(department_id=case.department_id)
+            .values("user_id")))
+    if case.to_volunteers:
+        return _grid_workers(case)
+    return []
+
+
+def _admins(case: Case) -> list[User]:
+    return list(User.objects.filter(pk__in=CommunityAdmin.objects.filter(
+        community_id=case.community_id).values("user_id")))
+
+
+def _tell(people: Iterable[User], case: Case, title: str, body: str = "", *,
+          sms: bool = False, skip: User | None = None) -> None:
+    seen = set()
+    for person in people:
+        if person is None or person.pk in seen or (skip is not None and person.pk == skip.pk):
+            continue
+        seen.add(person.pk)
+        notify(recipient=person, title=title, body=body, url=case_url(case), kind=KIND,
+               sms=sms)
+
+
+# --- 1 接收登记 -----------------------------------------------------------------
+
+
+def _where(*, reporter, household, place, building, unit):
+    """Fill in the place from what was given, most precise first."""
+    if place is not None:
+        building = building or place.building
+        unit = unit or place.unit
+        return household, place, building, unit, place.grid, place.community_id
+    if household is not None:
+        unit = household.unit
+        building = unit.building
+    elif unit is not None:
+        building = unit.building
+    elif building is None and reporter is not None:
+        household = (Household.objects.select_related("unit__building")
+                     .filter(residencies__user=reporter,
+                             residencies__state=ResidencyState.VERIFIED).first())
+        if household is not None:
+            unit, building = household.unit, household.unit.building
+    if building is None:
+        raise WorkflowError(_("请选择地点（楼栋、单元或公共场所）。 Please choose where it is."))
+    return household, None, building, unit, building.grid, building.community_id
+
+
+def case_submit(
+    *,
+    reporter: User | None,
+    category: Category,
+    description: str = "",
+    voice=None,
+    photos=(),
+    household: Household | None = None,
+    place: PublicPlace | None = None,
+    building: Building | None = None,
+    unit: Unit | None = None,
+    channel: str = Channel.SELF,
+    on_behalf_by: User | None = None,
+    client_key=None,
+    position=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    source_platform: str = "",
+    external_id: str = "",
+) -> Case:
+    """Register a case (step 1). Idempotent on (reporter, client_key).
+
+    The same key returns the case already stored, unchanged. Photos are checked
+    (all of them) before anything is written; a voice note is checked for type
+    and length. Guarantees: one transaction; a ``submit`` event; an audit row;
+    the reporter and the grid workers of the place's grid are told.
+    """
+    key = str(client_key or "")[:64]
+    if key:
+        existing = Case.objects.filter(reporter=reporter, client_key=key,
+                                       on_behalf_by=on_behalf_by).first()
+        if existing is not None:
+            return existing
+    description = (description or "").strip()
+    if not description and not voice and not photos:
+        raise WorkflowError(_("请说一说或写一写是什么问题。 Please describe the problem."))
+    if not getattr(category, "active", True):
+        raise WorkflowError(_("这个类别已停用。 This category is no longer used."))
+    clean = _clean_photos(photos)
+    voice_file = None
+    if voice:
+        voice_file = voice if getattr(voice, "seconds", "x") != "x" else None
+        if voice_file is None:
+            try:
+                voice_file = clean_voice(voice)
+            except UploadRejected as exc:
+                raise WorkflowError(str(exc)) from None
+    household, place, building, unit, grid, community_id = _where(
+        reporter=reporter, household=household, place=place, building=building, unit=unit)
+    lat = lon = None
+    if position:
+        if isinstance(position, dict):
+            lat, lon = position.get("lat"), position.get("lon")
+        else:
+            lat, lon = position[0], position[1]
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            case = Case(
+                community_id=community_id, category=category, priority=Priority.NORMAL,
+                description=description[:4000], household=household, place=place,
+                building=building, unit=unit, grid=grid, reporter=reporter,
+                reporter_name=(reporter_name or "")[:40],
+                reporter_phone=(reporter_phone or "")[:20], on_behalf_by=on_behalf_by,
+                channel=channel, client_key=key, source_platform=source_platform[:40],
+                external_id=external_id[:80], latitude=lat, longitude=lon,
+                created_at=now, updated_at=now,
+                due_at=workdays.deadline(now, category.days_for(Priority.NORMAL)),
+            )
+            if voice_file is not None:
+                case.voice.save(voice_file.name, voice_file, save=False)
+            case.save()
+            event = _record(case, EventKind.SUBMIT, on_behalf_by or reporter,
+                            to_status=Status.SUBMITTED, channel=channel,
+                            on_behalf=bool(on_behalf_by))
+            _save_photos(case, event, clean, PhotoKind.REPORT)
+            if reporter is not None:
+                _tell([reporter], case, _("已收到您的诉求：%(c)s") % {"c": category.name},
+                      _("网格员会尽快处理，请留意进度。"))
+            _tell(_grid_workers(case) or _grid_workers(case, above=True), case,
+                  _("新诉求：%(c)s") % {"c": category.name}, case.where, skip=on_behalf_by)
+    except IntegrityError:
+        # The same key arrived twice at once: the other request stored it.
+        existing = Case.objects.filter(reporter=reporter, client_key=key).first()
+        if existing is None:
+            raise
+        return existing
+    return case
+
+
+def case_metoo(*, actor: User, case_id: int) -> Case:
+    """A neighbour with the same problem joins an open case instead of filing another."""
+    with transaction.atomic():
+        case = _lock(case_id)
+        if CaseFollower.objects.filter(case=case, user=actor).exists() \
+                or case.reporter_id == actor.pk:
+            return case
+        case.metoo_count += 1
+        _move(case, EventKind.METOO, actor, fields=["metoo_count"])
+        CaseFollower.objects.create(case=case, user=actor)
+    return case
+
+
+# --- 2 梳理分类 -----------------------------------------------------------------
+
+
+def case_triage(*, actor: User, case_id: int, category: Category | None = None,
+                priority: str | None = None, note: str = "") -> Case:
+    """Set category and priority (step 2); the deadline follows from them."""
+    if priority is not None and priority not in Priority.values:
+        raise WorkflowError(_("紧急程度不对。 Unknown priority."))
+    with transaction.atomic():
+        case = _lock(case_id)
+        category = category or case.category
+        priority = priority or case.priority
+        case.category, case.priority = category, priority
+        case.due_at = workdays.deadline(case.created_at, category.days_for(priority))
+        _move(case, EventKind.TRIAGE, actor, note=note.strip(),
+              fields=["category", "priority", "due_at"], category=category.code,
+              priority=priority)
+    return case
+
+
+def case_decline(*, actor: User, case_id: int, reason: str) -> Case:
+    """Decline a case (not the community's to handle); the reason is told to the reporter."""
+    reason = _need(reason, _("请写明不予受理的原因。 Please give the reason."))
+    with transaction.atomic():
+        case = _lock(case_id)
+        case.closed_at = timezone.now()
+        _move(case, EventKind.DECLINE, actor, note=reason, fields=["closed_at"])
+        _tell(_residents(case), case, _("您的诉求不予受理"), reason, sms=True)
+    return case
+
+
+def case_merge(*, actor: User, case_id: int, into_id: int, note: str = "") -> Case:
+    """Merge a duplicate into the case that is kept; its reporter and followers follow it."""
+    if case_id == into_id:
+        raise WorkflowError(_("不能合并到它自己。 A case cannot be merged into itself."))
+    with transaction.atomic():
+        case = _lock(case_id)
+        kept = _lock(into_id)
+        if kept.status in FINAL_STATES or kept.community_id != case.community_id:
+            raise WorkflowError(_("只能合并到一件未办结的诉求。 Merge into an open case."))
+        check_move(kept, EventKind.COMMENT, actor)  # must be allowed to work on the kept one
+        case.merged_into = kept
+        case.closed_at = timezone.now()
+        _move(case, EventKind.MERGE, actor, note=note.strip(),
+              fields=["merged_into", "closed_at"], into=kept.pk)
+        people = [p for p in _residents(case) if p.pk != kept.reporter_id]
+        added = 0
+        for person in people:
+            _f, created = CaseFollower.objects.get_or_create(
+                case=kept, user=person, defaults={"via_merge": True})
+            added += created
+        if added:
+            kept.metoo_count += added
+            kept.save(update_fields=["metoo_count"])
+        _record(kept, EventKind.METOO, actor, note=_("合并了重复诉求 #%(n)s") % {"n": case.pk},
+                merged=case.pk)
+        for person in people:
+            notify(recipient=person, title=_("您的诉求已与同类诉求合并办理"),
+                   body=_("请在新的诉求里查看进度。"), url=case_url(kept), kind=KIND)
+    return case
+
+
+# --- 3 分流转办 -----------------------------------------------------------------
+
+
+def case_dispatch(*, actor: User, case_id: int, department: Department | None = None,
+                  person: User | None = None, to_volunteers: bool = False,
+                  note: str = "") -> Case:
+    """Send the case to a department, a person, or volunteers (step 3); again = reassign.
+
+    A case already dispatched or in progress is reassigned (``reassign`` event).
+    With ``to_volunteers`` the volunteers app is asked to make a task, if it can.
+    Tells the new handlers (SMS) and the residents.
+    """
+    if not (department or person or to_volunteers):
+        raise WorkflowError(_("请选择承办部门、承办人或志愿服务。 Choose who will handle it."))
+    if person is not None and department is None:
+        dh = DepartmentHandler.objects.filter(user=person).select_related("department").first()
+        department = dh.department if dh else None
+    with transaction.atomic():
+        case = _lock(case_id)
+        if department is not None and department.community_id != case.community_id:
+            raise WorkflowError(_("不能转给其他社区的部门。 Wrong community."))
+        kind = (EventKind.REASSIGN if case.status in (Status.DISPATCHED, Status.IN_PROGRESS)
+                else EventKind.DISPATCH)
+        check_move(case, kind, actor)
+        case.department = None if to_volunteers else department
+        case.assignee = None if to_volunteers else person
+        case.to_volunteers = bool(to_volunteers)
+        _move(case, kind, actor, note=note.strip(),
+              fields=["department", "assignee", "to_volunteers"],
+              department=department.pk if department and not to_volunteers else None,
+              person=person.pk if person and not to_volunteers else None,
+              to_volunteers=bool(to_volunteers))
+        who = (_("志愿服务") if to_volunteers
+               else (person.shown_name if person else department.name))
+        _tell(_handlers(case), case, _("请办理诉求：%(c)s") % {"c": case.category.name},
+              f"{case.where} {case.description[:60]}", sms=True, skip=actor)
+        _tell(_residents(case), case, _("您的诉求已转交%(who)s办理") % {"who": who})
+        if to_volunteers:
+            try:
+                module = import_module("volunteers.services")
+            except ImportError:
+                module = None
+            create = getattr(module, "task_create_from_case", None)
+            if create is not None:
+                create(actor=actor, case=case)
+    return case
+
+
+# --- 4 部门承办 -----------------------------------------------------------------
+
+
+def case_accept(*, actor: User | None, case_id: int, note: str = "") -> Case:
+    """The handler takes the case on (step 4)."""
+    with transaction.atomic():
+        case = _lock(case_id)
+        _move(case, EventKind.ACCEPT, actor, note=note.strip())
+        _tell(_residents(case), case, _("您的诉求正在办理"),
+              case.department.name if case.department_id else "")
+    return case
+
+
+def case_hand_back(*, actor: User, case_id: int, reason: str) -> Case:
+    """The handler hands the case back (wrong department); it waits for dispatch again."""
+    reason = _need(reason, _("请写明退回的原因。 Please give the reason."))
+    with transaction.atomic():
+        case = _lock(case_id)
+        _move(case, EventKind.HAND_BACK, actor, note=reason,
+              department=case.department_id)
+        _tell(_grid_workers(case) or _grid_workers(case, above=True), case,
+              _("诉求被退回，请重新转办"), reason, sms=True)
+    return case
+
+
+# --- 5 结果反馈 -----------------------------------------------------------------
+
+
+def case_resolve(*, actor: User | None, case_id: int, text: str, photos=()) -> Case:
+    """The handler reports what was done, with photos; the residents are asked to confirm."""
+    text = _need(text, _("请写明办理结果。 Please describe the result."))
+    clean = _clean_photos(photos)
+    with transaction.atomic():
+        case = _lock(case_id)
+        case.resolved_at = timezone.now()
+        event = _move(case, EventKind.RESOLVE, actor, note=text, fields=["resolved_at"])
+        _save_photos(case, event, clean, PhotoKind.RESULT)
+        _tell(_residents(case), case, _("您的诉求有了办理结果，请确认"),
+              _("问题解决了吗？请评价。"), sms=True)
+    return case
+
+
+def case_give_feedback(*, actor: User, case_id: int, fixed: bool, rating: int | None,
+                       words: str = "") -> Case:
+    """The reporter answers: fixed? how satisfied (1–5)? Not fixed or low → back to dispatch."""
+    if rating is not None and not (1 <= int(rating) <= 5):
+        raise WorkflowError(_("请选择 1 到 5 颗星。 Choose 1 to 5 stars."))
+    if fixed and rating is None:
+        raise WorkflowError(_("请给办理结果打分（1到5颗星）。 Please rate it."))
+    words = (words or "").strip()[:300]
+    reopen = (not fixed) or (rating is not None and rating < loop_settings().reopen_below_rating)
+    with transaction.atomic():
+        case = _lock(case_id)
+        case.fixed, case.rating, case.feedback = bool(fixed), rating, words
+        fields = ["fixed", "rating", "feedback"]
+        if reopen:
+            case.reopen_count += 1
+            case.resolved_at = None
+            case.ladder = Ladder.NONE
+            case.due_at = workdays.deadline(timezone.now(), case.category.days_for(case.priority))
+            _move(case, EventKind.REOPEN, actor, note=words,
+                  fields=fields + ["reopen_count", "resolved_at", "ladder", "due_at"],
+                  fixed=bool(fixed), rating=rating)
+            _tell(_grid_workers(case) or _grid_workers(case, above=True), case,
+                  _("居民反映问题未解决，请重新转办"), words, sms=True)
+            _tell(_handlers(case), case, _("居民反映问题未解决"), words)
+        else:
+            case.closed_at = timezone.now()
+            _move(case, EventKind.CONFIRM, actor, note=words, fields=fields + ["closed_at"],
+                  fixed=True, rating=rating)
+            _tell(_handlers(case), case,
+                  _("诉求已办结，居民评价 %(r)s 星") % {"r": rating}, words)
+    return case
+
+
+def case_record_followup(*, actor: User, case_id: int, text: str) -> Case:
+    """A follow-up call (回访) by staff, after the result; allowed on a closed case too."""
+    text = _need(text, _("请写下回访的情况。 Please write what the resident said."))
+    with transaction.atomic():
+        case = _lock(case_id)
+        _move(case, EventKind.FOLLOWUP, actor, note=text)
+    return case
+
+
+# --- Alongside: comments, urging, supervision ------------------------------------
+
+
+def case_comment(*, actor: User, case_id: int, text: str, photos=()) -> Case:
+    """Add to the record; a resident's comment lands in the handler's view and tells them."""
+    text = _need(text, _("请写下要补充的内容。 Please write something."))
+    clean = _clean_photos(photos)
+    with transaction.atomic():
+        case = _lock(case_id)
+        event = _move(case, EventKind.COMMENT, actor, note=text[:2000])
+        _save_photos(case, event, clean, PhotoKind.COMMENT)
+        people = _handlers(case) or _grid_workers(case)
+        if actor.pk in {p.pk for p in people} or actor.pk in {
+                p.pk for p in _grid_workers(case)}:
+            people = _residents(case)
+        _tell(people, case, _("诉求有新的补充说明"), text[:80], skip=actor)
+    return case
+
+
+def case_urge(*, actor: User, case_id: int, now: datetime | None = None) -> Case:
+    """催一催: a resident presses on an overdue case, once a day."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = _lock(case_id)
+        check_move(case, EventKind.URGE, actor)
+        if not (case.due_at and case.due_at < now):
+            raise WorkflowError(_("还没有超过办理时限，请耐心等待。 Not overdue yet."))
+        start = timezone.make_aware(datetime.combine(timezone.localtime(now).date(),
+                                                     datetime.min.time()))
+        if CaseEvent.objects.filter(case=case, kind=EventKind.URGE, actor=actor,
+                                    at__gte=start).exists():
+            raise WorkflowError(_("今天已经催过了，明天可以再催。 You urged today already."))
+        _move(case, EventKind.URGE, actor)
+        _tell(_handlers(case) + _grid_workers(case), case, _("居民催办：%(c)s") % {
+            "c": case.category.name}, case.where, sms=True)
+    return case
+
+
+def case_supervise(*, actor: User, case_id: int, text: str) -> Case:
+    """A supervisor's note (督办意见); the handler and the grid workers are told."""
+    text = _need(text, _("请写下督办意见。 Please write the note."))
+    with transaction.atomic():
+        case = _lock(case_id)
+        _move(case, EventKind.SUPERVISE, actor, note=text, internal=True)
+        _tell(_handlers(case) + _grid_workers(case), case, _("督办意见"), text[:80],
+              skip=actor)
+    return case
+
+
+# --- The periodic jobs ------------------------------------------------------------
+
+
+def cases_supervise_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Climb the supervision ladder for every open case, as far as the clock says.
+
+    Before the deadline (``remind_before_workdays`` working days): remind the
+    handler. After it: overdue (handler, grid worker); ``escalate_after``
+    working days later: 催办 to the department supervisor and the grid workers
+    of the grids above; ``report_after``: 通报 to the community admins. Each
+    step is done once per case; each writes an event. Returns counts.
+    """
+    now = now or timezone.now()
+    conf = loop_settings()
+    today = timezone.localtime(now).date()
+    horizon = now + timedelta(days=conf.remind_before_workdays * 3 + 14)
+    counts = {"remind": 0, "overdue": 0, "escalate": 0, "report": 0}
+    ids = list(Case.objects.filter(status__in=WORKING_STATES, due_at__isnull=False,
+                                   due_at__lt=horizon, ladder__lt=Ladder.REPORTED)
+               .values_list("pk", flat=True))
+    for case_id in ids:
+        with transaction.atomic():
+            case = _lock(case_id)
+            if case.status not in WORKING_STATES:
+                continue
+            due_day = timezone.localtime(case.due_at).date()
+            if now <= case.due_at:
+                left = workdays.workdays_between(today, due_day)
+                if left <= conf.remind_before_workdays and case.ladder < Ladder.REMINDED:
+                    case.ladder = Ladder.REMINDED
+                    _move(case, EventKind.REMIND, None, fields=["ladder"], internal=True,
+                          workdays_left=left)
+                    _tell(_handlers(case) or _grid_workers(case), case,
+                          _("诉求快到办理时限了"), _("请在 %(d)s 前办结。") % {
+                              "d": f"{timezone.localtime(case.due_at):%m-%d}"})
+                    counts["remind"] += 1
+                continue
+            late = workdays.workdays_between(due_day, today - timedelta(days=1))
+            if late >= conf.report_after_workdays:
+                step = Ladder.REPORTED
+            elif late >= conf.escalate_after_workdays:
+                step = Ladder.ESCALATED
+            else:
+                step = Ladder.OVERDUE
+            if step <= case.ladder:
+                continue
+            case.ladder = step
+            title_body = {
+                Ladder.OVERDUE: (EventKind.OVERDUE, _("诉求已超期"),
+                                 _handlers(case) + _grid_workers(case)),
+                Ladder.ESCALATED: (EventKind.ESCALATE, _("催办：诉求超期未办结"),
+                                   ([case.department.supervisor] if case.department_id
+                                    and case.department.supervisor_id else [])
+                                   + _grid_workers(case, above=True) + _handlers(case)),
+                Ladder.REPORTED: (EventKind.REPORT, _("通报：诉求严重超期"),
+                                  _admins(case) + _grid_workers(case, above=True)),
+            }[step]
+            kind, title, people = title_body
+            _move(case, kind, None, fields=["ladder"], internal=True, workdays_late=late)
+            _tell(people, case, title, f"{case.category.name} · {case.where}",
+                  sms=step >= Ladder.ESCALATED)
+            counts[kind] += 1
+    return counts
+
+
+def cases_close_unrated(*, now: datetime | None = None) -> int:
+    """Close the cases whose residents did not answer within ``feedback_days`` days."""
+    now = now or timezone.now()
+    limit = now - timedelta(days=loop_settings().feedback_days)
+    ids = list(Case.objects.filter(status=Status.RESOLVED, resolved_at__lt=limit)
+               .values_list("pk", flat=True))
+    closed = 0
+    for case_id in ids:
+        with transaction.atomic():
+            case = _lock(case_id)
+            if case.status != Status.RESOLVED:
+                continue
+            case.no_rating = True
+            case.closed_at = now
+            _move(case, EventKind.AUTO_CLOSE, None, fields=["no_rating", "closed_at"])
+            _tell(_residents(case), case, _("您的诉求已办结（未评价）"))
+            closed += 1
+    return closed
+
+
+def case_record_volunteer_result(*, case_id: int, actor: User | None = None,
+                                 summary: str = "") -> Case | None:
+    """The volunteers app says a task made from this case is finished: record the result."""
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None or case.status not in (Status.DISPATCHED, Status.IN_PROGRESS):
+        return case
+    who = actor.shown_name if actor is not None else ""
+    text = (summary or _("志愿服务已完成")).strip()
+    if who:
+        text = f"{text}（{who}）"
+    with transaction.atomic():
+        if case.status == Status.DISPATCHED:
+            case_accept(actor=None, case_id=case_id, note=_("志愿者已接单"))
+        return case_resolve(actor=None, case_id=case_id, text=text)
+
+
+def grids_for_choice(user) -> list[Grid]:
+    from buildings.access import scope_of
+
+    scope = scope_of(user)
+    qs = Grid.objects.order_by("path")
+    if not scope.is_admin and not scope.is_liaison:
+        qs = qs.filter(pk__in=scope.grid_ids)
+    return list(qs)

@@ -1,0 +1,57 @@
+"""Registration only: admin screens for categories and the calendar; 首页 and 我的 sections."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from buildings.access import may, scope_of
+
+from . import selectors
+from .models import CalendarDay, Category
+
+
+class CategoryViewSet(SnippetViewSet):
+    model = Category
+    icon = "list-ul"
+    menu_label = _("诉求类别")
+    menu_order = 300
+    add_to_admin_menu = True
+    list_display = ["name", "code", "icon", "days_normal", "days_high", "days_urgent", "active"]
+    ordering = ["order", "id"]
+
+
+class CalendarDayViewSet(SnippetViewSet):
+    model = CalendarDay
+    icon = "date"
+    menu_label = _("节假日与调休")
+    menu_order = 301
+    add_to_admin_menu = True
+    list_display = ["date", "is_workday", "note"]
+
+
+register_snippet(CategoryViewSet)
+register_snippet(CalendarDayViewSet)
+
+
+@hooks.register("jiayuan_home_sections")
+def home_cases(request):
+    if not request.user.is_authenticated:
+        return None
+    return {"template": "community/_home.html", "order": 10,
+            "context": {"counts": selectors.resident_counts(request.user),
+                        "categories": selectors.categories()[:4],
+                        "works": may(request.user, "community.use_workbench")}}
+
+
+@hooks.register("jiayuan_me_sections")
+def me_cases(request):
+    if not request.user.is_authenticated:
+        return None
+    scope = scope_of(request.user)
+    works = may(request.user, "community.use_workbench")
+    return {"template": "community/_me.html", "order": 10,
+            "context": {"counts": selectors.resident_counts(request.user),
+                        "works": works,
+                        "work_counts": selectors.workbench_counts(request.user) if works else None,
+                        "behalf": scope.is_building_head or works}}
