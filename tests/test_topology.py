@@ -1,0 +1,402 @@
+"""The production topology, brought up by ``scripts/prod-up`` and used through nginx.
+
+nginx (loopback) → two Daphne processes → PostgreSQL + Redis, with the ticker
+and the django-tasks database worker, ``portal.settings.production``. The
+flows a resident and the staff use go through nginx: pages, static files
+served by nginx itself, an upload (and nginx's body-size limit), the uploaded
+file served back by nginx, WebSockets upgraded by nginx to the Channels app,
+and a live message that crosses from one Daphne process to the other through
+the Redis channel layer.
+
+Slow (a fresh PostgreSQL database is migrated: a minute or two), so it is one
+module-scoped topology for every test here. ``TOPOLOGY_KEEP_DB=1`` keeps the
+database between runs (faster reruns); by default it is dropped.
+``TOPOLOGY_REUSE=1`` uses a topology already started with the same knobs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.topology
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+PROD_DIR = ROOT / "var" / "topology"
+PORT = int(os.environ.get("TOPOLOGY_PORT", "18080"))
+ASGI_PORTS = (PORT + 21, PORT + 22)
+TOPOLOGY_ENV = {
+    "PROD_DIR": str(PROD_DIR),
+    "PROD_ENV": str(PROD_DIR / "prod.env"),
+    "PROD_PORT": str(PORT),
+    "ASGI_PORTS": ",".join(str(p) for p in ASGI_PORTS),
+    "PROD_DB": "jiayuan_topology",
+    "PROD_REDIS_DB": "3",
+}
+
+
+def _needs() -> str | None:
+    if not shutil.which("pg_ctlcluster") and os.geteuid() != 0:
+        return "PostgreSQL is not installed and we may not install it"
+    if os.geteuid() != 0 and not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+        return "nginx is not installed and we may not install it"
+    return None
+
+
+def _script_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+    env.update(TOPOLOGY_ENV)
+    return env
+
+
+def _prod_env() -> dict[str, str]:
+    values = {}
+    for line in (PROD_DIR / "prod.env").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key] = value
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+    env.update(values)
+    return env
+
+
+def manage(*args: str, timeout: int = 120) -> str:
+    """Run a management command against the topology's database and settings."""
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=_prod_env(), capture_output=True, text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def shell(code: str) -> str:
+    return manage("shell", "--no-imports", "-c", code).strip()
+
+
+@pytest.fixture(scope="module")
+def topology():
+    reason = _needs()
+    if reason:
+        pytest.skip(reason)
+    if os.environ.get("TOPOLOGY_REUSE") == "1":  # developing the tests: keep one running
+        yield f"http://127.0.0.1:{PORT}"
+        return
+    env = _script_env()
+    subprocess.run(["bash", "scripts/prod-down"], cwd=ROOT, env=env, capture_output=True,
+                   timeout=60)
+    up = subprocess.run(["bash", "scripts/prod-up"], cwd=ROOT, env=env, capture_output=True,
+                        text=True, timeout=900)
+    try:
+        assert up.returncode == 0, up.stderr[-4000:]
+        yield f"http://127.0.0.1:{PORT}"
+    finally:
+        down = ["bash", "scripts/prod-down"]
+        if os.environ.get("TOPOLOGY_KEEP_DB") != "1":
+            down.append("--drop-db")
+        subprocess.run(down, cwd=ROOT, env=env, capture_output=True, timeout=120)
+
+
+def nginx_log() -> str:
+    return (PROD_DIR / "nginx-access.log").read_text(encoding="utf-8", errors="replace")
+
+
+def make_user(*, staff: bool = False) -> tuple[str, str]:
+    """A user and a signed-in session made in the topology's database.
+
+    Returns (phone, session key). Sessions live in the database, so any Daphne
+    process accepts the cookie.
+    """
+    phone = "+86139" + "".join(secrets.choice("0123456789") for _ in range(8))
+    code = f"""
+from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+User = get_user_model()
+user = User.objects.create_user(username={phone!r}, phone={phone!r}, password=None,
+                                is_staff={staff}, is_superuser={staff})
+s = SessionStore()
+s[SESSION_KEY] = str(user.pk)
+s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+s.create()
+print(s.session_key)
+"""
+    key = shell(code).splitlines()[-1]
+    return phone, key
+
+
+def session_for(key: str) -> requests.Session:
+    http = requests.Session()
+    http.cookies.set("sessionid", key, domain="127.0.0.1", path="/")
+    return http
+
+
+# --- A minimal WebSocket client (RFC 6455), so the test needs no extra package.
+
+
+class WebSocket:
+    def __init__(self, host: str, port: int, path: str, *, cookie: str = "",
+                 origin: str = "", timeout: float = 10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        headers = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {host}:{port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+            f"Origin: {origin or f'http://{host}:{port}'}",
+        ]
+        if cookie:
+            headers.append(f"Cookie: {cookie}")
+        self.sock.sendall(("\r\n".join(headers) + "\r\n\r\n").encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            response += chunk
+        head, _, self.buffer = response.partition(b"\r\n\r\n")
+        self.status_line = head.split(b"\r\n", 1)[0].decode()
+        self.headers = head.decode(errors="replace")
+        self.status = int(self.status_line.split()[1]) if self.status_line else 0
+
+    def send(self, data: dict) -> None:
+        payload = json.dumps(data).encode()
+        mask = secrets.token_bytes(4)
+        head = bytes([0x81])
+        if len(payload) < 126:
+            head += bytes([0x80 | len(payload)])
+        elif len(payload) < 65536:
+            head += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+        else:
+            head += bytes([0x80 | 127]) + struct.pack("!Q", len(payload))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + masked)
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def receive(self, timeout: float = 10.0) -> dict | None:
+        """The next text frame as JSON; None when the server closed."""
+        self.sock.settimeout(timeout)
+        while True:
+            first, second = self._read(2)
+            opcode, length = first & 0x0F, second & 0x7F
+            if length == 126:
+                length = struct.unpack("!H", self._read(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", self._read(8))[0]
+            payload = self._read(length)
+            if opcode == 0x8:
+                return None
+            if opcode == 0x9:  # ping: answer, keep reading
+                mask = secrets.token_bytes(4)
+                self.sock.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask
+                                  + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+                continue
+            if opcode == 0x1:
+                return json.loads(payload.decode())
+
+    def receive_until(self, predicate, timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = self.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if message is None:
+                raise AssertionError("the server closed the WebSocket")
+            if predicate(message):
+                return message
+        raise AssertionError("no matching message in time")
+
+    def close(self) -> None:
+        try:
+            mask = secrets.token_bytes(4)
+            self.sock.sendall(bytes([0x88, 0x80 | 2]) + mask
+                              + bytes(b ^ mask[i % 4] for i, b in enumerate(b"\x03\xe8")))
+        except OSError:
+            pass
+        self.sock.close()
+
+
+# --- Settings ---------------------------------------------------------------
+
+
+def test_check_deploy_reports_nothing():
+    """With production settings as on a real HTTPS server, check --deploy is silent."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="jiayuan.example.cn",
+    )
+    done = subprocess.run(
+        [PY, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_nginx_config_renders_for_a_real_server(tmp_path):
+    """The template renders with TLS and passes ``nginx -t`` (against a throwaway cert)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    openssl = shutil.which("openssl")
+    if not Path(nginx).exists() or not openssl:
+        pytest.skip("nginx or openssl missing")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=jiayuan.example.cn", "-keyout", str(tmp_path / "k.pem"),
+         "-out", str(tmp_path / "c.pem")],
+        check=True, capture_output=True, timeout=60,
+    )
+    site = subprocess.run(
+        ["python3", "deploy/render_nginx.py", "--ports", "8101,8102",
+         "--server-name", "jiayuan.example.cn", "--listen", "127.0.0.1:18443",
+         "--tls-cert", str(tmp_path / "c.pem"), "--tls-key", str(tmp_path / "k.pem"),
+         "--static-root", "/srv/jiayuan/var/static", "--media-root", "/srv/jiayuan/var/media"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    assert "client_max_body_size 25m" in site
+    assert "proxy_set_header Upgrade $http_upgrade" in site
+    assert "X-Forwarded-Proto https" in site
+    (tmp_path / "jiayuan.conf").write_text(site)
+    (tmp_path / "nginx-tmp").mkdir()
+    conf = (ROOT / "deploy/nginx/nginx-local.conf.in").read_text()
+    conf = conf.replace("@RUN_DIR@", str(tmp_path)).replace("@USER@", "")
+    (tmp_path / "nginx.conf").write_text(conf)
+    done = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "e.log"),
+         "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_systemd_units_run_what_prod_up_runs():
+    units = ROOT / "deploy" / "systemd"
+    asgi = (units / "jiayuan-asgi@.service").read_text()
+    assert "manage.py serve --no-ticker --host 127.0.0.1 --port %i" in asgi
+    assert "manage.py ticker" in (units / "jiayuan-ticker.service").read_text()
+    assert "manage.py db_worker" in (units / "jiayuan-worker.service").read_text()
+    example = (ROOT / "deploy" / "jiayuan.env.example").read_text()
+    assert "DJANGO_SETTINGS_MODULE=portal.settings.production" in example
+    assert "TASKS_BACKEND=django_tasks_db.DatabaseBackend" in example
+
+
+# --- Through nginx ------------------------------------------------------------
+
+
+def test_home_page_and_static_files(topology):
+    home = requests.get(topology + "/", timeout=10)
+    assert home.status_code == 200
+    assert home.headers["Server"] == "nginx"  # no version
+    assert "text/html" in home.headers["Content-Type"]
+    css = re.search(r'/static/[^"]+\.css', home.text)
+    assert css, "the page links its stylesheet"
+    static = requests.get(topology + css.group(0), headers={"Accept-Encoding": "gzip"},
+                          timeout=10)
+    assert static.status_code == 200
+    assert "immutable" in static.headers["Cache-Control"]
+    assert static.headers.get("Content-Encoding") == "gzip"  # WhiteNoise's .gz, sent by nginx
+    # nginx served it from disk: no Daphne process saw the request.
+    for log in (PROD_DIR / "logs").glob("asgi-*.log"):
+        assert css.group(0) not in log.read_text(errors="replace")
+
+
+def test_requests_are_shared_by_both_daphne_processes(topology):
+    with requests.Session() as http:
+        for i in range(12):
+            assert http.get(f"{topology}/healthz?n={i}", timeout=10).text == "ok"
+    lines = [x for x in nginx_log().splitlines() if "/healthz?n=" in x]
+    used = {re.search(r"upstream=(\S+)", x).group(1) for x in lines}
+    assert used >= {f"127.0.0.1:{p}" for p in ASGI_PORTS}, used
+
+
+def test_signed_in_resident_sees_their_page(topology):
+    phone, key = make_user()
+    http = session_for(key)
+    me = http.get(topology + "/me/", timeout=10, allow_redirects=False)
+    assert me.status_code == 200, me.status_code
+    anonymous = requests.get(topology + "/me/", timeout=10, allow_redirects=False)
+    assert anonymous.status_code == 302
+
+
+def test_password_sign_in_through_nginx(topology):
+    """The allauth sign-in form, CSRF and all, through nginx."""
+    phone = "+86137" + "".join(secrets.choice("0123456789") for _ in range(8))
+    password = "Lc-" + secrets.token_urlsafe(12)
+    shell(
+        "from django.contrib.auth import get_user_model\n"
+        f"u = get_user_model().objects.create_user(username={phone!r}, phone={phone!r},"
+        " phone_verified=True)\n"
+        f"u.set_password({password!r}); u.save()\n"
+    )
+    http = requests.Session()
+    form = http.get(topology + "/accounts/login/", timeout=10)
+    assert form.status_code == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    fields = set(re.findall(r'name="([a-z_]+)"', form.text))
+    data = {"csrfmiddlewaretoken": token, "password": password}
+    data["login" if "login" in fields else "phone"] = phone
+    done = http.post(topology + "/accounts/login/", data=data, timeout=10,
+                     headers={"Referer": topology + "/accounts/login/"}, allow_redirects=False)
+    assert done.status_code == 302, done.text[:2000]
+    assert "code" not in done.headers["Location"], done.headers["Location"]
+    assert http.get(topology + "/me/", timeout=10, allow_redirects=False).status_code == 200
+
+
+def test_upload_then_nginx_serves_the_file_and_limits_the_body(topology):
+    """An image uploaded through nginx to Django lands in MEDIA_ROOT and comes back from nginx."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    _, key = make_user(staff=True)
+    http = session_for(key)
+    form = http.get(topology + "/admin/images/add/", timeout=20)
+    assert form.status_code == 200, form.status_code
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    buffer = BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "PNG")
+    title = "topology-" + secrets.token_hex(4)
+    done = http.post(
+        topology + "/admin/images/add/",
+        data={"csrfmiddlewaretoken": token, "title": title},
+        files={"file": ("leak.png", buffer.getvalue(), "image/png")},
+        timeout=30, allow_redirects=False,
+    )
+    assert done.status_code == 302, done.text[:2000]
+    url = shell(
+        "from wagtail.images.models import Image\n"
+        f"print(Image.objects.get(title={title!r}).file.url)"
+    )
+    assert url.startswith("/media/")
+    served = requests.get(topology + url, timeout=10)
+    assert served.status_code == 200
+    assert served.content == buffer.getvalue()
+    line = [x for x in nginx_log().splitlines() if url in x][-1]
+    assert "upstream=-" in line  # nginx, not Django, sent the file
+    # A body over client_max_body_size (25 MB) is refused by nginx with 413.
+    big = http.post(topology + "/admin/images/add/", data=b"x" * (26 * 1024 * 1024),
+                    headers={"Content-Type": "application/octet-stream"}, timeout=30)
+    assert big.status_code == 413
