@@ -1,0 +1,177 @@
+/* 家园 voice notes: "hold to talk" for people who cannot type.
+ *
+ * <div data-jy-voice data-name="voice" data-max-seconds="60"></div> inside a
+ * <form data-jy-form> becomes a big button: press and hold to record, let go
+ * to stop. The recording can be played back and recorded again; forms.js
+ * sends it as the field named by data-name (the element keeps it in
+ * el.jyBlob). Recorded with MediaRecorder, Opus in WebM where the browser can
+ * (Chrome, Firefox, Android), AAC in MP4 otherwise (Safari); the server
+ * recognises the file by its bytes and checks its length
+ * (portal.uploads.clean_voice).
+ */
+(function () {
+  "use strict";
+
+  function t(cn, en) { return cn + " / " + en; }
+  var TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
+  var EXT = { "audio/webm": "webm", "audio/mp4": "m4a", "audio/ogg": "ogg" };
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  function mmss(s) {
+    s = Math.max(0, Math.round(s));
+    return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+  }
+
+  function pickType() {
+    if (!window.MediaRecorder || !MediaRecorder.isTypeSupported) return "";
+    for (var i = 0; i < TYPES.length; i++) if (MediaRecorder.isTypeSupported(TYPES[i])) return TYPES[i];
+    return "";
+  }
+
+  function setUp(box) {
+    var max = parseInt(box.getAttribute("data-max-seconds"), 10) || 60;
+    box.classList.add("jy-voice");
+
+    var talk = el("button", "btn primary block jy-talk", t("按住说话", "Hold to talk"));
+    talk.type = "button";
+    var status = el("p", "jy-voice-status");
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    var done = el("div", "jy-voice-done");
+    done.hidden = true;
+    var audio = el("audio");
+    audio.controls = true;
+    audio.preload = "metadata";
+    var length = el("span", "jy-voice-length");
+    var again = el("button", "btn jy-again", t("重录", "Record again"));
+    again.type = "button";
+    done.appendChild(audio);
+    done.appendChild(length);
+    done.appendChild(again);
+    box.appendChild(talk);
+    box.appendChild(status);
+    box.appendChild(done);
+
+    if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      talk.disabled = true;
+      status.textContent = t("这个浏览器不能录音，请打字说明", "This browser cannot record; please type instead");
+      return;
+    }
+
+    var recorder = null, stream = null, chunks = [], started = 0, timer = null;
+    var holding = false, url = null;
+
+    function stopTracks() {
+      if (stream) stream.getTracks().forEach(function (tr) { tr.stop(); });
+      stream = null;
+    }
+
+    function reset() {
+      if (url) URL.revokeObjectURL(url);
+      url = null;
+      box.jyBlob = null;
+      box.jyFilename = null;
+      audio.removeAttribute("src");
+      done.hidden = true;
+      talk.hidden = false;
+      status.textContent = "";
+    }
+    box.jyReset = reset;
+
+    function tick() {
+      var s = (Date.now() - started) / 1000;
+      status.textContent = t("正在录音 ", "Recording ") + mmss(s) + " / " + mmss(max);
+      if (s >= max) stop();
+    }
+
+    function start(e) {
+      if (e) e.preventDefault();
+      if (holding) return;
+      holding = true;
+      talk.classList.add("jy-recording");
+      talk.textContent = t("松开结束", "Release to stop");
+      status.textContent = t("正在打开麦克风…", "Opening the microphone…");
+      navigator.mediaDevices.getUserMedia({ audio: true }).then(function (s) {
+        stream = s;
+        if (!holding) { stopTracks(); status.textContent = t("请按住按钮不放，说完再松开", "Keep holding the button while you talk"); return; }
+        var type = pickType();
+        recorder = type ? new MediaRecorder(s, { mimeType: type, audioBitsPerSecond: 32000 }) : new MediaRecorder(s);
+        chunks = [];
+        recorder.ondataavailable = function (ev) { if (ev.data && ev.data.size) chunks.push(ev.data); };
+        recorder.onstop = finish;
+        recorder.start(1000);
+        started = Date.now();
+        tick();
+        timer = setInterval(tick, 250);
+      }, function (err) {
+        holding = false;
+        talk.classList.remove("jy-recording");
+        talk.textContent = t("按住说话", "Hold to talk");
+        status.textContent = (err && (err.name === "NotAllowedError" || err.name === "SecurityError"))
+          ? t("没有得到麦克风权限，请在浏览器设置里允许，或者打字说明", "The microphone was not allowed; allow it in the browser settings, or type instead")
+          : t("找不到麦克风，请打字说明", "No microphone found; please type instead");
+      });
+    }
+
+    function stop(e) {
+      if (e) e.preventDefault();
+      if (!holding) return;
+      holding = false;
+      clearInterval(timer);
+      talk.classList.remove("jy-recording");
+      talk.textContent = t("按住说话", "Hold to talk");
+      if (recorder && recorder.state !== "inactive") recorder.stop();
+    }
+
+    function finish() {
+      stopTracks();
+      var seconds = (Date.now() - started) / 1000;
+      var type = (recorder.mimeType || chunks[0] && chunks[0].type || "audio/webm").split(";")[0];
+      recorder = null;
+      if (seconds < 0.8 || !chunks.length) {
+        status.textContent = t("太短了，请按住按钮不放，说完再松开", "Too short: keep holding the button while you talk");
+        return;
+      }
+      var blob = new Blob(chunks, { type: type });
+      chunks = [];
+      box.jyBlob = blob;
+      box.jyFilename = "voice." + (EXT[type] || "webm");
+      box.jySeconds = Math.min(seconds, max);
+      url = URL.createObjectURL(blob);
+      audio.src = url;
+      length.textContent = t("录音 ", "Recording ") + mmss(box.jySeconds);
+      done.hidden = false;
+      talk.hidden = true;
+      status.textContent = t("已录好，可以听一遍再发送", "Recorded; you can listen before sending");
+      box.dispatchEvent(new CustomEvent("jy:voice", { bubbles: true, detail: { seconds: box.jySeconds } }));
+    }
+
+    talk.addEventListener("pointerdown", function (e) {
+      if (e.button && e.button !== 0) return;
+      if (talk.setPointerCapture) { try { talk.setPointerCapture(e.pointerId); } catch (err) { /* ignore */ } }
+      start(e);
+    });
+    talk.addEventListener("pointerup", stop);
+    talk.addEventListener("pointercancel", stop);
+    talk.addEventListener("contextmenu", function (e) { e.preventDefault(); }); // Android long-press menu
+    // The keyboard too: hold Space or Enter.
+    talk.addEventListener("keydown", function (e) {
+      if ((e.key === " " || e.key === "Enter") && !e.repeat) start(e);
+    });
+    talk.addEventListener("keyup", function (e) {
+      if (e.key === " " || e.key === "Enter") stop(e);
+    });
+    talk.addEventListener("click", function (e) { e.preventDefault(); });
+    again.addEventListener("click", function () { reset(); talk.focus(); });
+  }
+
+  function startAll() { document.querySelectorAll("[data-jy-voice]").forEach(setUp); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startAll);
+  else startAll();
+})();
