@@ -7,7 +7,9 @@ database by their message numbers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -28,10 +30,23 @@ def _send(group: str, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+
+    def ring() -> None:
+        try:
+            async_to_sync(layer.group_send)(group, event)
+        except Exception:  # a lost doorbell is recovered by the clients; never fail the write
+            log.exception("group_send to %s failed", group)
+
     try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # a lost doorbell is recovered by the clients; never fail the write
-        log.exception("group_send to %s failed", group)
+        asyncio.get_running_loop()
+    except RuntimeError:
+        ring()  # the usual case: a request or a consumer's worker thread
+        return
+    # Called from a thread that runs an event loop itself (a script, a test
+    # driving a browser): async_to_sync cannot be used here, so ring from aside.
+    thread = threading.Thread(target=ring)
+    thread.start()
+    thread.join(10)
 
 
 def after_commit(group: str, event: dict) -> None:

@@ -291,7 +291,10 @@
     otherRead = Math.max(otherRead, myRole === "resident" ? st.staff_read_seq : st.resident_read_seq);
     markRead();
     var who = document.getElementById("who");
-    if (who && st.assignee) who.textContent = st.assignee.name + "（" + st.assignee.role + "）为您服务";
+    if (who && st.assignee) {
+      who.textContent = me === "resident" ? st.assignee.name + "（" + st.assignee.role + "）为您服务"
+                                          : "接待人：" + st.assignee.name;
+    }
     var caseLink = document.getElementById("case-link");
     if (caseLink && st.case_url) { caseLink.querySelector("a").href = st.case_url; caseLink.hidden = false; }
     if (st.last_seq < lastSeq) { store("msgs", []); location.reload(); return; } // a stale copy on the phone
