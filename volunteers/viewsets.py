@@ -50,6 +50,8 @@ class NoAddPolicy(ModelPermissionPolicy):
 
 class VolunteerViewSet(ModelViewSet):
     model = Volunteer
+    name = "volunteers_volunteer"
+    url_prefix = "volunteers/volunteer"
     icon = "user"
     menu_label = _("志愿者")
     list_display = ["real_name", "state", "team", "hours_total", "points_balance", "applied_at"]
@@ -62,6 +64,8 @@ class VolunteerViewSet(ModelViewSet):
 
 class TaskViewSet(ModelViewSet):
     model = Task
+    name = "volunteers_task"
+    url_prefix = "volunteers/task"
     icon = "tasks"
     menu_label = _("志愿任务")
     list_display = ["title", "kind", "state", "starts_at", "places", "filled", "created_by"]
@@ -75,6 +79,8 @@ class TaskViewSet(ModelViewSet):
 
 class PointsRuleViewSet(ModelViewSet):
     model = PointsRule
+    name = "volunteers_pointsrule"
+    url_prefix = "volunteers/pointsrule"
     icon = "cog"
     menu_label = _("积分规则")
     list_display = ["kind", "per_hour", "per_task", "cap_per_task", "cap_per_month", "active"]
@@ -85,6 +91,8 @@ class PointsRuleViewSet(ModelViewSet):
 
 class ShopItemViewSet(ModelViewSet):
     model = ShopItem
+    name = "volunteers_shopitem"
+    url_prefix = "volunteers/shopitem"
     icon = "pick"
     menu_label = _("积分超市商品")
     list_display = ["name", "cost", "stock", "per_person_limit", "active"]
@@ -95,6 +103,8 @@ class ShopItemViewSet(ModelViewSet):
 
 class TeamViewSet(ModelViewSet):
     model = Team
+    name = "volunteers_team"
+    url_prefix = "volunteers/team"
     icon = "group"
     menu_label = _("志愿服务队")
     form_fields = ["community", "name"]
@@ -109,6 +119,8 @@ class _ReadOnly(ModelViewSet):
 
 class HoursEntryViewSet(_ReadOnly):
     model = HoursEntry
+    name = "volunteers_hoursentry"
+    url_prefix = "volunteers/hoursentry"
     icon = "time"
     menu_label = _("服务时长台账")
     list_display = ["volunteer", "hours", "kind", "reason", "created_at", "created_by"]
@@ -117,6 +129,8 @@ class HoursEntryViewSet(_ReadOnly):
 
 class PointsEntryViewSet(_ReadOnly):
     model = PointsEntry
+    name = "volunteers_pointsentry"
+    url_prefix = "volunteers/pointsentry"
     icon = "list-ul"
     menu_label = _("积分台账")
     list_display = ["volunteer", "points", "kind", "reason", "created_at", "created_by"]
@@ -125,6 +139,8 @@ class PointsEntryViewSet(_ReadOnly):
 
 class RedemptionViewSet(_ReadOnly):
     model = Redemption
+    name = "volunteers_redemption"
+    url_prefix = "volunteers/redemption"
     icon = "tag"
     menu_label = _("积分兑换")
     list_display = ["volunteer", "item", "cost", "state", "created_at", "collected_at"]
