@@ -42,3 +42,23 @@ class JiayuanCSPMiddleware(CSPMiddleware):
 def activate_user_language(request, user) -> None:
     request.session["jiayuan_language"] = user.language
     translation.activate(user.language)
+
+
+class RateLimitedMiddleware:
+    """A rate limit hit deep inside a flow (e.g. a second code for the same
+    number within a minute during sign-up) is a 429 page, never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from allauth.core.exceptions import RateLimited
+
+        if isinstance(exception, RateLimited):
+            from .views import error_429
+
+            return error_429(request)
+        return None

@@ -16,7 +16,7 @@ def audit(*, actor: User | None, action: str, target, **data) -> AuditEntry:
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         action=action,
-        content_type=ContentType.objects.get_for_model(type(target)),
+        content_type=ContentType.objects.get_for_model(target),
         object_id=str(target.pk),
         data=data,
     )

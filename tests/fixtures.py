@@ -46,3 +46,12 @@ def _wagtail_site(request):
         from portal.site import ensure_home_page
 
         ensure_home_page()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits live in the cache: one test's codes must not limit the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

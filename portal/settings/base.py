@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.RateLimitedMiddleware",
     "portal.middleware.JiayuanCSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]

@@ -9,11 +9,19 @@ SECRET_KEY = "test-only"
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not os.environ.get("DATABASE_URL"):
+    # A file, not ":memory:": the browser tests' live server answers from
+    # several threads, and one shared in-memory connection cannot serve them.
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
+    _test_db = os.environ.get("TEST_SQLITE_NAME") or str(BASE_DIR / "var" / "test.sqlite3")  # noqa: F405
     DATABASES["default"] = {  # noqa: F405
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": ":memory:",
-        "TEST": {"NAME": os.environ.get("TEST_SQLITE_NAME") or None},
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        "NAME": _test_db,
+        "TEST": {"NAME": _test_db},
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;",
+        },
     }
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

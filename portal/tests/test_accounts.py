@@ -115,3 +115,13 @@ def test_masked_phone_shown_to_others():
     user = UserFactory(phone="+8613812345678", display_name="")
     assert user.masked_phone == "138****5678"
     assert user.shown_name == "138****5678"
+
+
+def test_second_sign_up_within_a_minute_is_429_not_500(client):
+    client.post(reverse("account_signup"), {"phone": "13912340000"})
+    again = type(client)()
+    response = again.post(reverse("account_signup"), {"phone": "13912340000"})
+    assert response.status_code in (200, 302, 429)
+    if response.status_code == 302:
+        response = again.get(response["Location"])
+    assert response.status_code in (200, 429)
