@@ -676,3 +676,17 @@ def may_import_into(user, community) -> bool:
         return False
     scope = scope_of(user)
     return scope.is_superuser or community.pk in scope.admin_community_ids
+
+
+_ADDRESS = re.compile(
+    r"^(\d{1,4})\s*(?:栋|号楼|幢|#|[-－—]|\s)\s*(\d{1,3})\s*(?:单元|[-－—]|\s)\s*"
+    r"([0-9A-Za-z]{1,10})\s*(?:室|号)?$"
+)
+
+
+def parse_address(text: str) -> tuple[int, int, str] | None:
+    """"3栋 2单元 501", "3栋2单元501" or "3-2-501" → (3, 2, "501"); anything else → None."""
+    match = _ADDRESS.match(unicodedata.normalize("NFKC", text or "").strip())
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2)), match.group(3)
