@@ -40,3 +40,6 @@ rules.add_perm("buildings.act_for_building", responsible_for_building)
 rules.add_perm("buildings.head_building", heads_building)
 rules.add_perm("buildings.view_household_contact", responsible_for_household)
 rules.add_perm("buildings.import_register", is_community_admin)
+# Community admins use the Wagtail admin whether or not they were put in the
+# "社区管理员" group (which community_admin_grant does): the row decides.
+rules.add_perm("wagtailadmin.access_admin", is_community_admin)
