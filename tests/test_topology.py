@@ -400,3 +400,159 @@ def test_upload_then_nginx_serves_the_file_and_limits_the_body(topology):
     big = http.post(topology + "/admin/images/add/", data=b"x" * (26 * 1024 * 1024),
                     headers={"Content-Type": "application/octet-stream"}, timeout=30)
     assert big.status_code == 413
+
+
+# --- The main flows: a report with a photo, a notice, a chat across processes --
+
+WORLD = """
+import json
+from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from buildings.tests import factories as f
+from buildings.models import Community
+
+def session(user):
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    s.create()
+    return s.session_key
+
+community = Community.objects.order_by("pk").first() or f.CommunityFactory(name="拓扑社区")
+tag = "%(tag)s"
+grid = f.make_grid(code="T" + tag, name="拓扑网格" + tag)
+building = f.BuildingFactory(community=community, grid=grid, number=900 + int(tag[:2], 16))
+unit = f.UnitFactory(building=building, number=1)
+household = f.HouseholdFactory(unit=unit, number="101", floor=1)
+resident = f.resident_of(household)
+staff = f.liaison(community)
+out = {"resident": session(resident), "resident_id": resident.pk,
+       "staff": session(staff), "staff_id": staff.pk}
+try:
+    from community.demo import load as load_categories
+    load_categories()
+except Exception as exc:
+    out["categories_error"] = repr(exc)
+try:
+    from notices.demo import load as load_notices
+    load_notices()
+except Exception as exc:
+    out["notices_error"] = repr(exc)
+try:
+    from community.liaison import services as chat
+    chat.staff_set_duty(staff=staff, on=True)
+    conversation, _ = chat.conversation_open(resident=resident)
+    chat.message_post(conversation=conversation, sender=resident, body="电梯不动了",
+                      client_key="first")
+    chat.conversation_pick_up(conversation=conversation, staff=staff)
+    out["conversation"] = conversation.pk
+except Exception as exc:
+    out["chat_error"] = repr(exc)
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def people(topology):
+    """A resident with a verified household and a liaison staff member on duty."""
+    return json.loads(shell(WORLD % {"tag": secrets.token_hex(3)}).splitlines()[-1])
+
+
+def test_resident_reports_a_case_with_a_photo(topology, people):
+    from io import BytesIO
+
+    from PIL import Image
+
+    http = session_for(people["resident"])
+    form = http.get(topology + "/cases/new/", timeout=20)
+    assert form.status_code == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    category = re.search(r'name="category" value="([^"]+)"', form.text).group(1)
+    where = re.search(r'<option value="([^"]+)"[^>]*>', form.text.split('name="where"', 1)[1])
+    where = where.group(1) if where and where.group(1) else re.findall(
+        r'<option value="([^"]+)"', form.text)[0]
+    buffer = BytesIO()
+    Image.new("RGB", (800, 600), (40, 90, 160)).save(buffer, "JPEG", quality=85)
+    done = http.post(
+        topology + "/cases/new/",
+        data={"csrfmiddlewaretoken": token, "category": category, "where": where,
+              "description": "拓扑测试：楼道灯坏了", "client_key": secrets.token_hex(8)},
+        files={"photos": ("light.jpg", buffer.getvalue(), "image/jpeg")},
+        headers={"Referer": topology + "/cases/new/"}, timeout=60, allow_redirects=False,
+    )
+    assert done.status_code in (302, 303), done.text[:2000]
+    facts = json.loads(shell(
+        "import json\nfrom community.models import Case\nfrom django.conf import settings\n"
+        f"case = Case.objects.filter(reporter_id={people['resident_id']}).latest('pk')\n"
+        "photo = case.photos.first()\n"
+        "print(json.dumps({'pk': case.pk, 'photo': photo.image.name if photo else '',"
+        " 'exists': bool(photo) and photo.image.storage.exists(photo.image.name),"
+        " 'media': str(settings.MEDIA_ROOT)}))"
+    ).splitlines()[-1])
+    assert facts["photo"] and facts["exists"], facts
+    assert facts["media"] == str(PROD_DIR.resolve() / "media")
+    # The resident follows the case through nginx.
+    page = http.get(f"{topology}/cases/{facts['pk']}/", timeout=20)
+    assert page.status_code == 200
+    assert "楼道灯坏了" in page.text
+
+
+def test_resident_reads_a_notice(topology, people):
+    assert "notices_error" not in people, people.get("notices_error")
+    http = session_for(people["resident"])
+    index = http.get(topology + "/notices/", timeout=20)
+    assert index.status_code == 200
+    assert "防诈骗" in index.text
+    link = re.search(r'href="(/notices/\d+/)"', index.text) or re.search(
+        r'href="([^"]*anti-fraud[^"]*)"', index.text)
+    assert link, "the list links its notices"
+    page = http.get(topology + link.group(1), timeout=20)
+    assert page.status_code == 200
+
+
+def test_chat_message_crosses_from_one_daphne_process_to_the_other(topology, people):
+    """The resident's socket goes through nginx; the staff member is connected to
+    BOTH Daphne processes directly, so one of the two sockets is on the other
+    process than the resident's: the message reaches it only through Redis."""
+    assert "conversation" in people, people.get("chat_error")
+    chat = f"/ws/chat/{people['conversation']}/"
+    origin = f"http://127.0.0.1:{PORT}"
+    resident = WebSocket("127.0.0.1", PORT, chat, cookie=f"sessionid={people['resident']}",
+                         origin=origin)
+    assert resident.status == 101, resident.headers  # nginx upgraded it to Channels
+    staff = []
+    try:
+        for port in ASGI_PORTS:
+            ws = WebSocket("127.0.0.1", port, chat, cookie=f"sessionid={people['staff']}",
+                           origin=f"http://127.0.0.1:{port}")
+            assert ws.status == 101, ws.headers
+            staff.append(ws)
+        resident.send({"type": "hello", "last_seq": 0})
+        resident.receive_until(lambda m: m.get("type") == "state")
+        for ws in staff:
+            ws.send({"type": "hello", "last_seq": 0})
+            ws.receive_until(lambda m: m.get("type") == "state")
+        resident.send({"type": "send", "client_key": secrets.token_hex(6),
+                       "body": "跨进程：经过nginx"})
+        resident.receive_until(lambda m: m.get("type") == "ack")
+        for ws in staff:
+            got = ws.receive_until(lambda m: m.get("type") == "message"
+                                   and m["message"]["body"] == "跨进程：经过nginx")
+            assert got["message"]["role"] == "resident"
+        staff[1].send({"type": "send", "client_key": secrets.token_hex(6), "body": "马上到"})
+        reply = resident.receive_until(lambda m: m.get("type") == "message"
+                                       and m["message"]["body"] == "马上到")
+        assert reply["message"]["role"] == "staff"
+    finally:
+        for ws in [resident, *staff]:
+            ws.close()
+
+
+def test_websocket_from_a_foreign_origin_is_refused(topology, people):
+    ws = WebSocket("127.0.0.1", PORT, f"/ws/chat/{people.get('conversation', 1)}/",
+                   cookie=f"sessionid={people['resident']}", origin="http://evil.example")
+    try:
+        assert ws.status == 403
+    finally:
+        ws.close()
