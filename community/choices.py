@@ -92,3 +92,14 @@ ICONS = [
     ("help", _("求助")),
     ("question", _("咨询建议")),
 ]
+
+
+class DisputeStage(models.TextChoices):
+    """The community's five-step mechanism for disputes (矛盾纠纷)."""
+
+    SCREENING = "screening", _("全面排查")
+    FOUND = "found", _("发现问题")
+    INTERVENTION = "intervention", _("提前介入")
+    MEDIATION = "mediation", _("联合调解")
+    FOLLOW_UP = "follow_up", _("定期回访")
+    CLOSED = "closed", _("化解归档")

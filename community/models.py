@@ -16,7 +16,16 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from portal.uploads import BasePhoto
 
-from .choices import ICONS, Channel, EventKind, Ladder, PhotoKind, Priority, Status
+from .choices import (
+    ICONS,
+    Channel,
+    DisputeStage,
+    EventKind,
+    Ladder,
+    PhotoKind,
+    Priority,
+    Status,
+)
 
 
 class Category(models.Model):
@@ -85,6 +94,16 @@ class LoopSettings(BaseGenericSetting):
         _("超期多少工作日后通报"), default=3)
     reopen_below_rating = models.PositiveSmallIntegerField(
         _("低于几分重新办理"), default=3, help_text=_("评分低于此数（例如 1、2 分）时重新转办"))
+    dispute_visit_days = models.CharField(
+        _("纠纷调解后回访（天）"), max_length=40, default="7,30,90",
+        help_text=_("用逗号分隔，例如 7,30,90"))
+
+    def visit_days(self) -> list[int]:
+        days = []
+        for part in (self.dispute_visit_days or "").replace("，", ",").split(","):
+            if part.strip().isdigit():
+                days.append(int(part.strip()))
+        return sorted(set(days)) or [7, 30, 90]
 
     class Meta:
         verbose_name = _("诉求办理设置")
@@ -277,3 +296,115 @@ class CasePhoto(BasePhoto):
     class Meta(BasePhoto.Meta):
         verbose_name = _("诉求照片")
         verbose_name_plural = _("诉求照片")
+
+
+class Dispute(models.Model):
+    """矛盾纠纷: screening → problem found → early intervention → joint mediation → visits.
+
+    Seen only by its parties, its mediators, the grid workers of its grid and
+    the community admins.
+    """
+
+    community = models.ForeignKey("buildings.Community", on_delete=models.PROTECT,
+                                  related_name="disputes", verbose_name=_("社区"))
+    grid = models.ForeignKey("buildings.Grid", on_delete=models.PROTECT, related_name="disputes",
+                             verbose_name=_("网格"))
+    building = models.ForeignKey("buildings.Building", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", verbose_name=_("楼栋"))
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="dispute", verbose_name=_("来源诉求"))
+    title = models.CharField(_("纠纷事项"), max_length=80)
+    summary = models.TextField(_("排查情况"))
+    stage = models.CharField(_("阶段"), max_length=14, choices=DisputeStage.choices,
+                             default=DisputeStage.SCREENING, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+", verbose_name=_("登记人"))
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    mediated_on = models.DateField(_("调解日期"), null=True, blank=True)
+    agreement = models.TextField(_("调解协议"), blank=True)
+    agreement_file = models.FileField(_("协议附件"), upload_to="disputes/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = _("矛盾纠纷")
+        verbose_name_plural = _("矛盾纠纷")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DisputeParty(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="parties")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="dispute_parties", verbose_name=_("当事人"))
+    name = models.CharField(_("姓名"), max_length=40)
+
+    class Meta:
+        verbose_name = _("当事人")
+        verbose_name_plural = _("当事人")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DisputeMediator(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="mediators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="mediations", verbose_name=_("调解员"))
+    department = models.ForeignKey("buildings.Department", on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+", verbose_name=_("部门"))
+
+    class Meta:
+        verbose_name = _("调解员")
+        verbose_name_plural = _("调解员")
+        constraints = [models.UniqueConstraint(fields=["dispute", "user"],
+                                               name="dispute_mediator_once")]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class DisputeRecord(models.Model):
+    """One step of a dispute, as it was recorded. Never edited."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="records")
+    kind = models.CharField(_("事项"), max_length=14)
+    from_stage = models.CharField(max_length=14, choices=DisputeStage.choices, blank=True)
+    to_stage = models.CharField(max_length=14, choices=DisputeStage.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("纠纷记录")
+        verbose_name_plural = _("纠纷记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.dispute_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("DisputeRecord rows are never edited.")
+        super().save(*args, **kwargs)
+
+
+class DisputeVisit(models.Model):
+    """A scheduled follow-up visit after mediation (e.g. after 7, 30 and 90 days)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="visits")
+    due_on = models.DateField(_("计划回访日期"))
+    done_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                blank=True, related_name="+", verbose_name=_("回访人"))
+    note = models.TextField(_("回访情况"), blank=True)
+
+    class Meta:
+        verbose_name = _("纠纷回访")
+        verbose_name_plural = _("纠纷回访")
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.dispute} {self.due_on}"
