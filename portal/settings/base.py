@@ -177,7 +177,10 @@ ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "password1"]  # a password is optional
-ACCOUNT_FORMS = {"login": "portal.auth_forms.PhoneLoginForm"}
+ACCOUNT_FORMS = {
+    "login": "portal.auth_forms.PhoneLoginForm",
+    "signup": "portal.auth_forms.PhoneSignupForm",
+}
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
