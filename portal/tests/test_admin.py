@@ -61,3 +61,67 @@ def test_user_edit_refuses_a_malformed_or_taken_phone(client, superuser):
     target.refresh_from_db()
     assert target.phone is None
     assert target.display_name == "新名字"
+
+
+# --- The SMS outbox and the audit trail: read-only, for community admins ----------
+
+
+@pytest.fixture
+def records(world):
+    from portal.models import SmsMessage
+    from portal.services import audit
+
+    SmsMessage.objects.create(phone="+8613812345678", text="【仫佬家园】验证码 246810",
+                              purpose="login_code", backend="outbox")
+    audit(actor=world.admin, action="case.dispatch", target=world.household_a)
+    audit(actor=world.admin, action="residency.verify", target=world.household_b)
+
+
+def test_a_community_admin_reads_the_development_codes_in_the_outbox(client, world, records,
+                                                                     django_assert_max_num_queries):
+    client.force_login(world.admin)
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("sms_outbox:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "短信发件箱" in html
+    assert "验证码 246810" in html
+    assert "13812345678" in html
+
+
+def test_the_audit_trail_filters_by_action(client, world, records, django_assert_max_num_queries):
+    client.force_login(world.admin)
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("audit_trail:index"), {"action": "case.dispatch"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "操作记录" in html
+    assert "case.dispatch" in html
+    assert f"#{world.household_a.pk}" in html
+    assert f"#{world.household_b.pk}" not in html
+
+
+def test_the_records_cannot_be_changed(client, world, records):
+    from portal.models import AuditEntry, SmsMessage
+
+    client.force_login(world.admin)
+    sms = SmsMessage.objects.get()
+    entry = AuditEntry.objects.first()
+    assert client.get(reverse("sms_outbox:inspect", args=[sms.pk])).status_code == 200
+    for url in (reverse("sms_outbox:edit", args=[sms.pk]),
+                reverse("sms_outbox:delete", args=[sms.pk]),
+                reverse("audit_trail:edit", args=[entry.pk]),
+                reverse("audit_trail:delete", args=[entry.pk])):
+        response = client.post(url, {"text": "x", "action": "x"})
+        assert response.status_code in (302, 403), url
+    assert SmsMessage.objects.get().text.endswith("246810")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.parametrize("who", ["resident_a", "head_a", "worker_a", "handler"])
+def test_the_records_are_not_for_other_people(client, world, records, who):
+    client.force_login(getattr(world, who))
+    for url in ("sms_outbox:index", "audit_trail:index"):
+        response = client.get(reverse(url))
+        assert response.status_code in (302, 403)
+        assert "246810" not in response.content.decode()
