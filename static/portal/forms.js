@@ -32,6 +32,7 @@
  */
 (function () {
   "use strict";
+  if (window.jyForms) return; // included twice (base.html and a page): set up once
 
   var MAX_SIDE = 1600;
   var QUALITY = 0.8;
@@ -432,6 +433,8 @@
   }
 
   function setUpForm(form) {
+    if (form.jyReady) return;
+    form.jyReady = true;
     form.querySelectorAll("input[type=file][data-jy-photos]").forEach(function (input) {
       setUpPhotos(form, input);
     });

@@ -11,6 +11,8 @@
  */
 (function () {
   "use strict";
+  if (window.jyVoice) return; // included twice: set up once
+  window.jyVoice = true;
 
   function t(cn, en) { return cn + " / " + en; }
   var TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
@@ -35,6 +37,8 @@
   }
 
   function setUp(box) {
+    if (box.jyReady) return;
+    box.jyReady = true;
     var max = parseInt(box.getAttribute("data-max-seconds"), 10) || 60;
     box.classList.add("jy-voice");
 
