@@ -181,8 +181,8 @@ class Case(models.Model):
         verbose_name_plural = _("诉求")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["grid", "status", "-created_at"], name="case_grid_status"),
-            models.Index(fields=["department", "status"], name="case_dept_status"),
+            models.Index(fields=["grid", "status", "due_at"], name="case_grid_status_due"),
+            models.Index(fields=["department", "status", "due_at"], name="case_dept_status_due"),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter"),
             models.Index(fields=["status", "due_at"], name="case_status_due"),
         ]

@@ -20,37 +20,70 @@ def categories() -> list[Category]:
     return list(Category.objects.filter(active=True).order_by("order", "id"))
 
 
+def _followed_ids(user) -> list[int]:
+    cached = getattr(user, "_jy_followed", None)
+    if cached is None:
+        cached = list(CaseFollower.objects.filter(user=user).values_list("case_id", flat=True))
+        user._jy_followed = cached
+    return cached
+
+
 def cases_of_resident(user, *, limit: int = 50) -> QuerySet[Case]:
     """Cases the person reported, or follows ("me too", merged), newest first."""
-    followed = CaseFollower.objects.filter(user=user).values("case_id")
-    return (Case.objects.filter(Q(reporter=user) | Q(pk__in=followed))
-            .select_related(*LIST_RELATED).order_by("-created_at", "-id")[:limit])
+    # A list of ids rather than a subquery: each side of the OR then uses its index.
+    q = Q(reporter=user)
+    followed = _followed_ids(user)
+    if followed:
+        q |= Q(pk__in=followed)
+    return (Case.objects.filter(q).select_related(*LIST_RELATED)
+            .order_by("-created_at", "-id")[:limit])
 
 
 def resident_counts(user) -> dict[str, int]:
-    followed = CaseFollower.objects.filter(user=user).values("case_id")
-    return Case.objects.filter(Q(reporter=user) | Q(pk__in=followed)).aggregate(
-        open=Count("pk", filter=~Q(status__in=FINAL_STATES) & ~Q(status=Status.RESOLVED)),
-        to_rate=Count("pk", filter=Q(status=Status.RESOLVED, reporter=user)),
-        done=Count("pk", filter=Q(status__in=FINAL_STATES)),
-    )
+    """Open / waiting for my rating / done, among the cases I reported or follow."""
+    counts = {"open": 0, "to_rate": 0, "done": 0}
+    rows = list(Case.objects.filter(reporter=user).values_list("status")
+                .annotate(n=Count("pk")).order_by())
+    followed = _followed_ids(user)
+    if followed:
+        rows += [(s, n) for s, n in Case.objects.filter(pk__in=followed).exclude(reporter=user)
+                 .exclude(status=Status.RESOLVED).values_list("status")
+                 .annotate(n=Count("pk")).order_by()]
+    for status, n in rows:
+        if status == Status.RESOLVED:
+            counts["to_rate"] += n
+        elif status in FINAL_STATES:
+            counts["done"] += n
+        else:
+            counts["open"] += n
+    return counts
 
 
-def workbench_scope(user) -> Q | None:
-    """Which cases a person works on, as a filter; None if none."""
+def workbench_scope(user) -> Q:
+    """Which cases a person works on, as a filter.
+
+    Built from plain ``IN`` terms on indexed columns (grid, community,
+    department); a case assigned to a person outside those reaches them as
+    an assignee only when they have no other scope, so the common queue
+    queries stay on one index.
+    """
     s = scope_of(user)
     if s.is_superuser:
         return Q()
-    q = Q(assignee_id=user.pk)
-    if s.admin_community_ids:
-        q |= Q(community_id__in=s.admin_community_ids)
-    if s.liaison_community_ids:
-        q |= Q(community_id__in=s.liaison_community_ids)
-    if s.grid_ids:
-        q |= Q(grid_id__in=s.grid_ids)
-    if s.department_ids:
-        q |= Q(department_id__in=s.department_ids) & Q(status__in=[
-            Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED])
+    terms = []
+    communities = s.admin_community_ids | s.liaison_community_ids
+    if communities:
+        terms.append(Q(community_id__in=communities))
+    if s.grid_ids and not communities:
+        terms.append(Q(grid_id__in=s.grid_ids))
+    if s.department_ids and not communities:
+        terms.append(Q(department_id__in=s.department_ids, status__in=[
+            Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED]))
+    if not terms:
+        return Q(assignee_id=user.pk)
+    q = terms[0]
+    for t in terms[1:]:
+        q |= t
     return q
 
 
@@ -73,19 +106,27 @@ TABS = ("new", "waiting", "overdue", "doing", "result", "done")
 
 
 def workbench_counts(user) -> dict[str, int]:
+    """How many cases wait in each tab: one grouped count and one count of the overdue."""
     scope_q = workbench_scope(user)
-    if scope_q is None:
-        return {t: 0 for t in TABS}
-    return Case.objects.filter(scope_q).aggregate(
-        **{t: Count("pk", filter=_tab_filter(t, user)) for t in TABS})
+    by_status = dict(Case.objects.filter(scope_q).values_list("status")
+                     .annotate(n=Count("pk")).order_by())
+    s = scope_of(user)
+    handler_only = s.is_handler and not (s.is_grid_worker or s.is_liaison or s.is_admin)
+    doing = by_status.get(Status.DISPATCHED, 0) + by_status.get(Status.IN_PROGRESS, 0)
+    return {
+        "new": by_status.get(Status.SUBMITTED, 0),
+        "waiting": doing if handler_only else by_status.get(Status.TRIAGED, 0),
+        "overdue": Case.objects.filter(scope_q).filter(_tab_filter("overdue", user)).count(),
+        "doing": doing,
+        "result": by_status.get(Status.RESOLVED, 0),
+        "done": sum(by_status.get(st, 0) for st in FINAL_STATES),
+    }
 
 
 def cases_for_workbench(user, *, tab: str = "new", category: str = "", grid: int | None = None,
                         priority: str = "", page: int = 1, per_page: int = 30) -> list[Case]:
     """The person's queue for one tab, filtered; overdue and urgent first within a tab."""
     scope_q = workbench_scope(user)
-    if scope_q is None:
-        return []
     qs = Case.objects.filter(scope_q).filter(_tab_filter(tab, user))
     if category:
         qs = qs.filter(category__code=category)
@@ -147,3 +188,40 @@ def merge_candidates(case: Case, *, limit: int = 10) -> list[Case]:
                                      status__in=BEFORE_RESULT + [Status.RESOLVED])
                 .exclude(pk=case.pk).select_related("category")
                 .order_by("-created_at")[:limit])
+
+
+def disputes_for(user, *, limit: int = 100):
+    """Disputes this person may see: their own (as a party or mediator), their grids', the admin's."""
+    from .models import Dispute, DisputeMediator, DisputeParty
+
+    s = scope_of(user)
+    q = Q(pk__in=DisputeParty.objects.filter(user=user).values("dispute_id")) | Q(
+        pk__in=DisputeMediator.objects.filter(user=user).values("dispute_id"))
+    if s.grid_ids:
+        q |= Q(grid_id__in=s.grid_ids)
+    if s.admin_community_ids:
+        q |= Q(community_id__in=s.admin_community_ids)
+    qs = Dispute.objects.all() if s.is_superuser else Dispute.objects.filter(q)
+    return list(qs.select_related("grid", "building").order_by("-updated_at")[:limit])
+
+
+def dispute_for_page(pk: int):
+    from .models import Dispute
+
+    return (Dispute.objects.select_related("grid", "building", "case", "created_by")
+            .prefetch_related("parties__user", "mediators__user", "mediators__department",
+                              "visits__done_by", "records__actor")
+            .filter(pk=pk).first())
+
+
+def mediator_choices(community_id: int):
+    """Handlers of every department and the community's grid workers."""
+    from buildings.models import GridWorker
+
+    people = {}
+    for h in (DepartmentHandler.objects.filter(department__community_id=community_id)
+              .select_related("user", "department").order_by("department__name")):
+        people.setdefault(h.user_id, (h.user, h.department.name))
+    for g in GridWorker.objects.filter(grid__community_id=community_id).select_related("user"):
+        people.setdefault(g.user_id, (g.user, "网格员"))
+    return list(people.values())

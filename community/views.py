@@ -70,6 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "works": may(request.user, "community.use_workbench"),
         "behalf": may(request.user, "community.file_on_behalf"),
+        "disputes": scope.is_grid_worker or scope.is_admin or scope.is_handler,
     })
 
 
@@ -193,6 +194,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "categories": selectors.categories() if "triage" in moves else [],
         "sent": request.GET.get("sent") == "1",
         "where": case.where if (staff or "reporter" in roles) else case.masked_where,
+        "may_open_dispute": bool(roles & {"grid", "admin"}) and case.status not in (
+            Status.CLOSED, Status.DECLINED, Status.MERGED),
     }
     if "dispatch" in moves or "reassign" in moves:
         ctx.update(selectors.dispatch_choices(case))

@@ -182,3 +182,62 @@ def allowed_moves(user, case) -> list[str]:
     """The moves this person could make on this case now (for showing buttons)."""
     roles = roles_for(user, case)
     return [k for k, m in MOVES.items() if case.status in m.sources and roles & m.roles]
+
+
+# --- Disputes (矛盾纠纷): the five-step mechanism ------------------------------------
+#
+# Opening a dispute is the screening record (dispute_open). Then:
+#   find        screening → problem found        (a note)
+#   intervene   found → early intervention        (a note)
+#   mediate     intervention → follow-up visits   (date, mediators, agreement text or file;
+#                                                  the visits are scheduled)
+#   visit       follow_up → follow_up / closed    (a note; the last visit archives it)
+# Roles: ``party`` (a person in it), ``mediator``, ``grid`` (its grid or above), ``admin``.
+
+
+
+def _dispute_table():
+    from .choices import DisputeStage as DS
+
+    staff = frozenset({"grid", "mediator", "admin"})
+    return {
+        "find": _m("find", {DS.SCREENING}, DS.FOUND, staff, ("note",), gettext_lazy("发现问题")),
+        "intervene": _m("intervene", {DS.FOUND}, DS.INTERVENTION, staff, ("note",),
+                        gettext_lazy("提前介入")),
+        "mediate": _m("mediate", {DS.INTERVENTION}, DS.FOLLOW_UP, staff,
+                      ("date", "mediators", "agreement"), gettext_lazy("联合调解")),
+        "visit": _m("visit", {DS.FOLLOW_UP}, None, staff, ("note",), gettext_lazy("回访")),
+        "note": _m("note", {DS.SCREENING, DS.FOUND, DS.INTERVENTION, DS.FOLLOW_UP}, None,
+                   staff, ("note",), gettext_lazy("记录")),
+    }
+
+
+DISPUTE_MOVES: dict[str, Move] = _dispute_table()
+
+
+def dispute_roles_for(user, dispute) -> frozenset[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    scope = scope_of(user)
+    roles = set()
+    if any(p.user_id == user.pk for p in dispute.parties.all()):
+        roles.add("party")
+    if any(m.user_id == user.pk for m in dispute.mediators.all()):
+        roles.add("mediator")
+    if dispute.grid_id in scope.grid_ids:
+        roles.add("grid")
+    if scope.is_superuser or dispute.community_id in scope.admin_community_ids:
+        roles.add("admin")
+    return frozenset(roles)
+
+
+def check_dispute_move(dispute, kind: str, actor) -> Move:
+    move = DISPUTE_MOVES.get(kind)
+    if move is None:
+        raise WorkflowError(_("没有这个操作。 Unknown action."))
+    if not (dispute_roles_for(actor, dispute) & move.roles):
+        raise WorkflowError(_("您不能办理这件纠纷。 You may not do this."), forbidden=True)
+    if dispute.stage not in move.sources:
+        raise WorkflowError(_("这件纠纷现在不能“%(move)s”。 Not at this step.")
+                            % {"move": move.label})
+    return move

@@ -18,7 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 25
-if not os.environ.get("DATABASE_URL"):
+if os.environ.get("BENCH_DB"):  # reuse a file made by an earlier run
+    os.environ["DATABASE_URL"] = f"sqlite:///{os.environ['BENCH_DB']}"
+elif not os.environ.get("DATABASE_URL"):
     TMP = Path(tempfile.mkdtemp(prefix="bench-cases-")) / "bench.sqlite3"
     os.environ["DATABASE_URL"] = f"sqlite:///{TMP}"
 os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
@@ -37,13 +39,20 @@ def main() -> None:
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
+    import logging
+
+    logging.disable(logging.WARNING)
     from buildings import demo as register_demo
     from community import demo as cases_demo
 
     accounts = register_demo.load()
     cases_demo.load()
     print(f"migrate + demo register: {time.perf_counter() - t:.1f} s")
-    call_command("generate_cases", count=COUNT)
+    from community.models import Case
+
+    have = Case.objects.count()
+    if have < COUNT:
+        call_command("generate_cases", count=COUNT - have)
     if connection.vendor == "sqlite":
         with connection.cursor() as c:
             c.execute("ANALYZE")
@@ -56,8 +65,6 @@ def main() -> None:
         ("resident: my cases", accounts["resident"], "/cases/"),
         ("resident: 我的", accounts["resident"], "/me/"),
     ]
-    from community.models import Case
-
     print(f"cases: {Case.objects.count()}; runs per page: {RUNS}")
     print(f"{'page':34} {'median ms':>10} {'p90 ms':>8} {'queries':>8} {'kB':>6}")
     for name, user, url in pages:
