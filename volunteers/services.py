@@ -453,36 +453,46 @@ def task_claim(*, actor: User, task_id: int) -> Claim:
     place on the waiting list when the task is full. However many people tap at
     once, the task never has more claims on places than places; a double tap
     returns the claim the first tap made.
+
+    The volunteer's row is locked first: it serialises one person's taps, so
+    the double-tap and overlap checks can run before the task's row is locked,
+    and the time the hot task row stays locked is four statements.
     """
     volunteer = _own_volunteer(actor)
     now = timezone.now()
-    with transaction.atomic():
-        volunteer = _lock_volunteer(volunteer.pk)
-        task = _lock_task(task_id)
-        existing = Claim.objects.filter(task=task, volunteer=volunteer,
-                                        state__in=LIVE_STATES).first()
-        if existing is not None:
-            return existing
-        if task.state != TaskState.OPEN or task.starts_at <= now:
-            raise VolunteerError(_("这个任务已经不能报名了。 This task is no longer open."))
-        other = _overlapping(volunteer, task)
-        if other is not None:
-            raise _overlap_error(other)
-        try:
-            with transaction.atomic():
-                claim = Claim.objects.create(task=task, volunteer=volunteer,
-                                             state=ClaimState.WAITLISTED, created_at=now)
-        except IntegrityError:
-            # A second tap that slipped past the check above (only possible without the lock).
-            return Claim.objects.get(task=task, volunteer=volunteer, state__in=LIVE_STATES)
-        if _take_place(task):
-            claim.state = ClaimState.PENDING if task.needs_approval else ClaimState.HELD
-            claim.save(update_fields=["state"])
-        audit(actor=actor, action="claim.create", target=claim, task=task.pk, state=claim.state)
-        if claim.state == ClaimState.PENDING:
-            notify(recipient=task.created_by, kind=KIND,
-                   title=_("有人报名“%(t)s”，请审核") % {"t": task.title},
-                   body=volunteer.real_name, url=_task_url(task))
+    try:
+        with transaction.atomic():
+            volunteer = _lock_volunteer(volunteer.pk)
+            existing = Claim.objects.filter(task_id=task_id, volunteer=volunteer,
+                                            state__in=LIVE_STATES).first()
+            if existing is not None:
+                return existing
+            task = Task.objects.filter(pk=task_id).first()
+            if task is None:
+                raise VolunteerError(_("没有这个任务。 No such task."))
+            if task.state != TaskState.OPEN or task.starts_at <= now:
+                raise VolunteerError(_("这个任务已经不能报名了。 This task is no longer open."))
+            other = _overlapping(volunteer, task)
+            if other is not None:
+                raise _overlap_error(other)
+            task = _lock_task(task_id)
+            if task.state != TaskState.OPEN:
+                raise VolunteerError(_("这个任务已经不能报名了。 This task is no longer open."))
+            if _take_place(task):
+                state = ClaimState.PENDING if task.needs_approval else ClaimState.HELD
+            else:
+                state = ClaimState.WAITLISTED
+            claim = Claim.objects.create(task=task, volunteer=volunteer, state=state,
+                                         created_at=now)
+            audit(actor=actor, action="claim.create", target=claim, task=task.pk, state=state)
+            if state == ClaimState.PENDING:
+                notify(recipient=task.created_by, kind=KIND,
+                       title=_("有人报名“%(t)s”，请审核") % {"t": task.title},
+                       body=volunteer.real_name, url=_task_url(task))
+    except IntegrityError:
+        # Only reachable if two taps got past the volunteer lock together; the
+        # whole transaction (and its place) was rolled back: the first tap's claim stands.
+        return Claim.objects.get(task_id=task_id, volunteer=volunteer, state__in=LIVE_STATES)
     return claim
 
 
