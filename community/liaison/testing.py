@@ -14,6 +14,8 @@ HTTP and WebSocket) as separate processes against the test's own database:
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 import socket
@@ -178,3 +180,143 @@ def live_servers(count: int = 1, *, redis_url: str | None = None, ports=None):
             server.stop()
         if snapshot:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- benchmarks: a world of conversations and a client that follows the protocol ---------
+
+
+def bench_world(*, pairs: int, staff: int = 5, watchers: int = 0) -> dict:
+    """``pairs`` open conversations, each a resident with a staff member; sessions for all.
+
+    Made directly with the ORM (a benchmark's fixture, not a flow under test).
+    Returns {"community", "conversations": [(id, resident_cookie, staff_cookie)],
+    "watchers": [admin cookies]}.
+    """
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from buildings.models import Community, CommunityAdmin, LiaisonStaff
+    from portal.models import User
+
+    from .choices import ConversationStatus
+    from .models import Conversation, StaffDesk
+
+    community, _ = Community.objects.get_or_create(name="压测社区")
+
+    def make_user(name: str) -> User:
+        u = User(username=name, display_name=name, phone=None)
+        u.set_unusable_password()
+        return u
+
+    tag = str(int(time.time() * 1000))
+    people = User.objects.bulk_create(
+        [make_user(f"r{tag}-{i}") for i in range(pairs)]
+        + [make_user(f"s{tag}-{i}") for i in range(staff)]
+        + [make_user(f"w{tag}-{i}") for i in range(watchers)])
+    residents, staffers, admins = (people[:pairs], people[pairs:pairs + staff],
+                                   people[pairs + staff:])
+    LiaisonStaff.objects.bulk_create([LiaisonStaff(user=u, community=community) for u in staffers])
+    StaffDesk.objects.bulk_create([StaffDesk(staff=u, on_duty=True, cap=10_000)
+                                   for u in staffers])
+    CommunityAdmin.objects.bulk_create([CommunityAdmin(user=u, community=community)
+                                        for u in admins])
+    conversations = Conversation.objects.bulk_create([
+        Conversation(community=community, resident=r, assignee=staffers[i % staff],
+                     status=ConversationStatus.OPEN)
+        for i, r in enumerate(residents)])
+
+    def cookie(user) -> str:
+        s = SessionStore()
+        s[SESSION_KEY] = str(user.pk)
+        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        s.create()
+        return s.session_key
+
+    staff_cookies = {u.pk: cookie(u) for u in staffers}
+    return {
+        "community": community,
+        "conversations": [(c.pk, cookie(r), staff_cookies[c.assignee_id])
+                          for c, r in zip(conversations, residents, strict=True)],
+        "watchers": [cookie(u) for u in admins],
+    }
+
+
+class ProtocolClient:
+    """A chat client that follows the same rules as static/liaison/chat.js.
+
+    It shows a message only when its number is the next one, keeps later ones
+    until the hole is filled (asking with ``fetch``), drops numbers it has,
+    and on every connect says ``hello`` with the last number it shows.
+    ``shown`` is what a person would see; ``repeats`` counts frames dropped as
+    already shown (they never reach the screen).
+    """
+
+    def __init__(self, base_ws: str, conversation_id: int, cookie: str, origin: str):
+        self.url = f"{base_ws}/ws/chat/{conversation_id}/"
+        self.headers = {"Cookie": f"sessionid={cookie}", "Origin": origin}
+        self.last = 0
+        self.shown: list[int] = []
+        self.buffer: dict[int, dict] = {}
+        self.repeats = 0
+        self.ws = None
+        self.on_message = None  # callback(message) when a message is shown
+
+    async def connect(self):
+        import websockets
+
+        self.ws = await websockets.connect(self.url, additional_headers=self.headers,
+                                           open_timeout=60, max_queue=None)
+        await self.ws.send(json.dumps({"type": "hello", "last_seq": self.last}))
+
+    async def close(self):
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None
+
+    def accept(self, m: dict) -> None:
+        seq = m["seq"]
+        if seq <= self.last or seq in self.buffer:
+            self.repeats += 1
+            return
+        if seq > self.last + 1:
+            self.buffer[seq] = m
+            return
+        self._show(m)
+        while self.last + 1 in self.buffer:
+            self._show(self.buffer.pop(self.last + 1))
+
+    def _show(self, m: dict) -> None:
+        self.last = m["seq"]
+        self.shown.append(m["seq"])
+        if self.on_message:
+            self.on_message(m)
+
+    async def handle(self, frame: dict) -> None:
+        kind = frame.get("type")
+        if kind == "messages":
+            for m in frame["items"]:
+                self.accept(m)
+        elif kind == "message":
+            self.accept(frame["message"])
+        if self.buffer and self.ws is not None:
+            await self.ws.send(json.dumps({"type": "fetch", "after": self.last,
+                                           "upto": min(self.buffer) - 1}))
+
+    async def read_until(self, predicate, timeout: float = 30.0):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), deadline - loop.time()))
+            await self.handle(frame)
+            if predicate(frame):
+                return frame
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = (len(values) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
