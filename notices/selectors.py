@@ -21,7 +21,7 @@ from buildings.access import scope_of
 from buildings.choices import ResidencyState
 from buildings.models import Building, Grid, Household, Residency
 
-from .choices import AckMethod, Audience, Receipt
+from .choices import AckMethod, Audience, Category, Receipt
 from .models import NoticeAck, NoticeApprovalTask, NoticePage, NoticeRead
 
 _REACH_ATTR = "_jiayuan_notice_reach"
@@ -128,8 +128,27 @@ def notice_list(user, *, archive: bool = False, query: str = "") -> QuerySet[Not
         "-pinned", "-urgent", "-first_published_at", "-pk")
 
 
+def item_labels() -> dict[str, str]:
+    """The words every list item needs, translated once per page rather than once per item."""
+    from django.utils.translation import gettext as _
+
+    return {"pinned": _("置顶"), "urgent": _("紧急"), "over": _("已结束"), "until": _("至"),
+            "unread": _("未读"), "acked": _("已确认"), "to_ack": _("待确认")}
+
+
+def labelled(notices) -> list[NoticePage]:
+    """The notices as a list, each with ``category_label`` (translated once per category)."""
+    labels: dict[str, str] = {}
+    out = list(notices)
+    for n in out:
+        if n.category not in labels:
+            labels[n.category] = str(Category(n.category).label)
+        n.category_label = labels[n.category]
+    return out
+
+
 def home_notices(user, *, limit: int = 5) -> list[NoticePage]:
-    return list(notice_list(user)[:limit])
+    return labelled(notice_list(user)[:limit])
 
 
 def awaiting_ack(user, *, limit: int = 20) -> list[NoticePage]:
@@ -138,7 +157,7 @@ def awaiting_ack(user, *, limit: int = 20) -> list[NoticePage]:
     if not scope.household_ids:
         return []
     now = timezone.now()
-    return list(
+    return labelled(
         with_marks(visible_notices(user).only(*LIST_FIELDS), user)
         .filter(_current_q(now), ack_wanted=True, is_acked=False)
         .order_by("-urgent", "-first_published_at")[:limit]

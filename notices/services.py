@@ -7,7 +7,6 @@ reminders) is written here, each in one transaction with an audit row.
 
 from __future__ import annotations
 
-import io
 import logging
 import uuid
 from collections.abc import Iterable
@@ -83,19 +82,15 @@ def ensure_notice_index() -> NoticeIndexPage:
 
 
 def _shrink_photo(upload) -> SimpleUploadedFile:
-    """Turn, shrink to 1600 px and re-save without EXIF (so no GPS position leaks)."""
-    from PIL import Image, ImageOps
+    """The shared photo cleaning: checked, turned upright, shrunk, no EXIF (no GPS position)."""
+    from portal.uploads import UploadRejected, clean_photo
 
     try:
-        image = Image.open(upload)
-        image.draft("RGB", (1600, 1600))
-        image = ImageOps.exif_transpose(image).convert("RGB")
-    except Exception as exc:
-        raise NoticeError(_("照片无法打开，请换一张。 The photo could not be read.")) from exc
-    image.thumbnail((1600, 1600))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=82)
-    return SimpleUploadedFile(f"notice-{uuid.uuid4().hex[:10]}.jpg", out.getvalue(),
+        cleaned = clean_photo(upload)
+    except UploadRejected as exc:
+        raise NoticeError(str(exc)) from exc
+    cleaned.image.seek(0)
+    return SimpleUploadedFile(f"notice-{uuid.uuid4().hex[:10]}.jpg", cleaned.image.read(),
                               content_type="image/jpeg")
 
 

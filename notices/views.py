@@ -42,7 +42,8 @@ def index(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     return render(request, "notices/index.html", {
         "page": page,
-        "notices": list(page.object_list),
+        "notices": selectors.labelled(page.object_list),
+        "L": selectors.item_labels(),
         "query": query,
         "archive": archive,
         "may_post": scope.is_building_head or scope.is_admin,

@@ -14,7 +14,7 @@ def home_notices(request):
     if request.user.is_authenticated:
         unread = sum(1 for n in notices if not n.is_read)
     return {"template": "notices/_home.html", "order": 20,
-            "context": {"notices": notices, "unread": unread}}
+            "context": {"notices": notices, "unread": unread, "L": selectors.item_labels()}}
 
 
 @hooks.register("jiayuan_me_sections")
@@ -28,4 +28,5 @@ def me_waiting(request):
         return None
     return {"template": "notices/_me.html", "order": 20,
             "context": {"waiting": selectors.awaiting_ack(request.user),
-                        "may_post": may_post, "may_review": may_review}}
+                        "may_post": may_post, "may_review": may_review,
+                        "L": selectors.item_labels()}}
