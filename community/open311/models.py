@@ -1,0 +1,97 @@
+"""API keys of the external platforms, the log of every call, and submission tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+KEY_PREFIX_LENGTH = 8
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """One key of one external platform (e.g. 罗城12345). Only its hash is stored."""
+
+    platform = models.CharField(_("外部平台"), max_length=40,
+                                help_text=_("例如：罗城12345。该平台提交的诉求记为此来源。"))
+    prefix = models.CharField(_("密钥前缀"), max_length=KEY_PREFIX_LENGTH, editable=False,
+                              db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(_("启用"), default=True)
+    sees_all_cases = models.BooleanField(
+        _("可查看全部诉求"), default=False,
+        help_text=_("不勾选：只能查看本平台提交的诉求。"))
+    rate_per_minute = models.PositiveIntegerField(_("每分钟调用上限"), default=120)
+    contact = models.CharField(_("对方联系人"), max_length=80, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("最近调用"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("接口密钥")
+        verbose_name_plural = _("接口密钥")
+        ordering = ["platform", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.platform} ({self.prefix}…)"
+
+    def issue(self) -> str:
+        """Give this key a new secret; return it (shown once, never stored)."""
+        raw = "jy_" + secrets.token_urlsafe(30)
+        self.prefix = raw[:KEY_PREFIX_LENGTH]
+        self.key_hash = hash_key(raw)
+        return raw
+
+    @classmethod
+    def find(cls, raw: str) -> ApiKey | None:
+        if not raw:
+            return None
+        return cls.objects.filter(key_hash=hash_key(raw), active=True).first()
+
+
+class ApiCall(models.Model):
+    """One call to the API, answered or refused. Never edited."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="calls", verbose_name=_("接口密钥"))
+    platform = models.CharField(_("外部平台"), max_length=40, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    method = models.CharField(_("方法"), max_length=8)
+    path = models.CharField(_("路径"), max_length=200)
+    query = models.CharField(_("参数"), max_length=500, blank=True)
+    status = models.PositiveSmallIntegerField(_("HTTP 状态"))
+    error = models.CharField(_("错误"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+    case_id = models.BigIntegerField(_("诉求编号"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口调用记录")
+        verbose_name_plural = _("接口调用记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"
+
+
+class RequestToken(models.Model):
+    """The token a POST answers with (GeoReport ``tokens/{id}``), tied to its case."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
+    case = models.ForeignKey("community.Case", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("提交凭证")
+        verbose_name_plural = _("提交凭证")
+
+    def __str__(self) -> str:
+        return str(self.token)

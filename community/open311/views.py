@@ -1,0 +1,324 @@
+"""Open311 GeoReport v2 endpoints, ``/open311/v2/...{.json,.xml}``.
+
+Every call: the format from the suffix, the API key checked (all but
+discovery and the service list need one), the per-key (or per-address) rate
+limit counted in the cache, and one row in the call log, whatever the answer.
+Errors are the specification's list of ``{code, description}`` with the HTTP
+status of the same number.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+
+from buildings.models import Building, Unit
+from community.models import Category
+from community.workflow import WorkflowError
+
+from . import render, selectors
+from .models import ApiKey, RequestToken
+from .services import RequestRejected, api_call_log, open311_case_submit
+
+ANONYMOUS_PER_MINUTE = 300
+SPEC = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-26T00:00:00+08:00"
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _over_limit(bucket: str, limit: int) -> bool:
+    key = f"open311:rate:{bucket}:{int(time.time() // 60)}"
+    cache.add(key, 0, 90)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, 90)
+        return False
+
+
+def endpoint(*, key_required: bool, methods=("GET",)):
+    """Wrap a view ``(request, fmt, key, **kwargs) -> (data, root, status)``."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
+            started = time.monotonic()
+            key = None
+            case_id = None
+            error = ""
+            try:
+                if request.method not in methods:
+                    raise RequestRejected(405, f"Method {request.method} not allowed; "
+                                               f"use {', '.join(methods)}.")
+                raw = (request.POST.get("api_key") if request.method == "POST" else None) \
+                    or request.GET.get("api_key") or ""
+                if raw:
+                    key = ApiKey.find(raw)
+                    if key is None:
+                        raise RequestRejected(403, "api_key 无效或已停用。 Invalid api_key.")
+                elif key_required:
+                    raise RequestRejected(403, "缺少 api_key。 An api_key is required.")
+                if key is not None:
+                    if _over_limit(f"k{key.pk}", key.rate_per_minute):
+                        raise RequestRejected(429, "调用太频繁，请稍后再试。 Too many requests; "
+                                                   "try again in a minute.")
+                elif _over_limit(f"ip{_client_ip(request)}", ANONYMOUS_PER_MINUTE):
+                    raise RequestRejected(429, "调用太频繁。 Too many requests.")
+                jurisdiction = request.GET.get("jurisdiction_id") or request.POST.get(
+                    "jurisdiction_id")
+                if jurisdiction and jurisdiction != jurisdiction_id():
+                    raise RequestRejected(404, f"未知的 jurisdiction_id。 Unknown jurisdiction: "
+                                               f"{jurisdiction[:60]}")
+                data, root, status, headers = view(request, fmt, key, **kwargs)
+                response = render.respond(data, fmt, root=root, status=status)
+                for name, value in headers.items():
+                    response[name] = value
+                if root == "service_requests" and request.method == "POST" and data:
+                    case_id = int(data[0]["service_request_id"])
+            except RequestRejected as exc:
+                error = exc.description
+                response = render.error(fmt, exc.status, exc.description)
+                if exc.status == 405:
+                    response["Allow"] = ", ".join(methods)
+            api_call_log(key=key, method=request.method or "", path=request.path,
+                         query=request.META.get("QUERY_STRING", ""),
+                         status=response.status_code, error=error, ip=_client_ip(request),
+                         duration_ms=int((time.monotonic() - started) * 1000), case_id=case_id)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def jurisdiction_id() -> str:
+    return settings.JIAYUAN.get("OPEN311_JURISDICTION", "mulaojiayuan.luocheng")
+
+
+# --- Parameters -----------------------------------------------------------------
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def _datetime(request: HttpRequest, name: str) -> datetime | None:
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    # A "+" in a query string often arrives as a space.
+    value = value.replace(" ", "+") if "T" in value else value
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise RequestRejected(400, f"{name} 不是有效的时间（例如 2026-11-26T08:00:00+08:00）。 "
+                                   f"{name} is not a W3C datetime.")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LOCAL)
+    return parsed
+
+
+def _int(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise RequestRejected(400, f"{name} 应为 {low} 到 {high} 的整数。 "
+                                   f"{name} must be a whole number from {low} to {high}.")
+    return int(value)
+
+
+def _decimal(value: str, name: str, limit: int) -> Decimal | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or abs(number) > limit:
+        raise RequestRejected(400, f"{name} 不是有效的坐标。 {name} is not a valid coordinate.")
+    return number.quantize(Decimal("0.000001"))
+
+
+# --- Endpoints --------------------------------------------------------------------
+
+
+@endpoint(key_required=False)
+def discovery(request, fmt, key):
+    base = request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": "json"}))
+    base = base.rsplit("discovery.json", 1)[0]
+    data = {
+        "changeset": CHANGESET,
+        "contact": f"{settings.JIAYUAN.get('COMMUNITY_NAME', '仫佬家园')} 综治中心",
+        "key_service": "向社区管委会申请接口密钥（Wagtail 管理后台：外部平台接口）。 "
+                       "Ask the community administration for an API key.",
+        "endpoints": [{
+            "specification": SPEC,
+            "url": base,
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }],
+    }
+    return data, "discovery", 200, {}
+
+
+@endpoint(key_required=False)
+def services(request, fmt, key):
+    return ([selectors.service_as_dict(c) for c in selectors.services()], "services", 200, {})
+
+
+def _category(code: str) -> Category:
+    category = selectors.services().filter(code=code).first()
+    if category is None:
+        raise RequestRejected(404, f"没有这个服务类别。 Unknown service_code: {code[:40]}")
+    return category
+
+
+@endpoint(key_required=False)
+def service_definition(request, fmt, key, code):
+    return selectors.service_definition(_category(code)), "service_definition", 200, {}
+
+
+@endpoint(key_required=True, methods=("GET", "POST"))
+def requests_view(request, fmt, key):
+    if request.method == "POST":
+        return _submit(request, key)
+    ids = None
+    raw_ids = request.GET.get("service_request_id", "").strip()
+    if raw_ids:
+        parts = [p.strip() for p in raw_ids.split(",") if p.strip()]
+        if not all(p.isdigit() and len(p) < 18 for p in parts):
+            raise RequestRejected(400, "service_request_id 应为逗号分隔的编号。 "
+                                       "service_request_id must be comma-separated ids.")
+        ids = [int(p) for p in parts]
+    codes = [c.strip() for c in request.GET.get("service_code", "").split(",") if c.strip()]
+    status = request.GET.get("status", "").strip() or None
+    if status not in (None, "open", "closed"):
+        raise RequestRejected(400, "status 只能是 open 或 closed。 status must be open or closed.")
+    start, end = _datetime(request, "start_date"), _datetime(request, "end_date")
+    if start and end and start > end:
+        raise RequestRejected(400, "start_date 晚于 end_date。 start_date is after end_date.")
+    updated_after = _datetime(request, "updated_after")
+    page = _int(request, "page", 1, 1, 100000)
+    size = _int(request, "page_size", selectors.DEFAULT_PAGE_SIZE, 1, selectors.MAX_PAGE_SIZE)
+    cases = selectors.service_requests(key=key, ids=ids, service_codes=codes, start=start,
+                                       end=end, status=status, updated_after=updated_after)
+    total = cases.count()
+    rows = list(cases[(page - 1) * size: page * size])
+    extensions = request.GET.get("extensions", "").lower() in {"1", "true"}
+    headers = {"X-Total-Count": str(total), "X-Page": str(page), "X-Page-Size": str(size)}
+    if page * size < total:
+        query = request.GET.copy()
+        query["page"] = str(page + 1)
+        query.pop("api_key", None)
+        headers["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+    if rows:
+        headers["X-Last-Updated"] = max(selectors.iso(c.updated_at) for c in rows)
+    return ([selectors.request_as_dict(c, extensions=extensions) for c in rows],
+            "service_requests", 200, headers)
+
+
+def _submit(request, key):
+    data = request.POST
+    code = data.get("service_code", "").strip()
+    if not code:
+        raise RequestRejected(400, "缺少 service_code。 service_code is required.")
+    category = _category(code)
+    building_id = data.get("attribute[building]", "").strip()
+    if not building_id:
+        raise RequestRejected(400, "缺少必填的 attribute[building]（楼栋）。 "
+                                   "The required attribute[building] is missing.")
+    building = Building.objects.filter(pk=int(building_id)).first() \
+        if building_id.isdigit() and len(building_id) < 18 else None
+    if building is None:
+        raise RequestRejected(400, "attribute[building] 不是有效的楼栋。 "
+                                   "attribute[building] is not one of the values.")
+    unit = None
+    unit_no = data.get("attribute[unit]", "").strip()
+    if unit_no:
+        unit = (Unit.objects.filter(building=building, number=int(unit_no)).first()
+                if unit_no.isdigit() and len(unit_no) < 6 else None)
+        if unit is None:
+            raise RequestRejected(400, "attribute[unit] 不是这栋楼的单元。 "
+                                       "attribute[unit] is not a unit of that building.")
+    lat = _decimal(data.get("lat", ""), "lat", 90)
+    lon = _decimal(data.get("long", ""), "long", 180)
+    if (lat is None) != (lon is None):
+        raise RequestRejected(400, "lat 和 long 要一起给。 Give both lat and long.")
+    description = data.get("description", "")
+    if len(description) > 4000:
+        raise RequestRejected(400, "description 太长（最多4000字）。 description is too long.")
+    ticket = data.get("attribute[ticket_no]", "").strip()
+    if len(ticket) > 60:
+        raise RequestRejected(400, "attribute[ticket_no] 太长。 attribute[ticket_no] is too long.")
+    phone = data.get("phone", "").strip()
+    if len(phone) > 20:
+        raise RequestRejected(400, "phone 太长。 phone is too long.")
+    try:
+        case, token = open311_case_submit(
+            key=key, category=category, building=building, unit=unit,
+            description=description, first_name=data.get("first_name", "")[:20],
+            last_name=data.get("last_name", "")[:20], phone=phone, lat=lat, lon=lon,
+            address=data.get("address_string", "")[:200], media_url=data.get("media_url", "")[:300],
+            ticket_no=ticket,
+        )
+    except (WorkflowError, ValidationError) as exc:
+        message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+        raise RequestRejected(400, message) from None
+    return ([{
+        "service_request_id": str(case.pk),
+        "token": str(token.token),
+        "service_notice": f"已登记，{selectors.agency_of(case)}处理，办理时限 "
+                          f"{selectors.iso(case.due_at) or ''}",
+        "account_id": None,
+    }], "service_requests", 201, {})
+
+
+@endpoint(key_required=True)
+def request_view(request, fmt, key, rid):
+    case = None
+    if rid.isdigit() and len(rid) < 18:
+        case = selectors.service_requests(key=key, ids=[int(rid)]).first()
+    if case is None:
+        raise RequestRejected(404, f"没有这个诉求。 No service request {rid[:30]}.")
+    extensions = request.GET.get("extensions", "").lower() in {"1", "true"}
+    return [selectors.request_as_dict(case, extensions=extensions)], "service_requests", 200, {}
+
+
+@endpoint(key_required=True)
+def token_view(request, fmt, key, token):
+    row = None
+    try:
+        row = RequestToken.objects.filter(token=uuid.UUID(token)).select_related("case").first()
+    except ValueError:
+        pass
+    if row is None or not (key.sees_all_cases or row.case.source_platform == key.platform):
+        raise RequestRejected(404, f"没有这个凭证。 No token {token[:40]}.")
+    return ([{"service_request_id": str(row.case_id), "token": str(row.token)}],
+            "service_requests", 200, {})
+
+
+
+def not_found(request, path=""):
+    """Anything else under /open311/v2/: the specification's error, in JSON unless .xml."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return render.error(fmt, 404, "没有这个接口；请用 .json 或 .xml 结尾。 "
+                                  "No such endpoint; end the path in .json or .xml.")

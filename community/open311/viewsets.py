@@ -1,0 +1,67 @@
+"""Admin screens: the platforms' API keys (secret shown once) and the call log (read only)."""
+
+from django.contrib import messages
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.views.generic import CreateView
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from portal.services import audit
+
+from .models import ApiCall, ApiKey
+
+
+class ApiKeyCreateView(CreateView):
+    """Creating a key issues its secret and shows it once, in the success message."""
+
+    def save_instance(self):
+        instance = self.form.save(commit=False)
+        self.raw_key = instance.issue()
+        instance.save()
+        audit(actor=self.request.user, action="open311.key_issue", target=instance,
+              platform=instance.platform)
+        return instance
+
+    def get_success_message(self, instance):
+        return _("已为“%(p)s”创建接口密钥：%(k)s —— 只显示这一次，请立即复制交给对方。 "
+                 "Copy this key now; it is not shown again.") % {
+            "p": instance.platform, "k": self.raw_key}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Keep the message on screen long enough to copy (Wagtail shows it on the index).
+        messages.info(self.request, _("密钥只保存其摘要；遗失请停用旧密钥并新建。"))
+        return response
+
+
+class ApiKeyViewSet(ModelViewSet):
+    model = ApiKey
+    icon = "key"
+    menu_label = _("接口密钥")
+    add_to_admin_menu = False
+    create_view_class = ApiKeyCreateView
+    form_fields = ["platform", "contact", "active", "sees_all_cases", "rate_per_minute"]
+    list_display = ["platform", "prefix", "active", "sees_all_cases", "rate_per_minute",
+                    "last_used_at", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["platform", "prefix"]
+
+
+class ApiCallViewSet(ModelViewSet):
+    model = ApiCall
+    icon = "list-ul"
+    menu_label = _("接口调用记录")
+    add_to_admin_menu = False
+    form_fields = []
+    list_display = ["at", "platform", "method", "path", "status", "error", "duration_ms",
+                    "case_id", "ip"]
+    list_filter = ["platform", "status", "method"]
+    search_fields = ["path", "error", "platform"]
+    list_per_page = 50
+    inspect_view_enabled = True
+
+
+class Open311Group(ViewSetGroup):
+    menu_label = _("外部平台接口")
+    menu_icon = "link"
+    items = (ApiKeyViewSet, ApiCallViewSet)
