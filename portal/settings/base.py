@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "buildings",
     "community",
     "community.liaison",
+    "community.open311",
     "notices",
     "volunteers",
     # Wagtail
