@@ -185,6 +185,7 @@ class Case(models.Model):
             models.Index(fields=["department", "status", "due_at"], name="case_dept_status_due"),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter"),
             models.Index(fields=["status", "due_at"], name="case_status_due"),
+            models.Index(fields=["grid", "-created_at"], name="case_grid_created"),
         ]
         constraints = [
             models.UniqueConstraint(

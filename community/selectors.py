@@ -13,6 +13,7 @@ from .models import Case, CaseEvent, CaseFollower, CasePhoto, Category
 
 LIST_RELATED = ("category", "household__unit__building", "place", "building", "unit", "grid",
                 "department", "assignee", "reporter")
+RESIDENT_RELATED = ("category", "household__unit__building", "place", "building", "unit")
 BEFORE_RESULT = [Status.SUBMITTED, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS]
 
 
@@ -28,14 +29,14 @@ def _followed_ids(user) -> list[int]:
     return cached
 
 
-def cases_of_resident(user, *, limit: int = 50) -> QuerySet[Case]:
+def cases_of_resident(user, *, limit: int = 30) -> QuerySet[Case]:
     """Cases the person reported, or follows ("me too", merged), newest first."""
     # A list of ids rather than a subquery: each side of the OR then uses its index.
     q = Q(reporter=user)
     followed = _followed_ids(user)
     if followed:
         q |= Q(pk__in=followed)
-    return (Case.objects.filter(q).select_related(*LIST_RELATED)
+    return (Case.objects.filter(q).select_related(*RESIDENT_RELATED)
             .order_by("-created_at", "-id")[:limit])
 
 

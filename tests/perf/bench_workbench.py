@@ -65,7 +65,8 @@ def main() -> None:
         ("resident: my cases", accounts["resident"], "/cases/"),
         ("resident: 我的", accounts["resident"], "/me/"),
     ]
-    print(f"cases: {Case.objects.count()}; runs per page: {RUNS}")
+    print(f"cases: {Case.objects.count()}; runs per page: {RUNS}; "
+          f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'page':34} {'median ms':>10} {'p90 ms':>8} {'queries':>8} {'kB':>6}")
     for name, user, url in pages:
         client = Client()
