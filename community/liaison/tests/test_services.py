@@ -218,3 +218,18 @@ def test_turn_into_a_case_carries_text_photos_and_reporter(world):
     assert services.conversation_to_case(conversation=c, staff=world.liaison) == case_id
     with pytest.raises(PermissionDenied):
         services.conversation_to_case(conversation=c, staff=world.worker_a)
+
+
+def test_demo_data_loads_twice(world):
+    from buildings.tests.factories import CommunityFactory, UserFactory, liaison, resident_of
+    from community.liaison import demo
+    from community.liaison.models import DutyHours, QuickReply
+
+    home = CommunityFactory(name="仫佬家园")
+    liaison(home, UserFactory(phone="+8613800000005"))
+    resident_of(world.household_a, UserFactory(phone="+8613800000001"))
+    demo.load()
+    demo.load()
+    assert DutyHours.objects.filter(community=home).count() == 11
+    assert QuickReply.objects.filter(community=home).count() == 5
+    assert Conversation.objects.filter(resident__phone="+8613800000001").count() == 1
