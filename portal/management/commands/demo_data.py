@@ -4,7 +4,7 @@ from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
-DEMO_APPS = ["buildings", "community", "notices", "volunteers"]
+DEMO_APPS = ["buildings", "community", "community.liaison", "notices", "volunteers"]
 
 
 class Command(BaseCommand):
