@@ -121,12 +121,20 @@ POLICIES = [
 
 
 class SelectRelatedIndexView(generic.IndexView):
-    """An index that reads its related rows in the same query."""
+    """An index that reads its related rows in the same query, with Chinese column heads
+    for the model properties it lists (which have no verbose name of their own)."""
 
     select_related: tuple[str, ...] = ()
+    property_labels = {"address": gettext_lazy("地址"), "label": gettext_lazy("楼栋")}
 
     def get_base_queryset(self):
         return super().get_base_queryset().select_related(*self.select_related)
+
+    def _get_custom_column(self, field_name, *args, **kwargs):
+        column = super()._get_custom_column(field_name, *args, **kwargs)
+        if field_name in self.property_labels:
+            column.label = self.property_labels[field_name]
+        return column
 
 
 class RegisterModelViewSet(ModelViewSet):

@@ -62,7 +62,7 @@ def test_the_household_list_masks_phones_and_costs_few_queries(admin_client, wor
     html = response.content.decode()
     assert world.household_a.masked_phone in html
     assert world.household_a.phone[3:] not in html
-    assert "联系电话" in html and "户主姓名" in html
+    assert "联系电话" in html and "户主姓名" in html and "地址" in html
 
 
 @pytest.mark.parametrize(
