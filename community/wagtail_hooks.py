@@ -1,7 +1,9 @@
 """Registration only: admin screens for categories and the calendar; 首页 and 我的 sections."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -55,3 +57,23 @@ def me_cases(request):
                         "works": works,
                         "work_counts": selectors.workbench_counts(request.user) if works else None,
                         "behalf": scope.is_building_head or works}}
+
+
+@hooks.register("register_admin_urls")
+def statistics_urls():
+    from django.urls import path
+
+    from .admin_views import case_statistics
+
+    return [path("cases/statistics/", case_statistics, name="community_statistics")]
+
+
+class _AdminsOnly(MenuItem):
+    def is_shown(self, request):
+        return scope_of(request.user).is_admin
+
+
+@hooks.register("register_admin_menu_item")
+def statistics_menu_item():
+    return _AdminsOnly(_("诉求统计"), reverse("community_statistics"), icon_name="table",
+                       order=299)
