@@ -159,7 +159,8 @@ def request_as_dict(case: Case, *, extensions: bool = False) -> dict:
         "agency_responsible": agency_of(case),
         "service_notice": "",
         "requested_datetime": iso(case.created_at),
-        "updated_datetime": iso(case.updated_at),
+        # To the microsecond: a platform passes it back as updated_after.
+        "updated_datetime": timezone.localtime(case.updated_at).isoformat(),
         "expected_datetime": iso(case.due_at),
         "address": address,
         "address_id": str(case.building_id or ""),

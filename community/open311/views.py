@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
@@ -231,7 +232,7 @@ def requests_view(request, fmt, key):
         query.pop("api_key", None)
         headers["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
     if rows:
-        headers["X-Last-Updated"] = max(selectors.iso(c.updated_at) for c in rows)
+        headers["X-Last-Updated"] = timezone.localtime(max(c.updated_at for c in rows)).isoformat()
     return ([selectors.request_as_dict(c, extensions=extensions) for c in rows],
             "service_requests", 200, headers)
 

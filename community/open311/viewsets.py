@@ -38,8 +38,10 @@ class ApiKeyViewSet(ModelViewSet):
     model = ApiKey
     icon = "key"
     menu_label = _("接口密钥")
+    url_prefix = "open311/keys"
+    url_namespace = "open311_keys"
     add_to_admin_menu = False
-    create_view_class = ApiKeyCreateView
+    add_view_class = ApiKeyCreateView
     form_fields = ["platform", "contact", "active", "sees_all_cases", "rate_per_minute"]
     list_display = ["platform", "prefix", "active", "sees_all_cases", "rate_per_minute",
                     "last_used_at", "created_at"]
@@ -51,6 +53,8 @@ class ApiCallViewSet(ModelViewSet):
     model = ApiCall
     icon = "list-ul"
     menu_label = _("接口调用记录")
+    url_prefix = "open311/calls"
+    url_namespace = "open311_calls"
     add_to_admin_menu = False
     form_fields = []
     list_display = ["at", "platform", "method", "path", "status", "error", "duration_ms",
