@@ -43,8 +43,9 @@ def fill(world) -> None:
 
     notify(recipient=world.resident_a, title="您的诉求已受理", body="网格员会联系您", sms=True)
     send_sms(phone="+8613800009999", text="测试短信", purpose="test")
-    case_in(world, "closed", photos=[jpeg("a.jpg"), jpeg("b.jpg", color=(10, 200, 10))])
-    case_in(world, "dispatched", photos=[jpeg("c.jpg", color=(0, 0, 250))])
+    case_in(world, "submitted", photos=[jpeg("a.jpg"), jpeg("b.jpg", color=(10, 200, 10))])
+    case_in(world, "submitted", reporter=world.resident_a2, household=world.household_a2,
+            photos=[jpeg("c.jpg", color=(0, 0, 250))])
     chat.staff_set_duty(staff=world.liaison, on=True)
     conversation, _ = chat.conversation_open(resident=world.resident_b)
     chat.message_post(conversation=conversation, sender=world.resident_b, body="电梯不动了",
