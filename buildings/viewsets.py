@@ -11,7 +11,9 @@ lose, the admin group). The register import lives here too
 
 Who may: a community admin (a ``CommunityAdmin`` row) or a superuser, by
 ``CommunityAdminPolicy``, asked of ``buildings.access.scope_of``, so an
-assignment works at once, with no group to keep in step.
+assignment works at once, with no group to keep in step. The lists are not
+narrowed to the admin's own community (there is one community per portal);
+the import and the granting of community admins are.
 """
 
 from __future__ import annotations

@@ -358,4 +358,5 @@ def test_the_staff_groups_exist_with_admin_access():
     admins = Group.objects.get(name="社区管理员")
     codenames = set(admins.permissions.values_list("codename", flat=True))
     assert {"access_admin", "change_household", "view_smsmessage"} <= codenames
+    assert not {"add_user", "change_user"} & codenames  # no way to make oneself a superuser
     assert Group.objects.filter(name="网格员").exists()
