@@ -1,7 +1,9 @@
 """Register import benchmark: time to read, check and import 5,000 households.
 
 Prints figures; asserts nothing about time. Runs on a throw-away test database:
-SQLite in memory by default, PostgreSQL when DATABASE_URL is set.
+a SQLite file in /tmp by default, PostgreSQL when DATABASE_URL is set (its
+test_<name> database is created and dropped: point DATABASE_URL at a name
+nobody else tests on).
 
     .venv/bin/python tests/perf/bench_import.py [ROWS]
 """
@@ -15,6 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
+# A database file of its own: the test settings' default file may be in use by a test run.
+os.environ.setdefault("TEST_SQLITE_NAME", f"/tmp/bench-import-{os.getpid()}.sqlite3")
 
 import django  # noqa: E402
 
