@@ -152,6 +152,15 @@ def volunteers_pending_for(user) -> list[Volunteer]:
     return list(qs.order_by("applied_at")[:100])
 
 
+def volunteers_approved_for(user, *, limit: int = 200) -> list[Volunteer]:
+    """Approved volunteers of the communities the person administers (for corrections)."""
+    scope = scope_of(user)
+    qs = Volunteer.objects.filter(state="approved").select_related("team")
+    if not scope.is_superuser:
+        qs = qs.filter(community_id__in=scope.admin_community_ids)
+    return list(qs.order_by("real_name")[:limit])
+
+
 def leaderboard(*, community_id: int, limit: int = 50) -> list[dict]:
     """Volunteers by hours served. Hidden names are shown as 匿名志愿者."""
     rows = (Volunteer.objects.filter(community_id=community_id, state="approved",

@@ -418,8 +418,17 @@ def confirm(request: HttpRequest, claim_pk: int) -> HttpResponse:
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
     require(request.user, "volunteers.review_volunteers")
-    return render(request, "volunteers/review.html",
-                  {"pending": selectors.volunteers_pending_for(request.user)})
+    return render(request, "volunteers/review.html", _review_context(request))
+
+
+def _review_context(request: HttpRequest) -> dict:
+    can_correct = may(request.user, "volunteers.correct_ledger")
+    return {
+        "pending": selectors.volunteers_pending_for(request.user),
+        "can_correct": can_correct,
+        "approved": selectors.volunteers_approved_for(request.user) if can_correct else [],
+        "correction_form": CorrectionForm(),
+    }
 
 
 @login_required
@@ -436,8 +445,7 @@ def decide_volunteer(request: HttpRequest, pk: int) -> HttpResponse:
                                   reason=request.POST.get("reason", ""))
     except ERRORS as exc:
         messages.error(request, str(exc))
-        return render(request, "volunteers/review.html",
-                      {"pending": selectors.volunteers_pending_for(request.user)}, status=400)
+        return render(request, "volunteers/review.html", _review_context(request), status=400)
     messages.success(request, _("已通过。") if approve else _("已标记为不通过。"))
     return redirect("volunteers:review")
 

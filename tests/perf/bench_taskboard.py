@@ -36,6 +36,8 @@ from django.utils import timezone  # noqa: E402
 
 
 def main() -> None:
+    from django.core.management import call_command
+
     from buildings import demo as register_demo
     from buildings.models import Building
     from volunteers import demo as volunteers_demo
@@ -44,7 +46,10 @@ def main() -> None:
 
     keep = connection.vendor == "postgresql"
     t = time.perf_counter()
-    connection.creation.create_test_db(verbosity=0, keepdb=keep)
+    if keep:
+        connection.creation.create_test_db(verbosity=0, keepdb=True)
+    else:
+        call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     accounts = register_demo.load()
     volunteers_demo.load()
@@ -86,8 +91,6 @@ def main() -> None:
         print(f"{label:28s} median {statistics.median(times) * 1000:6.1f} ms, "
               f"{len(ctx):2d} queries, {len(response.content) / 1024:.1f} kB "
               f"(status {response.status_code})")
-    if not keep:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
 
 if __name__ == "__main__":

@@ -243,3 +243,16 @@ def test_wagtail_admin_ledgers_are_read_only(client, setup):
     assert client.get("/admin/volunteers/pointsentry/new/").status_code in (302, 403)
     assert client.get("/admin/volunteers/volunteer/").status_code == 200
     assert Volunteer.objects.count() == 2
+
+
+def test_admin_corrects_from_the_phone(client, setup):
+    world, v1, v2, task = setup
+    login(client, world.worker_a)
+    assert client.post(reverse("volunteers:correct", args=[v1.pk]),
+                       {"points": "10", "reason": "补录"}).status_code == 403
+    login(client, world.admin)
+    assert "更正时长和积分" in client.get(reverse("volunteers:review")).content.decode()
+    client.post(reverse("volunteers:correct", args=[v1.pk]), {"points": "10", "reason": "补录"})
+    client.post(reverse("volunteers:correct", args=[v1.pk]), {"points": "-3", "reason": ""})
+    v1.refresh_from_db()
+    assert v1.points_balance == 10
