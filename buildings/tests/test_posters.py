@@ -159,3 +159,26 @@ def test_posters_print_one_a4_page_each(desktop, live_server, world):
     pdf = desktop.pdf(format="A4", prefer_css_page_size=True)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages == 3
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+def test_poster_index_on_a_phone(phone, live_server, world, large):
+    from tests.browser import axe_violations, large_type_problems, shot, sign_in
+
+    if large:
+        world.worker_top.large_type = True
+        world.worker_top.save(update_fields=["large_type"])
+    sign_in(phone.context, live_server.url, world.worker_top)
+    phone.goto(live_server.url + reverse("buildings:poster_index"))
+    assert phone.locator("main section.card").count() == 2
+    shot(phone, f"posters-index-{'large' if large else 'normal'}")
+    assert axe_violations(phone) == []
+    if large:
+        assert large_type_problems(phone) == []
+    phone.locator("a", has_text="1单元").first.click()
+    phone.wait_for_selector("img.poster-qr")
+    assert axe_violations(phone) == []
+    if large:
+        assert large_type_problems(phone) == []
