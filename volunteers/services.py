@@ -569,8 +569,7 @@ def claim_accept_offer(*, actor: User, claim_id: int) -> Claim:
         if claim.state != ClaimState.OFFERED:
             raise VolunteerError(_("没有待确认的递补名额。 There is no place waiting for you."))
         if claim.offer_expires_at and claim.offer_expires_at <= now:
-            _end_claim(claim, ClaimState.LAPSED)
-            _move_up(task, now=now)
+            # The periodic job lapses it and asks the next person (this transaction rolls back).
             raise VolunteerError(_("确认已过期，名额已让给下一位。 The offer has expired."))
         other = _overlapping(volunteer, task)
         if other is not None:

@@ -228,3 +228,19 @@ def test_over_filled_is_refused_by_the_database(world):
     t = vf.task(building=world.building_a, created_by=world.worker_a, places=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         Task.objects.filter(pk=t.pk).update(filled=2)
+
+
+def test_an_expired_offer_cannot_be_accepted(world, vols):
+    a, b = vols[:2]
+    t = vf.task(building=world.building_a, created_by=world.worker_a, places=1)
+    ca = services.task_claim(actor=a.user, task_id=t.pk)
+    cb = services.task_claim(actor=b.user, task_id=t.pk)
+    services.claim_withdraw(actor=a.user, claim_id=ca.pk)
+    cb.refresh_from_db()
+    with _at(cb.offer_expires_at + timedelta(seconds=1)):
+        with pytest.raises(VolunteerError, match="过期"):
+            services.claim_accept_offer(actor=b.user, claim_id=cb.pk)
+    assert services.offers_expire(now=cb.offer_expires_at + timedelta(seconds=1)) == 1
+    cb.refresh_from_db()
+    t.refresh_from_db()
+    assert cb.state == ClaimState.LAPSED and t.filled == 0
