@@ -241,7 +241,18 @@ def test_wagtail_admin_ledgers_are_read_only(client, setup):
     login(client, boss)
     assert client.get("/admin/volunteers/pointsentry/").status_code == 200
     assert client.get("/admin/volunteers/pointsentry/new/").status_code in (302, 403)
-    assert client.get("/admin/volunteers/volunteer/").status_code == 200
+    for slug in ("volunteer", "task", "pointsrule", "shopitem", "team", "hoursentry",
+                 "pointsentry", "redemption"):
+        assert client.get(f"/admin/volunteers/{slug}/").status_code == 200, slug
+    from volunteers.models import PointsEntry
+
+    entry = PointsEntry.objects.get()
+    assert client.get(f"/admin/volunteers/pointsentry/inspect/{entry.pk}/").status_code == 200
+    assert client.get(f"/admin/volunteers/pointsentry/edit/{entry.pk}/").status_code in (302, 403)
+    assert client.get(f"/admin/volunteers/pointsentry/delete/{entry.pk}/").status_code in (302,
+                                                                                        403)
+    assert client.get(f"/admin/volunteers/task/edit/{task.pk}/").status_code == 200
+    assert client.get("/admin/volunteers/shopitem/new/").status_code == 200
     assert Volunteer.objects.count() == 2
 
 
