@@ -100,7 +100,15 @@ class ChatConsumer(_JsonSocket):
         if kind == "ping":
             await self.send_json({"type": "pong", "t": content.get("t")})
         elif kind == "hello":
-            await self._catch_up(_int(content.get("last_seq")), None, with_state=True)
+            after = _int(content.get("last_seq"))
+            # Usually everything fits in one round trip to the database.
+            items, state = await self._db(selectors.catch_up, self.conversation_id, after=after)
+            if items:
+                await self.send_json({"type": "messages", "items": items})
+            if len(items) >= selectors.CATCH_UP_LIMIT:
+                await self._catch_up(items[-1]["seq"], None, with_state=True)
+            else:
+                await self.send_json({"type": "state", "state": state})
         elif kind == "fetch":
             await self._catch_up(_int(content.get("after")), _int(content.get("upto"), None))
         elif kind == "send":

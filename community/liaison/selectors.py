@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from buildings.access import scope_of
 
-from .choices import ConversationStatus, SenderRole
+from .choices import ConversationStatus, MessageKind, SenderRole
 from .models import Conversation, Message, QuickReply, StaffDesk
 
 CATCH_UP_LIMIT = 200
@@ -43,7 +43,7 @@ def message_payload(message: Message) -> dict:
         {"thumb": reverse("liaison:photo", args=[p.pk, "m"]),
          "full": reverse("liaison:photo", args=[p.pk, "l"])}
         for p in message.photos.all()
-    ]
+    ] if message.kind == MessageKind.PHOTO else []
     return {
         "seq": message.seq,
         "role": message.role,
@@ -72,6 +72,13 @@ def messages_between(conversation: Conversation, *, after: int, upto: int | None
     for m in items:
         m.conversation = conversation
     return [message_payload(m) for m in items]
+
+
+def catch_up(conversation_id: int, *, after: int) -> tuple[list[dict], dict]:
+    """For a (re)connecting client: what it misses and the current state, in one go."""
+    conversation = Conversation.objects.select_related("assignee").get(pk=conversation_id)
+    items = messages_between(conversation, after=after, limit=CATCH_UP_LIMIT)
+    return items, conversation_state(conversation)
 
 
 def conversation_state(conversation: Conversation) -> dict:
@@ -150,3 +157,12 @@ def unread_replies_for(resident) -> int:
         conversation__status__in=[ConversationStatus.WAITING, ConversationStatus.OPEN],
         seq__gt=F("conversation__resident_read_seq"),
     ).count()
+
+
+def roster_today(community_ids, now=None) -> list:
+    """Who is on the duty roster today (configured by the admin)."""
+    from .models import DutyRoster
+
+    weekday = timezone.localtime(now or timezone.now()).weekday()
+    return list(DutyRoster.objects.filter(community_id__in=community_ids, weekday=weekday)
+                .select_related("staff").order_by("opens"))

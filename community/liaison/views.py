@@ -193,6 +193,7 @@ def _console_context(request, conversation=None) -> dict:
         "quick_replies": selectors.quick_replies_for(communities),
         "conversation": conversation,
         "is_liaison": scope.is_liaison,
+        "roster": selectors.roster_today(communities),
     }
     if conversation is not None:
         context["state"] = selectors.conversation_state(conversation)
