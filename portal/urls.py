@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("buildings.urls")),
     path("cases/", include("community.urls")),
     path("open311/v2/", include("community.open311.urls")),
+    path("api/", include("community.open311.api_urls")),
     path("chat/", include("community.liaison.urls")),
     path("notices/", include("notices.urls")),
     path("volunteer/", include("volunteers.urls")),
