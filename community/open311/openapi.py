@@ -1,0 +1,316 @@
+"""The OpenAPI 3 description of every JSON endpoint Jiayuan offers, served at /api/openapi.json.
+
+Written by hand next to the code it describes (tests/test_open311_openapi.py
+checks it against the URL patterns and fuzzes it with Schemathesis).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+ERRORS = {
+    "description": "GeoReport v2 error list",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+}
+
+
+def _error_responses(*codes: int) -> dict:
+    return {str(code): ERRORS for code in codes}
+
+
+STRING_OR_NULL = {"type": ["string", "null"]}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+    "Errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}, "minItems": 1},
+    "Discovery": {
+        "type": "object",
+        "required": ["changeset", "endpoints"],
+        "properties": {
+            "changeset": {"type": "string"},
+            "contact": {"type": "string"},
+            "key_service": {"type": "string"},
+            "endpoints": {"type": "array", "items": {
+                "type": "object",
+                "required": ["specification", "url", "type", "formats"],
+                "properties": {
+                    "specification": {"type": "string"},
+                    "url": {"type": "string"},
+                    "changeset": {"type": "string"},
+                    "type": {"type": "string", "enum": ["production", "test"]},
+                    "formats": {"type": "array", "items": {"type": "string"}},
+                }}},
+        },
+    },
+    "Service": {
+        "type": "object",
+        "required": ["service_code", "service_name", "metadata", "type"],
+        "properties": {
+            "service_code": {"type": "string"},
+            "service_name": {"type": "string"},
+            "description": {"type": "string"},
+            "metadata": {"type": "boolean"},
+            "type": {"type": "string", "enum": ["realtime", "batch", "blackbox"]},
+            "keywords": {"type": "string"},
+            "group": {"type": "string"},
+        },
+    },
+    "ServiceDefinition": {
+        "type": "object",
+        "required": ["service_code", "attributes"],
+        "properties": {
+            "service_code": {"type": "string"},
+            "attributes": {"type": "array", "items": {
+                "type": "object",
+                "required": ["variable", "code", "datatype", "required", "order", "description"],
+                "properties": {
+                    "variable": {"type": "boolean"},
+                    "code": {"type": "string"},
+                    "datatype": {"type": "string", "enum": [
+                        "string", "number", "datetime", "text", "singlevaluelist",
+                        "multivaluelist"]},
+                    "required": {"type": "boolean"},
+                    "datatype_description": {"type": "string"},
+                    "order": {"type": "integer"},
+                    "description": {"type": "string"},
+                    "values": {"type": "array", "items": {
+                        "type": "object", "required": ["key", "name"],
+                        "properties": {"key": {"type": "string"}, "name": {"type": "string"}}}},
+                }}},
+        },
+    },
+    "ServiceRequest": {
+        "type": "object",
+        "required": ["service_request_id", "status", "service_code", "requested_datetime"],
+        "properties": {
+            "service_request_id": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "status_notes": {"type": "string"},
+            "service_name": {"type": "string"},
+            "service_code": {"type": "string"},
+            "description": {"type": "string"},
+            "agency_responsible": {"type": "string"},
+            "service_notice": {"type": "string"},
+            "requested_datetime": {"type": "string", "format": "date-time"},
+            "updated_datetime": {"type": "string", "format": "date-time"},
+            "expected_datetime": {"type": ["string", "null"], "format": "date-time"},
+            "address": {"type": "string"},
+            "address_id": {"type": "string"},
+            "zipcode": {"type": "string"},
+            "lat": {"type": ["number", "null"]},
+            "long": {"type": ["number", "null"]},
+            "media_url": {"type": "string"},
+            "extended_attributes": {"type": "object"},
+        },
+    },
+    "Submitted": {
+        "type": "object",
+        "required": ["service_request_id", "token"],
+        "properties": {
+            "service_request_id": {"type": "string"},
+            "token": {"type": "string"},
+            "service_notice": {"type": "string"},
+            "account_id": STRING_OR_NULL,
+        },
+    },
+    "Token": {
+        "type": "object",
+        "required": ["service_request_id", "token"],
+        "properties": {"service_request_id": {"type": "string"}, "token": {"type": "string"}},
+    },
+    "ChatMessages": {
+        "type": "object",
+        "required": ["ok"],
+        "properties": {"ok": {"type": "boolean"}, "items": {"type": "array"},
+                       "state": {"type": "object"}, "message": {"type": "string"}},
+    },
+}
+
+
+def _json(schema_ref: str, description: str = "OK", array: bool = False) -> dict:
+    schema = {"$ref": f"#/components/schemas/{schema_ref}"}
+    if array:
+        schema = {"type": "array", "items": schema}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+API_KEY_PARAM = {"name": "api_key", "in": "query", "required": True,
+                 "schema": {"type": "string"},
+                 "description": "The platform's key (issued in the Wagtail admin)."}
+JURISDICTION = {"name": "jurisdiction_id", "in": "query", "required": False,
+                "schema": {"type": "string"}}
+
+
+def _date(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "string", "format": "date-time"}}
+
+
+def build() -> dict:
+    o311 = "/open311/v2"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "仫佬家园 Jiayuan API",
+            "version": "1.0",
+            "description": (
+                "Open311 GeoReport v2 for the county's hotline platforms (every endpoint "
+                "also answers in XML with the .xml suffix), and the JSON endpoints of the "
+                "portal itself. Datetimes carry the +08:00 offset. Extensions to GeoReport: "
+                "page/page_size paging (X-Total-Count, Link rel=next), updated_after for "
+                "incremental sync, extensions=true for extended_attributes."),
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            f"{o311}/discovery.json": {"get": {
+                "summary": "GeoReport v2 discovery",
+                "operationId": "open311Discovery",
+                "responses": {"200": _json("Discovery"), **_error_responses(429)},
+            }},
+            f"{o311}/services.json": {"get": {
+                "summary": "Service list: our case categories",
+                "operationId": "open311Services",
+                "parameters": [JURISDICTION],
+                "responses": {"200": _json("Service", array=True),
+                              **_error_responses(404, 429)},
+            }},
+            f"{o311}/services/{{service_code}}.json": {"get": {
+                "summary": "Service definition: the extra questions (attributes)",
+                "operationId": "open311ServiceDefinition",
+                "parameters": [{"name": "service_code", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}},
+                               JURISDICTION],
+                "responses": {"200": _json("ServiceDefinition"),
+                              **_error_responses(404, 429)},
+            }},
+            f"{o311}/requests.json": {
+                "get": {
+                    "summary": "Service requests (cases) this key may see",
+                    "operationId": "open311Requests",
+                    "parameters": [
+                        API_KEY_PARAM, JURISDICTION,
+                        {"name": "service_request_id", "in": "query", "required": False,
+                         "schema": {"type": "string"}, "description": "Comma-separated ids"},
+                        {"name": "service_code", "in": "query", "required": False,
+                         "schema": {"type": "string"}},
+                        _date("start_date", "Requested at or after"),
+                        _date("end_date", "Requested at or before"),
+                        {"name": "status", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": ["open", "closed"]}},
+                        _date("updated_after", "Extension: changed after (incremental sync)"),
+                        {"name": "page", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
+                        {"name": "page_size", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                        {"name": "extensions", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": ["true", "false"]}},
+                    ],
+                    "responses": {"200": _json("ServiceRequest", array=True),
+                                  **_error_responses(400, 403, 404, 429)},
+                },
+                "post": {
+                    "summary": "Register a case from the platform (channel: hotline)",
+                    "operationId": "open311CreateRequest",
+                    "requestBody": {"required": True, "content": {
+                        "application/x-www-form-urlencoded": {"schema": {
+                            "type": "object",
+                            "required": ["api_key", "service_code", "attribute[building]"],
+                            "properties": {
+                                "api_key": {"type": "string"},
+                                "jurisdiction_id": {"type": "string"},
+                                "service_code": {"type": "string"},
+                                "attribute[building]": {"type": "string"},
+                                "attribute[unit]": {"type": "string"},
+                                "attribute[ticket_no]": {"type": "string"},
+                                "lat": {"type": "string"},
+                                "long": {"type": "string"},
+                                "address_string": {"type": "string"},
+                                "address_id": {"type": "string"},
+                                "email": {"type": "string"},
+                                "device_id": {"type": "string"},
+                                "account_id": {"type": "string"},
+                                "first_name": {"type": "string"},
+                                "last_name": {"type": "string"},
+                                "phone": {"type": "string"},
+                                "description": {"type": "string", "maxLength": 4000},
+                                "media_url": {"type": "string"},
+                            }}}}},
+                    "responses": {"201": _json("Submitted", "Registered", array=True),
+                                  **_error_responses(400, 403, 404, 429)},
+                },
+            },
+            f"{o311}/requests/{{service_request_id}}.json": {"get": {
+                "summary": "One service request",
+                "operationId": "open311Request",
+                "parameters": [{"name": "service_request_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^[0-9A-Za-z_-]+$"}},
+                               API_KEY_PARAM, JURISDICTION,
+                               {"name": "extensions", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["true", "false"]}}],
+                "responses": {"200": _json("ServiceRequest", array=True),
+                              **_error_responses(403, 404, 429)},
+            }},
+            f"{o311}/tokens/{{token}}.json": {"get": {
+                "summary": "The service request a POST's token became",
+                "operationId": "open311Token",
+                "parameters": [{"name": "token", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^[0-9A-Za-z_-]+$"}},
+                               API_KEY_PARAM, JURISDICTION],
+                "responses": {"200": _json("Token", array=True),
+                              **_error_responses(403, 404, 429)},
+            }},
+            "/chat/{conversation_id}/messages/": {"get": {
+                "summary": "Live chat: messages numbered after `after` (a signed-in "
+                           "resident or the staff of the conversation; session cookie)",
+                "operationId": "chatMessages",
+                "security": [{"session": []}],
+                "parameters": [
+                    {"name": "conversation_id", "in": "path", "required": True,
+                     "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "after", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "upto", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 0}},
+                ],
+                "responses": {
+                    "200": _json("ChatMessages"),
+                    "302": {"description": "Not signed in: to the sign-in page"},
+                    "400": _json("ChatMessages", "Bad parameters"),
+                    "404": {"description": "No such conversation for this person"},
+                },
+            }},
+            "/manifest.webmanifest": {"get": {
+                "summary": "The web app manifest",
+                "operationId": "manifest",
+                "responses": {"200": {"description": "OK", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}},
+            }},
+            "/api/openapi.json": {"get": {
+                "summary": "This description",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "OK", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}},
+            }},
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+            },
+        },
+    }
+
+
+@require_GET
+@cache_control(max_age=300, public=True)
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(json.dumps(build(), ensure_ascii=False, indent=1),
+                        content_type="application/json; charset=utf-8")

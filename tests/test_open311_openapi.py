@@ -1,0 +1,115 @@
+"""The OpenAPI description at /api/openapi.json, and a Schemathesis fuzz test against it.
+
+Schemathesis generates requests from the description (valid and not) and
+sends them to the running app (pytest-django's live_server, on loopback);
+whatever it sends, the answer is never a server error, and every answer the
+description promises is checked against its schema.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+schemathesis = pytest.importorskip("schemathesis")
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_description_is_served_and_valid_openapi(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = json.loads(response.content)
+    assert spec["openapi"].startswith("3.")
+    schema = schemathesis.openapi.from_dict(spec)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+
+
+def _all_routes() -> list[str]:
+    found = []
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                found.append(prefix + str(p.pattern))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_open311_endpoint_is_described():
+    from community.open311.openapi import build
+
+    paths = set(build()["paths"])
+    for name in ("discovery", "services", "services/{service_code}", "requests",
+                 "requests/{service_request_id}", "tokens/{token}"):
+        assert f"/open311/v2/{name}.json" in paths, name
+    routes = " ".join(_all_routes())
+    assert "<int:pk>/messages/" in routes and "/chat/{conversation_id}/messages/" in paths
+
+
+@pytest.fixture
+def platform(world):
+    """A key with a generous limit, two categories and the world's buildings."""
+    from community.open311.models import ApiKey
+    from community.open311.services import api_key_issue
+    from community.tests.factories import category
+
+    category("repair", name="维修")
+    category("hygiene", name="环境卫生")
+    key, raw = api_key_issue(actor=world.admin, platform="罗城12345")
+    ApiKey.objects.filter(pk=key.pk).update(rate_per_minute=1_000_000)
+    return world, raw
+
+
+def test_fuzz_every_operation_finds_no_server_error(live_server, platform):
+    from community.open311.openapi import build
+    from community.open311.views import ANONYMOUS_PER_MINUTE  # noqa: F401
+
+    world, raw = platform
+    schema = schemathesis.openapi.from_dict(build())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    http = requests.Session()
+    failures = []
+    seen_statuses: dict[str, set[int]] = {}
+
+    def fuzz(operation):
+        label = f"{operation.method.upper()} {operation.path}"
+
+        @settings(max_examples=25, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(), real_key=st.booleans(),
+               real_building=st.booleans())
+        def run(case, real_key, real_building):
+            if real_key:  # reach past the key check most of the time
+                if isinstance(case.query, dict) and "api_key" in case.query:
+                    case.query["api_key"] = raw
+                if isinstance(case.body, dict):
+                    case.body["api_key"] = raw
+                    if real_building:  # and a real category: the rest stays fuzzed
+                        case.body["attribute[building]"] = str(world.building_a.pk)
+                        case.body["service_code"] = "repair"
+                        case.body.pop("jurisdiction_id", None)
+            response = case.call(base_url=live_server.url, session=http, timeout=30)
+            seen_statuses.setdefault(label, set()).add(response.status_code)
+            if response.status_code >= 500:
+                failures.append((label, response.status_code, response.request.url,
+                                 response.request.body, response.text[:300]))
+
+        run()
+
+    for operation in operations:
+        fuzz(operation)
+    assert failures == [], failures[:5]
+    # The fuzzing went past the door: real answers, not only refusals.
+    assert 200 in seen_statuses["GET /open311/v2/requests.json"]
+    assert 201 in seen_statuses["POST /open311/v2/requests.json"]
+    assert 400 in seen_statuses["POST /open311/v2/requests.json"]
