@@ -45,6 +45,9 @@ def main() -> None:
     from volunteers.models import Task
 
     keep = connection.vendor == "postgresql"
+    # Its own database, never the one the test suite reuses.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = (
+        f"bench_{connection.settings_dict['NAME']}")
     t = time.perf_counter()
     if keep:
         connection.creation.create_test_db(verbosity=0, keepdb=True)
