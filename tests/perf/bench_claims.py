@@ -6,7 +6,7 @@ half five. Prints claims per second, the median and 95th-percentile claim
 time, and how many places were over-filled (must be 0). Asserts nothing.
 
 Runs on DATABASE_URL (PostgreSQL: ``eval "$(bash scripts/services)"``) in a
-throw-away test database ``test_<name>`` (kept between runs); without
+throw-away database ``bench_<name>`` (kept between runs); without
 DATABASE_URL, on a temporary SQLite file.
 
     .venv/bin/python tests/perf/bench_claims.py [THREADS] [ROUNDS]

@@ -1,6 +1,6 @@
 """The volunteer task board with 5,000 open tasks: median server time and query count.
 
-Builds a throw-away SQLite file (or a ``test_<name>`` database on
+Builds a throw-away SQLite file (or a ``bench_<name>`` database on
 DATABASE_URL's PostgreSQL), loads the demo register and volunteers, adds
 COUNT open tasks spread over the grids, and times the board in-process with
 Django's test client. Prints figures; asserts nothing (the query budget is
