@@ -75,18 +75,25 @@ async def churn(servers, world) -> dict:
         client.headers["Origin"] = server.url
 
     async def sender(conv_id: int, cookie: str):
+        """Sends numbered messages; on a broken socket it reconnects and resends the same key."""
         nonlocal sent, refused
         client = testing.ProtocolClient(servers[0].ws, conv_id, cookie, servers[0].url)
-        await client.connect()
-        await client.read_until(lambda f: f["type"] == "state", timeout=120)
         i = 0
         while not stop.is_set():
             key = f"c{conv_id}-{i}"
-            await client.ws.send(testing.json.dumps({"type": "send", "client_key": key,
-                                                     "body": key}))
-            frame = await client.read_until(
-                lambda f, key=key: f["type"] in ("ack", "error") and f.get("client_key") == key,
-                timeout=60)
+            try:
+                if client.ws is None:
+                    await client.connect()
+                    await client.read_until(lambda f: f["type"] == "state", timeout=120)
+                await client.ws.send(testing.json.dumps({"type": "send", "client_key": key,
+                                                         "body": key}))
+                frame = await client.read_until(
+                    lambda f, key=key: f["type"] in ("ack", "error") and f.get("client_key") == key,
+                    timeout=60)
+            except Exception:  # dropped under load: reconnect, send the same key again
+                await client.close()
+                await asyncio.sleep(1)
+                continue
             if frame["type"] == "ack":
                 sent += 1
                 i += 1
@@ -127,13 +134,20 @@ async def churn(servers, world) -> dict:
     # the last reconnect: every reader catches up to the server's last number
     results = []
     for conv_id, cookie, client in readers:
-        retarget(client, conv_id, cookie)
-        await client.connect()
-        state = await client.read_until(lambda f: f["type"] == "state", timeout=120)
-        last = state["state"]["last_seq"]
-        while client.last < last:
-            await client.read_until(lambda f: f["type"] in ("messages", "message"), timeout=60)
-        await client.close()
+        for _attempt in range(10):
+            try:
+                retarget(client, conv_id, cookie)
+                await client.connect()
+                state = await client.read_until(lambda f: f["type"] == "state", timeout=120)
+                last = state["state"]["last_seq"]
+                while client.last < last:
+                    await client.read_until(lambda f: f["type"] in ("messages", "message"),
+                                            timeout=60)
+                break
+            except Exception:
+                await asyncio.sleep(1)
+            finally:
+                await client.close()
         shown = client.shown
         results.append({
             "missing": len(set(range(1, last + 1)) - set(shown)),
