@@ -12,7 +12,7 @@ from a resident's ``send`` to the staff member's socket receiving it:
 Runs on DATABASE_URL (PostgreSQL, in a throw-away database ``bench_chat``)
 or else on a temporary SQLite file (WAL). Prints figures; asserts nothing.
 
-    .venv/bin/python tests/perf/bench_chat.py [SOCKETS] [MESSAGES]
+    .venv/bin/python tests/perf/bench_chat.py [SOCKETS] [MESSAGES] [SECONDS]
 """
 
 import asyncio
@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 SOCKETS = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 MESSAGES = int(sys.argv[2]) if len(sys.argv) > 2 else 500
-SPREAD_SECONDS = 10.0
+SPREAD_SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 10.0
 if not os.environ.get("DATABASE_URL"):
     TMP = Path(tempfile.mkdtemp(prefix="bench-chat-")) / "bench.sqlite3"
     os.environ["DATABASE_URL"] = f"sqlite:///{TMP}"
