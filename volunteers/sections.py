@@ -9,7 +9,7 @@ from buildings.access import may
 from .choices import LIVE_STATES, TaskState
 from .models import Claim, Task
 from .rules import volunteer_of
-from .selectors import claims_to_confirm
+from .selectors import claims_to_confirm, tasks_headed_by
 
 
 def home_section(request):
@@ -41,4 +41,5 @@ def me_section(request):
         volunteer.refresh_from_db(fields=["hours_total", "points_balance", "state"])
     return {"template": "volunteers/sections/me.html", "order": 40,
             "context": {"volunteer": volunteer, "to_confirm": bool(claims_to_confirm(user)),
-                        "can_review": may(user, "volunteers.create_task")}}
+                        "can_review": may(user, "volunteers.create_task"),
+                        "headed_tasks": tasks_headed_by(user, limit=5)}}

@@ -267,3 +267,19 @@ def test_admin_corrects_from_the_phone(client, setup):
     client.post(reverse("volunteers:correct", args=[v1.pk]), {"points": "-3", "reason": ""})
     v1.refresh_from_db()
     assert v1.points_balance == 10
+
+
+def test_building_head_finds_and_checks_in(client, setup):
+    world, v1, v2, task = setup
+    claim = services.task_claim(actor=v1.user, task_id=task.pk)
+    Task.objects.filter(pk=task.pk).update(starts_at=timezone.now() + timedelta(minutes=10))
+    login(client, world.head_a)
+    assert task.title in client.get("/me/").content.decode()
+    page = client.get(reverse("volunteers:task", args=[task.pk])).content.decode()
+    assert "代为签到" in page
+    client.post(reverse("volunteers:check_in_for", args=[claim.pk]))
+    claim.refresh_from_db()
+    assert claim.checked_in_by == world.head_a
+    login(client, world.head_b)
+    assert client.post(reverse("volunteers:check_in_for", args=[claim.pk]),
+                       {"out": "1"}).status_code == 404
