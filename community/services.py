@@ -66,7 +66,7 @@ def case_url(case: Case) -> str:
 
 
 def _lock(case_id: int) -> Case:
-    case = (Case.objects.select_for_update()
+    case = (Case.objects.select_for_update(of=("self",))
             .select_related("category", "department", "grid").filter(pk=case_id).first())
     if case is None:
         raise WorkflowError(_("没有这件诉求。 No such case."))

@@ -16,6 +16,22 @@
       .then(function (html) { box.innerHTML = html; })
       .catch(function () {});
   }
+  // Optional: the phone's position, kept as a position only (never in a photo).
+  var locate = form.querySelector("[data-jy-locate]");
+  var locStatus = form.querySelector("[data-jy-locate-status]");
+  if (locate && navigator.geolocation) {
+    locate.hidden = false;
+    locate.addEventListener("click", function () {
+      locStatus.textContent = "正在定位… / Locating…";
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        form.querySelector("input[name=latitude]").value = pos.coords.latitude.toFixed(6);
+        form.querySelector("input[name=longitude]").value = pos.coords.longitude.toFixed(6);
+        locStatus.textContent = "已附上位置 / Position added";
+      }, function () {
+        locStatus.textContent = "没能定位，不影响提交 / No position; you can still send";
+      }, { timeout: 10000, maximumAge: 60000 });
+    });
+  }
   form.addEventListener("change", function (e) {
     if (e.target.name === "category" || e.target.name === "where") refresh();
   });
