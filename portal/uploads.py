@@ -453,7 +453,6 @@ def _ebml_vint(data: bytes, pos: int, *, keep_marker: bool) -> tuple[int, int]:
     return value, length
 
 
-_EBML_UNKNOWN = {(1 << (7 * n)) - 1 for n in range(1, 9)}
 # Master elements we step into rather than skip: Segment, Info, Cluster, BlockGroup.
 _EBML_MASTERS = {0x18538067, 0x1549A966, 0x1F43B675, 0xA0}
 
@@ -475,8 +474,9 @@ def _webm_seconds(data: bytes) -> float | None:
             if eid in _EBML_MASTERS:
                 pos = body
                 continue
-            if size in _EBML_UNKNOWN:
-                return None
+            if size == (1 << (7 * szlen)) - 1:
+                # "Unknown size" is all ones *for that length*: 127 in two bytes is just 127.
+                break
             payload = data[body:body + size]
             if eid == 0x2AD7B1:  # TimecodeScale (ns)
                 scale = int.from_bytes(payload, "big") or scale

@@ -11,6 +11,7 @@ import pytest
 from portal.tests import upload_samples as samples
 from portal.tests import urls_uploads as server
 from tests.browser import (
+    ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE,
@@ -250,6 +251,8 @@ def test_hold_to_talk_records_a_voice_note(mic_browser, live_server):
     finally:
         context.close()
     voice = server.RECEIVED[0]["voice"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "uploads-voice.webm").write_bytes(voice["data"])  # Chrome's real recording
     assert voice["name"].endswith(".webm")
     # The server read the length from Chrome's own WebM (no Duration element there).
     assert 1.5 <= voice["seconds"] <= 4.0, voice["seconds"]

@@ -2,6 +2,7 @@
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django import forms
@@ -285,6 +286,16 @@ def test_voice_formats_are_recognised_and_timed(maker, kind, ext):
     # A shorter cap is honoured too.
     with pytest.raises(UploadRejected):
         clean_voice(upload(maker(12)), max_seconds=10)
+
+
+def test_a_real_chrome_recording_is_timed():
+    """2.5 s recorded by Chromium's MediaRecorder (Opus in live WebM: no Duration, and a
+    block of 127 bytes whose size is written in two bytes)."""
+    data = (Path(__file__).parent / "samples" / "chrome-voice.webm").read_bytes()
+    voice = clean_voice(upload(data, "blob", "audio/webm;codecs=opus"))
+    assert voice.seconds == pytest.approx(2.52, abs=0.05)
+    with pytest.raises(UploadRejected):
+        clean_voice(upload(data), max_seconds=2)
 
 
 def test_voice_content_type_claimed_by_the_browser_is_ignored():
