@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import rules
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
@@ -83,20 +84,51 @@ class Scope:
 EMPTY_SCOPE = Scope()
 
 
+_GENERATION_KEY = "jy:scope:generation"
+_SCOPE_TTL = 300
+
+
+def _generation() -> int:
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        generation = 1
+        cache.add(_GENERATION_KEY, generation, None)
+    return generation
+
+
 def scope_of(user) -> Scope:
-    """The person's scope, computed once per user object (so once per request)."""
+    """The person's scope, kept on the user object (so read once per request)
+    and in the cache between requests.
+
+    Any change to a residency, an assignment, a grid or a building bumps a
+    generation number (see ``signals.py``), which retires every cached scope at
+    once; the cache's timeout is a safety net for writes that skip signals.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return EMPTY_SCOPE
     cached = getattr(user, _SCOPE_ATTR, None)
     if cached is not None:
         return cached
-    scope = _compute_scope(user)
+    key = f"jy:scope:{_generation()}:{user.pk}"
+    scope = cache.get(key)
+    if scope is None:
+        scope = _compute_scope(user)
+        cache.set(key, scope, _SCOPE_TTL)
     setattr(user, _SCOPE_ATTR, scope)
     return scope
 
 
+def scopes_changed() -> None:
+    """Retire every cached scope (called when assignments or residencies change)."""
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:
+        cache.set(_GENERATION_KEY, 2, None)
+
+
 def forget_scope(user) -> None:
-    """Drop the cached scope, after an assignment or residency changed."""
+    """Drop the scope kept on this user object and in the cache."""
+    scopes_changed()
     if user is not None and hasattr(user, _SCOPE_ATTR):
         delattr(user, _SCOPE_ATTR)
 

@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--fd", type=int, default=None, help="serve on an inherited socket")
         parser.add_argument("--no-ticker", action="store_true")
+        parser.add_argument("--access-log", default=None, help="file for Daphne's access log")
 
     def handle(self, *args, **options):
         from daphne.cli import CommandLineInterface
@@ -28,5 +29,7 @@ class Command(BaseCommand):
             argv += ["--fd", str(options["fd"])]
         else:
             argv += ["-b", options["host"], "-p", str(options["port"])]
+        if options["access_log"]:
+            argv += ["--access-log", options["access_log"]]
         argv.append("portal.asgi:application")
         CommandLineInterface().run(argv)
