@@ -36,6 +36,9 @@ class Scope:
     own_grid_ids: frozenset[int] = field(default_factory=frozenset)
     grid_building_ids: frozenset[int] = field(default_factory=frozenset)
     department_ids: frozenset[int] = field(default_factory=frozenset)
+    reach_grid_ids: frozenset[int] = field(default_factory=frozenset)
+    """The grids at and above every building the person lives in, heads or
+    covers, plus the grids they work: what a notice for a grid reaches."""
     liaison_community_ids: frozenset[int] = field(default_factory=frozenset)
     admin_community_ids: frozenset[int] = field(default_factory=frozenset)
     is_superuser: bool = False
@@ -166,8 +169,18 @@ def _compute_scope(user) -> Scope:
         grid_building_ids = set(
             Building.objects.filter(grid_id__in=grid_ids).values_list("id", flat=True)
         )
+    household_building_ids = {b for _h, b in residencies}
+    headed = {b for b, _d in heads}
+    reach_grid_ids: set[int] = set(grid_ids)
+    buildings = household_building_ids | headed | grid_building_ids
+    if buildings:
+        step = Grid.steplen
+        paths = set(Building.objects.filter(pk__in=buildings).values_list("grid__path", flat=True))
+        prefixes = {p[:end] for p in paths for end in range(step, len(p) + 1, step)}
+        reach_grid_ids |= set(Grid.objects.filter(path__in=prefixes).values_list("id", flat=True))
     return Scope(
         user_id=user.pk,
+        reach_grid_ids=frozenset(reach_grid_ids),
         household_ids=frozenset(h for h, _b in residencies),
         household_building_ids=frozenset(b for _h, b in residencies),
         headed_building_ids=frozenset(b for b, _d in heads),

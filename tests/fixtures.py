@@ -40,12 +40,20 @@ def desktop(browser):
 @pytest.fixture(autouse=True)
 def _wagtail_site(request):
     """Transactional tests flush the tables, and with them the home page the
-    migrations made; put it back so the site works in a live server."""
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    migrations made; put it back for any test that uses the database."""
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or "live_server" in names or (
+        marker and marker.kwargs.get("transaction")
+    ):
         request.getfixturevalue("transactional_db")
-        from portal.site import ensure_home_page
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        return
+    from portal.site import ensure_home_page
 
-        ensure_home_page()
+    ensure_home_page()
 
 
 @pytest.fixture(autouse=True)
