@@ -267,9 +267,6 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # permissions): see notices/workflows.py.
 WAGTAIL_FINISH_WORKFLOW_ACTION = "notices.workflows.publish_workflow_state"
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 50_000_000
-WAGTAIL_USER_EDIT_FORM = "portal.forms.WagtailUserEditForm"
-WAGTAIL_USER_CREATION_FORM = "portal.forms.WagtailUserCreationForm"
-WAGTAIL_USER_CUSTOM_FIELDS = ["phone", "display_name"]
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
