@@ -411,10 +411,14 @@ def notice_door_knock(*, actor: User, notice: NoticePage,
     except ImportError:
         volunteer_services = None
     create = getattr(volunteer_services, "task_create_door_knock", None)
+    refusal = getattr(volunteer_services, "VolunteerError", None) or NoticeError
     with transaction.atomic():
         task = None
         if create is not None and households:
-            task = create(actor=actor, notice=notice, households=households)
+            try:
+                task = create(actor=actor, notice=notice, households=households)
+            except refusal as exc:
+                raise NoticeError(str(exc)) from exc
         delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
         delivery.door_knock_at = timezone.now()
         delivery.save(update_fields=["door_knock_at"])

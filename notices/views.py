@@ -302,9 +302,13 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
 def door_knock(request: HttpRequest, pk: int) -> HttpResponse:
     notice, _ids, rows = _receipts_context(request, pk)
     late = selectors.overdue_households(notice, rows)
-    task = notice_door_knock(actor=request.user, notice=notice, households=late)
+    try:
+        task = notice_door_knock(actor=request.user, notice=notice, households=late)
+    except NoticeError as exc:
+        messages.error(request, str(exc))
+        return redirect("notices:receipts", pk=notice.pk)
     if task is not None:
         messages.success(request, _("已生成上门告知任务，志愿者可以认领。"))
-        return redirect("notices:receipts", pk=notice.pk)
-    # No volunteers service yet: a list to print and take round.
-    return render(request, "notices/door_knock.html", {"notice": notice, "rows": late})
+    # The list to print and take round, whether or not volunteers were asked.
+    return render(request, "notices/door_knock.html",
+                  {"notice": notice, "rows": late, "task": task})

@@ -125,9 +125,12 @@ def test_told_by_phone_remind_and_door_knock(client, world):
     assert "已确认 1" in html and "上门告知" in html
     # One household is past the deadline and not acknowledged: a list to print.
     response = client.post(reverse("notices:door_knock", args=[page.pk]))
-    assert response.status_code in (200, 302)
-    if response.status_code == 200:
-        assert world.household_a.address in response.content.decode()
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert world.household_a.address in html and world.household_a2.address not in html
+    from volunteers.models import Task
+
+    assert Task.objects.filter(source_notice_id=page.pk).exists()
 
 
 def test_door_knock_uses_volunteers_service_when_there(world, monkeypatch):
@@ -210,3 +213,29 @@ def test_wagtail_admin_edit_page_renders_for_admin(client, world):
     assert client.get(f"/admin/pages/{page.pk}/edit/").status_code == 200
     index = page.get_parent()
     assert client.get(f"/admin/pages/add/notices/noticepage/{index.pk}/").status_code == 200
+
+
+def test_photo_from_the_phone_form_is_shrunk_and_stripped(client, world):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 2000), "red").save(buffer, "JPEG", exif=exif)
+    photo = SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+    response = _post_form(client, world.head_a, [world.building_a.pk], photo=photo)
+    assert response.status_code == 302
+    page = NoticePage.objects.get(title="明天停水")
+    image = next(b.value for b in page.get_latest_revision_as_object().body
+                 if b.block_type == "image")
+    with image.file.open() as f:
+        stored = Image.open(f)
+        assert max(stored.size) <= 1600 and not stored.getexif()
+    bad = SimpleUploadedFile("p.jpg", b"not a photo", content_type="image/jpeg")
+    response = _post_form(client, world.head_a, [world.building_a.pk], photo=bad,
+                          title="坏照片")
+    assert response.status_code == 400
+    assert not NoticePage.objects.filter(title="坏照片").exists()
