@@ -7,6 +7,22 @@ class CommunityConfig(AppConfig):
     verbose_name = _("诉求办理")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Category
+
+        def categories_changed(**kwargs) -> None:
+            from django.core.cache import cache
+
+            from .selectors import CATEGORIES_CACHE_KEY
+
+            cache.delete(CATEGORIES_CACHE_KEY)
+
+        post_save.connect(categories_changed, sender=Category, dispatch_uid="jy-categories-save",
+                          weak=False)
+        post_delete.connect(categories_changed, sender=Category, dispatch_uid="jy-categories-del",
+                            weak=False)
+
         # The volunteers app tells us when a task made from a case is finished.
         try:
             from volunteers.signals import task_finished

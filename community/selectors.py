@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -17,8 +18,19 @@ RESIDENT_RELATED = ("category", "household__unit__building", "place", "building"
 BEFORE_RESULT = [Status.SUBMITTED, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS]
 
 
+CATEGORIES_CACHE_KEY = "jy:community:categories"
+
+
 def categories() -> list[Category]:
-    return list(Category.objects.filter(active=True).order_by("order", "id"))
+    """The active categories, from the cache: they change rarely and show on every home page.
+
+    Saving or deleting a category clears the cache (``community.apps``).
+    """
+    cached = cache.get(CATEGORIES_CACHE_KEY)
+    if cached is None:
+        cached = list(Category.objects.filter(active=True).order_by("order", "id"))
+        cache.set(CATEGORIES_CACHE_KEY, cached, 600)
+    return cached
 
 
 def _followed_ids(user) -> list[int]:
