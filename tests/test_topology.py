@@ -425,8 +425,13 @@ grid = f.make_grid(code="T" + tag, name="拓扑网格" + tag)
 building = f.BuildingFactory(community=community, grid=grid, number=900 + int(tag[:2], 16))
 unit = f.UnitFactory(building=building, number=1)
 household = f.HouseholdFactory(unit=unit, number="101", floor=1)
-resident = f.resident_of(household)
-staff = f.liaison(community)
+def person(role):
+    import secrets
+    digits = "".join(secrets.choice("0123456789") for _ in range(8))
+    return f.UserFactory(username=f"topo-{role}-{tag}", phone=f"+86135{digits}")
+
+resident = f.resident_of(household, person("resident"))
+staff = f.liaison(community, person("staff"))
 out = {"resident": session(resident), "resident_id": resident.pk,
        "staff": session(staff), "staff_id": staff.pk}
 try:
@@ -556,3 +561,32 @@ def test_websocket_from_a_foreign_origin_is_refused(topology, people):
         assert ws.status == 403
     finally:
         ws.close()
+
+
+def test_hotline_platform_submits_and_polls_through_nginx(topology, people):
+    """Open311: a platform key, a case posted through nginx, then polled back."""
+    raw = shell(
+        "from community.open311.services import api_key_issue\n"
+        "from community.demo import load\n"
+        "load()\n"
+        "key, raw = api_key_issue(actor=None, platform='罗城12345')\n"
+        "print(raw)"
+    ).splitlines()[-1]
+    services = requests.get(topology + "/open311/v2/services.json", timeout=20)
+    assert services.status_code == 200
+    code = services.json()[0]["service_code"]
+    definition = requests.get(f"{topology}/open311/v2/services/{code}.xml", timeout=20)
+    assert definition.status_code == 200 and b"<service_definition>" in definition.content
+    building = re.search(r"<key>(\d+)</key>", definition.text).group(1)
+    posted = requests.post(topology + "/open311/v2/requests.json", data={
+        "api_key": raw, "service_code": code, "attribute[building]": building,
+        "description": "12345转来：楼下路灯不亮", "phone": "13900009999",
+        "attribute[ticket_no]": "LC" + secrets.token_hex(4)}, timeout=30)
+    assert posted.status_code == 201, posted.text
+    rid = posted.json()[0]["service_request_id"]
+    polled = requests.get(f"{topology}/open311/v2/requests/{rid}.json",
+                          params={"api_key": raw}, timeout=20)
+    assert polled.status_code == 200
+    assert polled.json()[0]["status"] == "open"
+    assert polled.json()[0]["requested_datetime"].endswith("+08:00")
+    assert requests.get(topology + "/api/openapi.json", timeout=20).json()["openapi"]
