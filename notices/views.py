@@ -111,7 +111,7 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
 
     notice = _visible(request, pk)
     url = request.build_absolute_uri(reverse("notices:detail", args=[notice.pk]) + "?src=qr")
-    qr = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff",
+    qr = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff", omitsize=True,
                                                title=_("扫码查看通知"))
     return render(request, "notices/poster.html", {
         "notice": notice, "qr": qr, "qr_url": url, "category": Category(notice.category).label,
