@@ -90,7 +90,9 @@ async def churn(servers, world) -> dict:
                 frame = await client.read_until(
                     lambda f, key=key: f["type"] in ("ack", "error") and f.get("client_key") == key,
                     timeout=60)
-            except Exception:  # dropped under load: reconnect, send the same key again
+            except Exception as exc:  # dropped under load: reconnect, send the same key again
+                if os.environ.get("BENCH_DEBUG"):
+                    print("sender:", repr(exc), flush=True)
                 await client.close()
                 await asyncio.sleep(1)
                 continue
