@@ -136,67 +136,93 @@ def forget_scope(user) -> None:
         delattr(user, _SCOPE_ATTR)
 
 
-def _compute_scope(user) -> Scope:
+def _assignment_rows(user) -> list[tuple[str, int, int, str, bool]]:
+    """Every residency and role of the person, in one UNION query.
+
+    Rows are (kind, id, building id, grid path, flag): the path is the grid
+    of the building (residency, head) or the grid itself (grid worker).
+    """
+    from django.db.models import BooleanField, CharField, F, IntegerField, Value
+
     from .models import (
-        Building,
         BuildingHead,
         CommunityAdmin,
         DepartmentHandler,
-        Grid,
         GridWorker,
         LiaisonStaff,
         Residency,
     )
 
-    residencies = list(
-        Residency.objects.filter(user=user, state=ResidencyState.VERIFIED).values_list(
-            "household_id", "household__unit__building_id"
-        )
+    def rows(qs, kind, ident, building=None, path=None, flag=None):
+        return qs.filter(user=user).order_by().annotate(
+            jy_kind=Value(kind, output_field=CharField()),
+            jy_id=F(ident),
+            jy_building=F(building) if building else Value(0, output_field=IntegerField()),
+            jy_path=F(path) if path else Value("", output_field=CharField()),
+            jy_flag=F(flag) if flag else Value(False, output_field=BooleanField()),
+        ).values_list("jy_kind", "jy_id", "jy_building", "jy_path", "jy_flag")
+
+    union = rows(Residency.objects.filter(state=ResidencyState.VERIFIED), "home", "household_id",
+                 "household__unit__building_id", "household__unit__building__grid__path").union(
+        rows(BuildingHead.objects, "head", "building_id", "building_id", "building__grid__path",
+             "may_publish_directly"),
+        rows(GridWorker.objects, "grid", "grid_id", path="grid__path"),
+        rows(DepartmentHandler.objects, "dept", "department_id"),
+        rows(LiaisonStaff.objects, "liaison", "community_id"),
+        rows(CommunityAdmin.objects, "admin", "community_id"),
+        all=True,
     )
-    heads = list(
-        BuildingHead.objects.filter(user=user).values_list("building_id", "may_publish_directly")
-    )
-    own_grids = list(GridWorker.objects.filter(user=user).values_list("grid__path", "grid_id"))
+    return list(union)
+
+
+def _compute_scope(user) -> Scope:
+    from django.db.models import Q
+
+    from .models import Building, Grid
+
+    rows = _assignment_rows(user)
+    of = {kind: [r for r in rows if r[0] == kind]
+          for kind in ("home", "head", "grid", "dept", "liaison", "admin")}
     grid_ids: set[int] = set()
     grid_building_ids: set[int] = set()
-    if own_grids:
-        from django.db.models import Q
-
+    if of["grid"]:
         under = Q()
-        for path, _grid_id in own_grids:
-            under |= Q(path__startswith=path)
-        grid_ids = set(Grid.objects.filter(under).values_list("id", flat=True))
-        grid_building_ids = set(
-            Building.objects.filter(grid_id__in=grid_ids).values_list("id", flat=True)
-        )
-    household_building_ids = {b for _h, b in residencies}
-    headed = {b for b, _d in heads}
-    reach_grid_ids: set[int] = set(grid_ids)
-    buildings = household_building_ids | headed | grid_building_ids
-    if buildings:
-        step = Grid.steplen
-        paths = set(Building.objects.filter(pk__in=buildings).values_list("grid__path", flat=True))
-        prefixes = {p[:end] for p in paths for end in range(step, len(p) + 1, step)}
-        reach_grid_ids |= set(Grid.objects.filter(path__in=prefixes).values_list("id", flat=True))
+        for _k, _id, _b, path, _f in of["grid"]:
+            under |= Q(grid__path__startswith=path)
+        for building_id, grid_id in Building.objects.filter(under).values_list("id", "grid_id"):
+            grid_building_ids.add(building_id)
+            grid_ids.add(grid_id)
+    # Grids with no building below them still belong to the grid worker.
+    paths_below = [path for _k, _id, _b, path, _f in of["grid"]]
+    # The grids a notice may be addressed to and still reach this person:
+    # those at and above their homes, their buildings and their own grids.
+    step = Grid.steplen
+    reach_paths = {r[3] for r in of["home"] + of["head"] + of["grid"] if r[3]}
+    prefixes = {p[:end] for p in reach_paths for end in range(step, len(p) + 1, step)}
+    reach_grid_ids: set[int] = set()
+    if prefixes or paths_below:
+        lookup = Q(path__in=prefixes)
+        for path in paths_below:
+            lookup |= Q(path__startswith=path)
+        for grid_id, path in Grid.objects.filter(lookup).values_list("id", "path"):
+            if any(path.startswith(p) for p in paths_below):
+                grid_ids.add(grid_id)
+            if path in prefixes:
+                reach_grid_ids.add(grid_id)
+    reach_grid_ids |= grid_ids
     return Scope(
         user_id=user.pk,
         reach_grid_ids=frozenset(reach_grid_ids),
-        household_ids=frozenset(h for h, _b in residencies),
-        household_building_ids=frozenset(b for _h, b in residencies),
-        headed_building_ids=frozenset(b for b, _d in heads),
-        direct_publish_building_ids=frozenset(b for b, d in heads if d),
+        household_ids=frozenset(r[1] for r in of["home"]),
+        household_building_ids=frozenset(r[2] for r in of["home"]),
+        headed_building_ids=frozenset(r[1] for r in of["head"]),
+        direct_publish_building_ids=frozenset(r[1] for r in of["head"] if r[4]),
         grid_ids=frozenset(grid_ids),
-        own_grid_ids=frozenset(g for _p, g in own_grids),
+        own_grid_ids=frozenset(r[1] for r in of["grid"]),
         grid_building_ids=frozenset(grid_building_ids),
-        department_ids=frozenset(
-            DepartmentHandler.objects.filter(user=user).values_list("department_id", flat=True)
-        ),
-        liaison_community_ids=frozenset(
-            LiaisonStaff.objects.filter(user=user).values_list("community_id", flat=True)
-        ),
-        admin_community_ids=frozenset(
-            CommunityAdmin.objects.filter(user=user).values_list("community_id", flat=True)
-        ),
+        department_ids=frozenset(r[1] for r in of["dept"]),
+        liaison_community_ids=frozenset(r[1] for r in of["liaison"]),
+        admin_community_ids=frozenset(r[1] for r in of["admin"]),
         is_superuser=user.is_superuser,
     )
 

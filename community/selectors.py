@@ -53,18 +53,19 @@ def cases_of_resident(user, *, limit: int = 30) -> QuerySet[Case]:
 
 
 def resident_counts(user) -> dict[str, int]:
-    """Open / waiting for my rating / done, among the cases I reported or follow."""
+    """Open / waiting for my rating / done, among the cases I reported or follow.
+
+    One query: a case I only follow ("me too") is rated by its reporter, so
+    it never waits for my rating.
+    """
     counts = {"open": 0, "to_rate": 0, "done": 0}
-    rows = list(Case.objects.filter(reporter=user).values_list("status")
-                .annotate(n=Count("pk")).order_by())
-    followed = _followed_ids(user)
-    if followed:
-        rows += [(s, n) for s, n in Case.objects.filter(pk__in=followed).exclude(reporter=user)
-                 .exclude(status=Status.RESOLVED).values_list("status")
-                 .annotate(n=Count("pk")).order_by()]
-    for status, n in rows:
+    rows = (Case.objects.filter(Q(reporter=user) | Q(followers__user=user))
+            .values_list("status", "reporter_id").annotate(n=Count("pk", distinct=True))
+            .order_by())
+    for status, reporter_id, n in rows:
         if status == Status.RESOLVED:
-            counts["to_rate"] += n
+            if reporter_id == user.pk:
+                counts["to_rate"] += n
         elif status in FINAL_STATES:
             counts["done"] += n
         else:

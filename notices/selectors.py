@@ -40,7 +40,7 @@ class Reach:
 
 
 def reach_of(user) -> Reach:
-    """Computed once per user object (so once per request): at most two queries."""
+    """Computed once per user object from the cached scope: no queries."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Reach()
     cached = getattr(user, _REACH_ATTR, None)
@@ -49,14 +49,9 @@ def reach_of(user) -> Reach:
     scope = scope_of(user)
     building_ids = (scope.household_building_ids | scope.headed_building_ids
                     | scope.grid_building_ids)
-    grid_ids: set[int] = set(scope.grid_ids)
-    if building_ids and not scope.is_admin:
-        # A notice for a grid reaches every building below it: collect the
-        # grids above (and at) each of the person's buildings.
-        paths = set(Building.objects.filter(pk__in=building_ids)
-                    .values_list("grid__path", flat=True))
-        prefixes = {p[:i] for p in paths for i in range(Grid.steplen, len(p) + 1, Grid.steplen)}
-        grid_ids |= set(Grid.objects.filter(path__in=prefixes).values_list("pk", flat=True))
+    # A notice for a grid reaches every building below it: the scope already
+    # knows the grids at and above each of the person's buildings.
+    grid_ids: set[int] = set(scope.reach_grid_ids)
     reach = Reach(
         everything=scope.is_admin,
         members_only=scope.is_verified_resident or scope.is_building_head or scope.is_staff_role,

@@ -123,6 +123,9 @@ class AuditEntry(models.Model):
         return f"{self.action} {self.content_type.model}#{self.object_id}"
 
 
+HOME_PAGE_CACHE_KEY = "jy:home-page"
+
+
 class HomePage(Page):
     """首页: the resident's start, assembled from what each app offers them."""
 

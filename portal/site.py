@@ -5,10 +5,14 @@ from django.db import transaction
 
 @transaction.atomic
 def ensure_home_page():
-    """Create the home page and default site if missing (tests that flush the DB need it)."""
-    from wagtail.models import Locale, Page, Site
+    """Create the root collection, home page and default site if missing (tests that
+    flush the database need them)."""
+    from wagtail.models import Collection, Locale, Page, Site
 
     from .models import HomePage
+
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
 
     home = HomePage.objects.first()
     if home is None:

@@ -20,6 +20,7 @@ portal_patterns = (
 )
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("healthz", views.healthz, name="healthz"),

@@ -161,3 +161,25 @@ def error_403(request, exception=None):
 
 def error_429(request, exception=None):
     return render(request, "429.html", status=429)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """首页: the Wagtail home page, served without Wagtail's site routing.
+
+    The home page is the site root and never has view restrictions, so the
+    site lookup, the route through the tree and the restriction checks that
+    ``wagtail.views.serve`` makes would cost three queries on the page every
+    resident opens first. Editing, revisions and previews stay Wagtail's.
+    """
+    from django.core.cache import cache
+    from django.http import Http404
+
+    from .models import HOME_PAGE_CACHE_KEY, HomePage
+
+    page = cache.get(HOME_PAGE_CACHE_KEY)
+    if page is None:
+        page = HomePage.objects.live().first()
+        if page is None:
+            raise Http404
+        cache.set(HOME_PAGE_CACHE_KEY, page, 300)
+    return page.serve(request)
