@@ -1,10 +1,10 @@
-pytest_plugins = ["tests.fixtures"]
-
 """Fixtures shared by every app: a small world with two grids and everyone in it."""
 
 from dataclasses import dataclass
 
 import pytest
+
+pytest_plugins = ["tests.fixtures"]
 
 
 @dataclass
