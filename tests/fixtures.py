@@ -9,8 +9,11 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: Playwright's sync API keeps an event loop
+    running in this thread while it lives, which the async tests of Channels
+    (async_to_sync) cannot share, so it must not outlive the browser tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
