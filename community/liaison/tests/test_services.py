@@ -60,10 +60,14 @@ def test_size_limit(world):
 
 
 def test_pick_up_tells_the_resident_who_answers_with_name_and_role_not_phone(world):
+    # A name without digits, so that the phone's last digits cannot hide in it.
+    world.liaison.display_name = "吴值班员"
+    world.liaison.save(update_fields=["display_name"])
     c = picked(world.resident_a, world.liaison)
     notice = Message.objects.filter(conversation=c, role=SenderRole.SYSTEM).last()
     assert world.liaison.shown_name in notice.body and "连心室值班人员" in notice.body
     assert world.liaison.phone[-4:] not in notice.body
+    assert world.liaison.phone.removeprefix("+86")[:3] + "****" not in notice.body
     assert AuditEntry.objects.filter(action="liaison.pick_up").exists()
 
 
