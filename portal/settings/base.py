@@ -150,7 +150,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s
+            # that channels_redis blocks in BZPOPMIN: an idle socket's receive then
+            # times out and takes its consumer down (channels_redis #422). Its pool
+            # also stops at 100 connections, which hundreds of sockets joining at
+            # once exceed. Read longer than the pop, and allow a larger pool.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 20,
+                                  "max_connections": 1000}]},
         }
     }
 else:
