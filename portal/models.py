@@ -6,7 +6,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Page
 
 from .choices import Language, NotificationKind, SmsStatus
@@ -28,6 +30,10 @@ class User(AbstractUser):
         _("语言"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
     large_type = models.BooleanField(_("大字模式"), default=False)
+    erased_at = models.DateTimeField(
+        _("注销时间"), null=True, blank=True, editable=False,
+        help_text=_("账号已注销并匿名化（portal.privacy.account_erase）"),
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -38,6 +44,9 @@ class User(AbstractUser):
 
     @property
     def shown_name(self) -> str:
+        if self.erased_at:
+            # Translated when shown, so the case history reads right in either language.
+            return str(_("已注销居民"))
         return self.display_name or self.get_full_name() or self.masked_phone or self.username
 
     @property
@@ -154,3 +163,24 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@register_setting(icon="bin")
+class RetentionSettings(BaseGenericSetting):
+    """How long residents' photos and voice notes are kept once a case or chat has ended.
+
+    ``portal.tasks.retention_sweep`` removes them (files and rows) after this
+    many days; the case and conversation records themselves stay.
+    """
+
+    media_days = models.PositiveIntegerField(
+        _("照片和语音保留天数"), default=365, validators=[MaxValueValidator(36500)],
+        help_text=_("诉求办结或连心室会话结束多少天后，删除其中的照片和语音（记录本身保留）。"
+                    "0 表示不自动删除。"),
+    )
+
+    class Meta:
+        verbose_name = _("个人信息保留期限")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
