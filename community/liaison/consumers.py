@@ -16,7 +16,9 @@ push may be lost; the numbers let the client notice and ask again.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -34,6 +36,9 @@ MAX_FRAME = 16 * 1024
 SENDS_PER_WINDOW = 12
 WINDOW_SECONDS = 10
 TYPING_EVERY = 1.0
+LAYER_RETRY_SECONDS = 1.0
+
+log = logging.getLogger("jiayuan.liaison")
 
 
 def _fresh(user) -> None:
@@ -43,6 +48,44 @@ def _fresh(user) -> None:
 
 
 class _JsonSocket(AsyncWebsocketConsumer):
+    """JSON frames, and a socket that outlives a failure of the channel layer.
+
+    Channels awaits the layer's ``receive`` next to the client's; if the layer
+    raises (Redis slow, restarting, out of connections), the exception would
+    end the consumer and close a healthy socket. The layer is only a doorbell,
+    so here a failed receive is logged, retried after a pause, and turned into
+    a ``layer.recovered`` event: the consumer then tells its client to check
+    the record, which brings back whatever the lost doorbells announced.
+    """
+
+    @property
+    def channel_receive(self):
+        return self._receive_from_layer
+
+    @channel_receive.setter
+    def channel_receive(self, receive):  # set by AsyncConsumer.__call__
+        self._layer_receive = receive
+
+    async def _receive_from_layer(self):
+        try:
+            return await self._layer_receive()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("channel layer receive failed; the socket stays up", exc_info=True)
+            await asyncio.sleep(LAYER_RETRY_SECONDS)
+            return {"type": "layer.recovered"}
+
+    async def _group_send(self, group: str, event: dict) -> None:
+        """A doorbell from the consumer (typing): losing one is harmless, failing is not."""
+        try:
+            await self.channel_layer.group_send(group, event)
+        except Exception:
+            log.warning("group_send to %s failed", group, exc_info=True)
+
+    async def layer_recovered(self, event):
+        pass
+
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None or len(text_data) > MAX_FRAME:
             await self.send_json({"type": "error", "code": "too_large",
@@ -120,7 +163,7 @@ class ChatConsumer(_JsonSocket):
             now = time.monotonic()
             if now - self.last_typing >= TYPING_EVERY and self._writer_role():
                 self.last_typing = now
-                await self.channel_layer.group_send(self.group, {
+                await self._group_send(self.group, {
                     "type": "chat.typing", "role": self._writer_role(),
                     "channel": self.channel_name})
 
@@ -170,11 +213,14 @@ class ChatConsumer(_JsonSocket):
 
     async def _allow_send(self) -> bool:
         key = f"liaison:rate:{self.user.pk}:{int(time.time() // WINDOW_SECONDS)}"
-        await cache.aadd(key, 0, WINDOW_SECONDS * 2)
         try:
+            await cache.aadd(key, 0, WINDOW_SECONDS * 2)
             count = await cache.aincr(key)
         except ValueError:
             count = 1
+        except Exception:  # the cache (Redis) failed: a lost count must not lose a message
+            log.warning("rate-limit cache failed; letting the send through", exc_info=True)
+            return True
         return count <= SENDS_PER_WINDOW
 
     async def _send_state(self):
@@ -200,6 +246,11 @@ class ChatConsumer(_JsonSocket):
     async def chat_typing(self, event):
         if event.get("channel") != self.channel_name:
             await self.send_json({"type": "typing", "role": event["role"]})
+
+    async def layer_recovered(self, event):
+        # Doorbells may have been lost while the layer failed: the state carries
+        # the last number, and the client fetches anything after what it has.
+        await self._send_state()
 
     async def chat_state(self, event):
         # Who may read may have changed (picked up by someone else, handed over):
@@ -245,6 +296,9 @@ class ConsoleConsumer(_JsonSocket):
     async def receive_json(self, content):
         if content.get("type") == "ping":
             await self.send_json({"type": "pong", "t": content.get("t")})
+
+    async def layer_recovered(self, event):
+        await self.send_json({"type": "changed", "conversation": None, "reason": "recovered"})
 
     async def console_changed(self, event):
         await self.send_json({"type": "changed", "conversation": event.get("conversation"),

@@ -26,16 +26,24 @@ def console_group(community_id: int) -> str:
     return f"liaison.console.{community_id}"
 
 
+# A broadcast that hangs (Redis starved of CPU) must not hold up the answer to
+# the sender: the message is stored already, and the clients catch up by number.
+BROADCAST_TIMEOUT = 3.0
+
+
 def _send(group: str, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
 
+    async def bounded() -> None:
+        await asyncio.wait_for(layer.group_send(group, event), BROADCAST_TIMEOUT)
+
     def ring() -> None:
         try:
-            async_to_sync(layer.group_send)(group, event)
+            async_to_sync(bounded)()
         except Exception:  # a lost doorbell is recovered by the clients; never fail the write
-            log.exception("group_send to %s failed", group)
+            log.warning("group_send to %s failed", group, exc_info=True)
 
     try:
         asyncio.get_running_loop()
