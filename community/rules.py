@@ -4,7 +4,7 @@ import rules
 
 from buildings.access import scope_of
 
-from .workflow import can_see
+from .workflow import can_see, dispute_roles_for
 
 
 @rules.predicate
@@ -24,6 +24,13 @@ def files_for_others(user) -> bool:
     return s.is_building_head or s.is_grid_worker or s.is_liaison or s.is_admin
 
 
+@rules.predicate
+def sees_dispute(user, dispute) -> bool:
+    """A party, a mediator, a grid worker of its grid or above, an admin (as the page)."""
+    return dispute is not None and bool(dispute_roles_for(user, dispute))
+
+
 rules.add_perm("community.view_case", sees_case)
+rules.add_perm("community.view_dispute", sees_dispute)
 rules.add_perm("community.use_workbench", works_cases)
 rules.add_perm("community.file_on_behalf", files_for_others)
