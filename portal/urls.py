@@ -1,11 +1,10 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from . import views
+from . import media, views, views_privacy
 
 portal_patterns = (
     [
@@ -15,6 +14,11 @@ portal_patterns = (
         path("prefs/large-type/", views.set_large_type, name="set_large_type"),
         path("prefs/language/", views.set_language, name="set_language"),
         path("offline/", views.offline, name="offline"),
+        path("me/data/", views_privacy.index, name="privacy"),
+        path("me/data/export.json", views_privacy.export_json, name="privacy_export_json"),
+        path("me/data/export.zip", views_privacy.export_zip, name="privacy_export_zip"),
+        path("me/data/delete/", views_privacy.delete, name="privacy_delete"),
+        path("me/data/deleted/", views_privacy.deleted, name="privacy_deleted"),
     ],
     "portal",
 )
@@ -38,10 +42,8 @@ urlpatterns = [
     path("volunteer/", include("volunteers.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads, each checked against the object that owns it (portal.media).
+urlpatterns += media.urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]
 
