@@ -244,13 +244,16 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Behind nginx: the internal location that sends a file once portal.media has
+# checked who asks ("/protected-media/"); empty: Django streams it itself.
+MEDIA_ACCEL_REDIRECT = env("MEDIA_ACCEL_REDIRECT")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if env("MEDIA_STORAGE") == "s3":
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "portal.s3.MediaS3Storage",
         "OPTIONS": {
             "bucket_name": env("S3_BUCKET"),
             "endpoint_url": env("S3_ENDPOINT_URL") or None,
@@ -258,6 +261,9 @@ if env("MEDIA_STORAGE") == "s3":
             "secret_key": env("S3_SECRET_KEY"),
             "region_name": env("S3_REGION") or None,
             "querystring_auth": True,
+            # Pages link /media/<name>; portal.media checks who asks, then
+            # redirects to a signed URL that lives this many seconds.
+            "querystring_expire": int(env("S3_URL_EXPIRE", "300")),
             "file_overwrite": False,
         },
     }
