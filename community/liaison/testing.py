@@ -261,6 +261,7 @@ class ProtocolClient:
         self.repeats = 0
         self.ws = None
         self.on_message = None  # callback(message) when a message is shown
+        self.on_frame = None  # callback(frame) for every frame (acks, errors, state)
 
     async def connect(self):
         import websockets
@@ -294,6 +295,8 @@ class ProtocolClient:
 
     async def handle(self, frame: dict) -> None:
         kind = frame.get("type")
+        if self.on_frame:
+            self.on_frame(frame)
         if kind == "messages":
             for m in frame["items"]:
                 self.accept(m)

@@ -20,7 +20,6 @@ import asyncio
 import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,28 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 CYCLES = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 CONVERSATIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 CHURNERS = int(sys.argv[3]) if len(sys.argv) > 3 else 4
-if not os.environ.get("DATABASE_URL"):
-    TMP = Path(tempfile.mkdtemp(prefix="bench-churn-")) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{TMP}"
-os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
-os.environ.pop("REDIS_URL", None)
 
-import django  # noqa: E402
+from tests.perf import chat_setup  # noqa: E402
 
-django.setup()
+chat_setup.django_for_bench("bench-churn")
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from community.liaison import testing  # noqa: E402
-
-
-def prepare_database() -> None:
-    if connection.vendor == "postgresql":
-        connection.settings_dict["TEST"]["NAME"] = "bench_chat"
-        connection.creation.create_test_db(verbosity=0, keepdb=True)
-    else:
-        call_command("migrate", verbosity=0)
 
 
 async def churn(servers, world) -> dict:
@@ -59,6 +44,7 @@ async def churn(servers, world) -> dict:
     cycles = 0
     refused = 0
     sent = 0
+    sent_keys: list[str] = []
 
     # readers: per conversation, the resident twice (two phones) and supervisors
     readers = []
@@ -81,6 +67,8 @@ async def churn(servers, world) -> dict:
         i = 0
         while not stop.is_set():
             key = f"c{conv_id}-{i}"
+            if key not in sent_keys:
+                sent_keys.append(key)
             try:
                 if client.ws is None:
                     await client.connect()
@@ -159,32 +147,28 @@ async def churn(servers, world) -> dict:
     await asyncio.sleep(2)
     rss_after = [s.rss_kb() for s in servers]
     return {"cycles": cycles, "sent": sent, "refused": refused, "seconds": churn_seconds,
-            "results": results, "rss_before": rss_before, "rss_after": rss_after}
+            "results": results, "rss_before": rss_before, "rss_after": rss_after,
+            "keys": sent_keys}
 
 
 def main() -> None:
-    prepare_database()
-    world = testing.bench_world(pairs=CONVERSATIONS, staff=CONVERSATIONS,
-                                watchers=max(1, CHURNERS))
-    connections.close_all()
-    try:
-        redis = testing.redis_server()
-        redis_url = redis.__enter__()
-        count = 2
-    except RuntimeError:
-        redis, redis_url, count = None, None, 1
-    try:
+    chat_setup.prepare_database()
+    world = chat_setup.world_without_connections(pairs=CONVERSATIONS, staff=CONVERSATIONS,
+                                                 watchers=max(1, CHURNERS))
+    with chat_setup.optional_redis() as redis_url:
+        count = 2 if redis_url else 1
         with testing.live_servers(count, redis_url=redis_url) as servers:
             r = asyncio.run(churn(servers, world))
-    finally:
-        if redis is not None:
-            redis.__exit__(None, None, None)
     layer = "two processes through Redis" if redis_url else "one process, in-memory layer"
     res = r["results"]
     print(f"database: {connection.vendor}; {layer}")
     print(f"reconnect cycles: {r['cycles']} in {r['seconds']:.1f} s by {len(res)} readers "
           f"in {CONVERSATIONS} conversations; messages stored while churning: {r['sent']} "
           f"(rate-limited and retried: {r['refused']})")
+    db = chat_setup.stored_once(r["keys"])
+    print(f"sends tried: {len(r['keys'])} keys; in the database {db['stored']} stored, "
+          f"{db['twice']} stored twice (the last key may be unsent when the run stops: "
+          f"{db['missing']} missing)")
     print(f"missing per reader: max {max(x['missing'] for x in res)}, "
           f"total {sum(x['missing'] for x in res)}")
     print(f"duplicated per reader: max {max(x['duplicated'] for x in res)}, "
