@@ -65,7 +65,11 @@ from django.core.files.base import ContentFile
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
+
+# Pillow imports its TIFF plugin the first time it reads EXIF; importing it with
+# this module makes that a cost of starting the server, not of the first photo.
+assert TiffImagePlugin
 
 try:  # HEIC from iPhones; pillow-heif comes with Wagtail's Willow.
     import pillow_heif
