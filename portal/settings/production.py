@@ -7,8 +7,9 @@ lists them all; ``manage.py check --deploy`` with these settings and a real
 HTTPS setup reports no warning.
 
 The layout this expects (``deploy/``): nginx in front terminates TLS, serves
-``/static/`` and ``/media/`` itself and passes everything else, WebSockets
-under ``/ws/`` included, to two or more Daphne processes
+``/static/`` itself, sends uploads only after Django's check
+(``MEDIA_ACCEL_REDIRECT``, see ``portal.media``) and passes everything else,
+WebSockets under ``/ws/`` included, to two or more Daphne processes
 (``manage.py serve --no-ticker``); one ``manage.py ticker`` and one or more
 ``manage.py db_worker`` run the background work.
 """
