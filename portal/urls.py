@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
+from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -38,6 +40,10 @@ urlpatterns = [
     path("open311/v2/", include("community.open311.urls")),
     path("api/", include("community.open311.api_urls")),
     path("chat/", include("community.liaison.urls")),
+    # gettext() for our own scripts (djangojs catalogue under locale/), cached a day;
+    # pages add ?l=<language> so a browser's copy follows the person's language.
+    path("jsi18n/", cache_page(86400, key_prefix="jsi18n")(
+        JavaScriptCatalog.as_view(packages=["community.liaison"])), name="javascript-catalog"),
     path("notices/", include("notices.urls")),
     path("volunteer/", include("volunteers.urls")),
 ]
