@@ -7,21 +7,31 @@
  * leaves a hole makes it ask for the missing range. A number already shown is
  * dropped, so nothing appears twice.
  *
- * What the person types goes first into an outbox kept on the phone
- * (localStorage), with a key made here; it is sent one at a time, in order,
- * whenever the socket is up, and leaves the outbox only when the server says
- * it is stored. Sending the same key twice stores it once.
+ * What the person sends goes first into an outbox kept on the phone, with a
+ * key made here and a place in the order: text in localStorage, photos and
+ * voice notes (blobs) in IndexedDB, so both survive a reload or a closed
+ * page. The outbox is sent one item at a time, in order, whenever the socket
+ * is up (text over the socket, photos and voice by an upload), and an item
+ * leaves it only when the server says it is stored. Sending the same key
+ * twice stores it once.
  *
  * A heartbeat (ping every 20 s; silent for 45 s = dead) finds connections
  * that mobile networks drop without telling anyone; reconnecting waits
  * 1, 2, 4 … 30 s with jitter, and at once when the phone is back online.
  *
  * Everything a person typed is put on the page with textContent, never HTML.
+ * The page's own words come from Django's JavaScript catalogue (gettext).
  */
 (function () {
   "use strict";
   var root = document.getElementById("chat");
   if (!root) return;
+
+  var gettext = window.gettext || function (s) { return s; };
+  var fmt = function (text, values) { // interpolate() with named values
+    if (window.interpolate) return window.interpolate(text, values, true);
+    return text.replace(/%\((\w+)\)s/g, function (m, k) { return values[k]; });
+  };
 
   var PING_EVERY = 20000;
   var DEAD_AFTER = 45000;
@@ -45,7 +55,8 @@
   var buffer = {}; // seq -> message waiting for a hole before it to be filled
   var otherRead = 0;
   var cache = [];
-  var outbox = load("outbox", []);
+  var outbox = load("outbox", []); // text now; photos and voice join from IndexedDB
+  var outboxReady = false; // nothing is sent before the whole outbox is known (order)
   var ws = null;
   var up = false;
   var attempt = 0;
@@ -53,6 +64,7 @@
   var beat = null;
   var lastHeard = 0;
   var inflight = null; // {key, at}
+  var uploading = null; // the client key of a photo or voice note being uploaded
   var gapAsked = 0;
   var lastTypingSent = 0;
   var typingTimer = null;
@@ -68,6 +80,50 @@
   }
   function store(name, value) {
     try { localStorage.setItem(prefix + name, JSON.stringify(value)); } catch (e) { /* full: the server still has it */ }
+  }
+  // Photos and voice notes waiting to be sent: blobs in IndexedDB, one store
+  // for every conversation (an item carries its conversation and its order).
+  var mediaDb = null;
+  function idb() {
+    if (!window.indexedDB) return Promise.reject(new Error("no indexedDB"));
+    if (!mediaDb) {
+      mediaDb = new Promise(function (resolve, reject) {
+        var req = indexedDB.open("liaison-outbox", 1);
+        req.onupgradeneeded = function () {
+          if (!req.result.objectStoreNames.contains("items")) {
+            req.result.createObjectStore("items", { keyPath: "client_key" });
+          }
+        };
+        req.onsuccess = function () { resolve(req.result); };
+        req.onerror = function () { mediaDb = null; reject(req.error); };
+      });
+    }
+    return mediaDb;
+  }
+  function idbDo(mode, fn) {
+    return idb().then(function (d) {
+      return new Promise(function (resolve, reject) {
+        var t = d.transaction("items", mode);
+        var out = fn(t.objectStore("items"));
+        t.oncomplete = function () { resolve(out && "result" in out ? out.result : undefined); };
+        t.onerror = t.onabort = function () { reject(t.error); };
+      });
+    });
+  }
+  function saveOutbox() { // the text items; media items live in IndexedDB
+    store("outbox", outbox.filter(function (it) { return !it.blob; }).map(function (it) {
+      return { client_key: it.client_key, body: it.body, order: it.order };
+    }));
+  }
+  function forget(item) {
+    outbox = outbox.filter(function (it) { return it.client_key !== item.client_key; });
+    saveOutbox();
+    if (item.blob) idbDo("readwrite", function (s) { s.delete(item.client_key); }).catch(function () {});
+  }
+  var lastOrder = 0;
+  function nextOrder() { // increasing on this phone, across reloads
+    lastOrder = Math.max(Date.now(), lastOrder + 1);
+    return lastOrder;
   }
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -88,7 +144,8 @@
   }
   function scrollDown() { log.lastElementChild && log.lastElementChild.scrollIntoView({ block: "end" }); }
 
-  function statusText(seq) { return seq <= otherRead ? "已读" : "已发送"; }
+  function statusText(seq) { return seq <= otherRead ? gettext("已读") : gettext("已发送"); }
+  function pendingText() { return up ? gettext("发送中…") : gettext("待发送（联网后自动发出）"); }
 
   function draw(m) {
     var side = m.role === "system" ? "sys" : (m.role === myRole ? "mine" : "theirs");
@@ -99,15 +156,16 @@
     if (m.body) li.appendChild(el("p", "body", m.body));
     (m.photos || []).forEach(function (p) {
       var a = el("a"); a.href = p.full;
-      var img = el("img", "photo"); img.src = p.thumb; img.alt = "照片"; img.loading = "lazy";
+      var img = el("img", "photo"); img.src = p.thumb; img.alt = gettext("照片"); img.loading = "lazy";
       a.appendChild(img); li.appendChild(a);
     });
     if (m.voice) {
       var au = el("audio"); au.controls = true; au.preload = "none"; au.src = m.voice;
-      au.setAttribute("aria-label", "语音" + (m.voice_seconds ? " " + m.voice_seconds + "秒" : ""));
+      au.setAttribute("aria-label", m.voice_seconds ? fmt(gettext("语音 %(n)s 秒"), { n: m.voice_seconds })
+                                                    : gettext("语音"));
       li.appendChild(au);
     }
-    if (m.case_url) { var c = el("a", "case", "查看诉求办理进度"); c.href = m.case_url; li.appendChild(c); }
+    if (m.case_url) { var c = el("a", "case", gettext("查看诉求办理进度")); c.href = m.case_url; li.appendChild(c); }
     var meta = el("p", "meta", m.at);
     if (side === "mine") { var s = el("span", "state", statusText(m.seq)); meta.appendChild(s); }
     li.appendChild(meta);
@@ -117,9 +175,16 @@
   function drawPending(item) {
     var li = el("li", "m mine pending");
     li.dataset.key = item.client_key;
-    li.appendChild(el("p", "body", item.body));
+    if (item.kind === "photo" && window.URL && URL.createObjectURL) {
+      var img = el("img", "photo"); img.src = URL.createObjectURL(item.blob); img.alt = gettext("照片");
+      li.appendChild(img);
+    } else if (item.kind === "voice") {
+      li.appendChild(el("p", "body", gettext("语音")));
+    } else {
+      li.appendChild(el("p", "body", item.body));
+    }
     var meta = el("p", "meta");
-    meta.appendChild(el("span", "state", up ? "发送中…" : "待发送（联网后自动发出）"));
+    meta.appendChild(el("span", "state", pendingText()));
     li.appendChild(meta);
     log.appendChild(li);
   }
@@ -180,19 +245,31 @@
   }
 
   // --- the outbox --------------------------------------------------------------
+  // One item at a time, in the order they were made: a photo typed before a
+  // text goes before it, even if the text could travel faster.
   function pump() {
-    if (!up || !outbox.length) return;
+    if (!up || !outboxReady || !outbox.length || uploading) return;
     var item = outbox[0];
+    if (item.blob) { uploadItem(item); return; }
     if (inflight && inflight.key === item.client_key && Date.now() - inflight.at < RESEND_AFTER) return;
     inflight = { key: item.client_key, at: Date.now() };
     send({ type: "send", client_key: item.client_key, body: item.body });
   }
 
+  function itemFor(key) {
+    for (var i = 0; i < outbox.length; i++) if (outbox[i].client_key === key) return outbox[i];
+    return { client_key: key };
+  }
+
   function sent(key, seq) {
-    outbox = outbox.filter(function (it) { return it.client_key !== key; });
-    store("outbox", outbox);
+    forget(itemFor(key));
     inflight = null;
-    if (seq > lastSeq) askFor(lastSeq, seq); // the news of it may be lost; the number is not
+    if (seq > lastSeq) {
+      askFor(lastSeq, seq); // the news of it may be lost; the number is not
+    } else { // shown already (stored before a reload): drop its waiting copy
+      var li = log.querySelector('li.pending[data-key="' + cssEscape(key) + '"]');
+      if (li) li.remove();
+    }
     pump();
   }
 
@@ -200,22 +277,69 @@
     inflight = null;
     if (data.retry) { setTimeout(pump, 3000); return; }
     var key = data.client_key;
-    outbox = outbox.filter(function (it) { return it.client_key !== key; });
-    store("outbox", outbox);
+    forget(itemFor(key));
     var li = key ? log.querySelector('li.pending[data-key="' + cssEscape(key) + '"]') : null;
-    if (li) { li.classList.add("failed"); li.querySelector(".state").textContent = "未发出：" + (data.message || ""); }
+    if (li) {
+      li.classList.add("failed");
+      li.querySelector(".state").textContent = fmt(gettext("未发出：%(why)s"), { why: data.message || "" });
+    }
     pump();
+  }
+
+  // A photo or voice note at the head of the outbox: uploaded with its key (a
+  // repeat is stored once). A refusal (4xx) takes it out with the reason; a
+  // network failure leaves it in place for the next try (reconnect, heartbeat).
+  function uploadItem(item) {
+    uploading = item.client_key;
+    var fd = new FormData();
+    fd.append(item.kind, item.blob, item.name || (item.kind === "photo" ? "photo.jpg" : "voice.webm"));
+    fd.append("client_key", item.client_key);
+    fetch(root.dataset.uploadUrl, { method: "POST", body: fd, credentials: "same-origin",
+                                    headers: { "X-CSRFToken": csrf, "Accept": "application/json" } })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (d) { return { status: r.status, d: d }; });
+      })
+      .then(function (res) {
+        uploading = null;
+        if (res.status === 200 && res.d.ok) { sent(item.client_key, res.d.seq); return; }
+        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+          refused({ client_key: item.client_key, message: res.d.message || "" });
+          return;
+        }
+        setTimeout(pump, 3000); // the server is busy: keep it and try again
+      })
+      .catch(function () { // the network: try again soon, and at the next (re)connect
+        uploading = null;
+        if (navigator.onLine !== false) setTimeout(pump, 5000);
+      });
+  }
+
+  function enqueue(item) {
+    item.order = nextOrder();
+    outbox.push(item);
+    drawPending(item);
+    scrollDown();
+    if (item.blob) {
+      idbDo("readwrite", function (s) {
+        s.put({ client_key: item.client_key, conversation: convId, order: item.order,
+                kind: item.kind, name: item.name, blob: item.blob });
+      }).catch(function () {}) // no IndexedDB (private mode): it is sent while the page is open
+        .then(pump);
+    } else {
+      saveOutbox();
+      pump();
+    }
   }
 
   // --- the socket -----------------------------------------------------------
   function setNet(kind) {
-    var text = { offline: "网络断开了。您写的消息会保存在手机上，联网后自动发出。",
-                 reconnecting: "正在重新连接…",
-                 gone: "这个会话已由其他同事接待或您已无权查看。" }[kind];
+    var text = { offline: gettext("网络断开了。您写的消息会保存在手机上，联网后自动发出。"),
+                 reconnecting: gettext("正在重新连接…"),
+                 gone: gettext("这个会话已由其他同事接待或您已无权查看。") }[kind];
     if (text) { net.textContent = text; net.hidden = false; } else { net.hidden = true; }
     root.dataset.net = kind;
     log.querySelectorAll("li.pending:not(.failed) .state").forEach(function (s) {
-      s.textContent = kind === "online" ? "发送中…" : "待发送（联网后自动发出）";
+      s.textContent = kind === "online" ? gettext("发送中…") : gettext("待发送（联网后自动发出）");
     });
   }
 
@@ -237,6 +361,7 @@
       send({ type: "hello", last_seq: lastSeq });
       setNet("online");
       inflight = null;
+      uploading = null;
       pump();
       clearInterval(beat);
       beat = setInterval(heartbeat, PING_EVERY);
@@ -292,8 +417,9 @@
     markRead();
     var who = document.getElementById("who");
     if (who && st.assignee) {
-      who.textContent = me === "resident" ? st.assignee.name + "（" + st.assignee.role + "）为您服务"
-                                          : "接待人：" + st.assignee.name;
+      who.textContent = me === "resident"
+        ? fmt(gettext("%(name)s（%(role)s）为您服务"), { name: st.assignee.name, role: st.assignee.role })
+        : fmt(gettext("接待人：%(name)s"), { name: st.assignee.name });
     }
     var caseLink = document.getElementById("case-link");
     if (caseLink && st.case_url) { caseLink.querySelector("a").href = st.case_url; caseLink.hidden = false; }
@@ -335,18 +461,13 @@
       sendError.hidden = true;
       if (!body) return;
       if (body.length > MAX_BODY) {
-        sendError.textContent = "消息太长了（最多 " + MAX_BODY + " 字）。";
+        sendError.textContent = fmt(gettext("消息太长了（最多 %(n)s 字）。"), { n: MAX_BODY });
         sendError.hidden = false;
         return;
       }
-      var item = { client_key: newKey(), body: body };
-      outbox.push(item);
-      store("outbox", outbox);
-      drawPending(item);
-      scrollDown();
+      enqueue({ client_key: newKey(), kind: "text", body: body });
       textarea.value = "";
       textarea.focus();
-      pump();
     });
     textarea.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
@@ -376,31 +497,6 @@
     });
   }
 
-  function upload(field, blob, name, label) {
-    var key = newKey();
-    var item = { client_key: key, body: label };
-    drawPending(item);
-    scrollDown();
-    var attemptUpload = function (tries) {
-      var fd = new FormData();
-      fd.append(field, blob, name);
-      fd.append("client_key", key);
-      fetch(root.dataset.uploadUrl, { method: "POST", body: fd, credentials: "same-origin",
-                                      headers: { "X-CSRFToken": csrf, "Accept": "application/json" } })
-        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
-        .then(function (res) {
-          if (res.ok) { if (res.d.seq > lastSeq) askFor(lastSeq, res.d.seq); return; }
-          refused({ client_key: key, message: res.d.message });
-        })
-        .catch(function () { // the network: try again when it is back (same key: stored once)
-          var again = function () { window.removeEventListener("online", again); attemptUpload(tries + 1); };
-          if (tries < 5) window.addEventListener("online", again);
-          if (tries < 5 && navigator.onLine !== false) setTimeout(again, 3000 * (tries + 1));
-        });
-    };
-    attemptUpload(0);
-  }
-
   function setupPhoto() {
     var input = document.getElementById("photo-input");
     if (!input) return;
@@ -408,7 +504,9 @@
       var file = input.files && input.files[0];
       input.value = "";
       if (!file) return;
-      shrink(file).then(function (blob) { upload("photo", blob, "photo.jpg", "照片上传中…"); });
+      shrink(file).then(function (blob) {
+        enqueue({ client_key: newKey(), kind: "photo", blob: blob, name: "photo.jpg" });
+      });
     });
   }
 
@@ -417,11 +515,13 @@
     var btn = document.getElementById("voice-btn");
     if (!btn) return;
     if (!window.MediaRecorder || !navigator.mediaDevices) { btn.hidden = true; return; }
-    var rec = null, chunks = [], started = 0, stream = null;
+    var rec = null, chunks = [], started = 0, stream = null, holding = false;
     function start(e) {
       e.preventDefault();
-      if (rec) return;
+      if (rec || holding) return;
+      holding = true;
       navigator.mediaDevices.getUserMedia({ audio: true }).then(function (s) {
+        if (!holding) { s.getTracks().forEach(function (t) { t.stop(); }); return; } // let go already
         stream = s;
         chunks = [];
         rec = new MediaRecorder(s);
@@ -431,22 +531,24 @@
           var long = Date.now() - started;
           var blob = new Blob(chunks, { type: rec.mimeType || "audio/webm" });
           rec = null;
-          btn.textContent = "按住说话";
+          btn.textContent = gettext("按住说话");
           btn.setAttribute("aria-pressed", "false");
           if (long < 800) return; // a tap, not a recording
-          upload("voice", blob, "voice.webm", "语音发送中…");
+          var ext = /ogg/.test(blob.type) ? "ogg" : /mp4|aac/.test(blob.type) ? "m4a" : "webm";
+          enqueue({ client_key: newKey(), kind: "voice", blob: blob, name: "voice." + ext });
         };
         started = Date.now();
         rec.start();
-        btn.textContent = "松开发送";
+        btn.textContent = gettext("松开发送");
         btn.setAttribute("aria-pressed", "true");
         setTimeout(function () { if (rec && rec.state === "recording") rec.stop(); }, 60000);
       }).catch(function () {
-        sendError.textContent = "无法使用麦克风，请在手机设置里允许。";
+        holding = false;
+        sendError.textContent = gettext("无法使用麦克风，请在手机设置里允许。");
         sendError.hidden = false;
       });
     }
-    function stop() { if (rec && rec.state === "recording") rec.stop(); }
+    function stop() { holding = false; if (rec && rec.state === "recording") rec.stop(); }
     btn.addEventListener("pointerdown", start);
     btn.addEventListener("pointerup", stop);
     btn.addEventListener("pointerleave", stop);
@@ -458,7 +560,25 @@
   if (keep) {
     load("msgs", []).forEach(accept);
   }
-  outbox.forEach(drawPending);
+  outbox.forEach(function (it, i) { it.kind = "text"; if (!it.order) it.order = i + 1; });
+  // Photos and voice notes left from before a reload join the text, in order.
+  idbDo("readonly", function (s) { return s.getAll(); })
+    .then(function (items) {
+      (items || []).forEach(function (it) {
+        if (String(it.conversation) === String(convId)) outbox.push(it);
+      });
+    })
+    .catch(function () {})
+    .then(function () {
+      outbox.sort(function (x, y) { return x.order - y.order; });
+      outbox.forEach(function (it) { lastOrder = Math.max(lastOrder, it.order); });
+      outbox.forEach(function (it) {
+        var shown = log.querySelector('li[data-seq][data-key="' + cssEscape(it.client_key) + '"]');
+        if (!shown) drawPending(it);
+      });
+      outboxReady = true;
+      pump();
+    });
   window.addEventListener("online", function () { attempt = 0; connect(); });
   window.addEventListener("offline", function () {
     setNet("offline");
@@ -469,7 +589,10 @@
   });
   window.liaisonChat = { // for tests and the curious: the numbers this page holds
     lastSeq: function () { return lastSeq; },
-    outbox: function () { return outbox.slice(); },
+    outbox: function () {
+      return outbox.map(function (it) { return { client_key: it.client_key, kind: it.kind, order: it.order }; });
+    },
+    ready: function () { return outboxReady; },
     state: function () { return root.dataset.net; }
   };
   connect();

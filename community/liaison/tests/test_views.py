@@ -115,3 +115,33 @@ def test_turn_into_a_case_from_the_console(client, world):
     client.force_login(world.resident_a)
     page = client.get(reverse("liaison:chat")).content.decode()
     assert f"/cases/{c.case_id}/" in page
+
+
+def test_chat_script_words_come_from_the_javascript_catalogue(client, world):
+    from django.conf import settings
+
+    client.force_login(world.resident_a)
+    page = client.get(reverse("liaison:chat")).content.decode()
+    catalogue = reverse("javascript-catalog")
+    assert f'src="{catalogue}?l=zh-hans"' in page
+    assert page.index(catalogue) < page.index("liaison/chat.js")  # gettext() exists first
+    zh = client.get(catalogue)
+    assert zh.status_code == 200 and "javascript" in zh["Content-Type"]
+    assert "Hold to talk" not in zh.content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    en = client.get(catalogue).content.decode()
+    assert "Hold to talk" in en and "Waiting to send" in en
+    assert "max-age=86400" in client.get(catalogue)["Cache-Control"]
+
+
+def test_unread_counts_have_a_plural_form(client, world):
+    from django.conf import settings
+
+    c = picked(world.resident_a, world.liaison)
+    for i in range(2):
+        services.message_post(conversation=c, sender=world.resident_a, body=f"再说{i}",
+                              client_key=f"u{i}")
+    client.force_login(world.liaison)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("liaison:console_lists")).content.decode()
+    assert "3 unread" in html and "条未读" not in html
