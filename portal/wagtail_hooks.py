@@ -19,3 +19,11 @@ def register_sms_outbox():
 @hooks.register("register_admin_viewset")
 def register_audit_trail():
     return AuditEntryViewSet()
+
+
+@hooks.register("jiayuan_me_sections")
+def me_privacy(request):
+    """我的数据: download one's data, delete the account (portal.views_privacy)."""
+    if not request.user.is_authenticated:
+        return None
+    return {"template": "portal/privacy/_me.html", "order": 90}
