@@ -285,6 +285,11 @@ def test_nginx_config_renders_for_a_real_server(tmp_path):
     assert "client_max_body_size 25m" in site
     assert "proxy_set_header Upgrade $http_upgrade" in site
     assert "X-Forwarded-Proto https" in site
+    # Uploads only after Django's check: /media/ is proxied, the files' own
+    # location is internal.
+    protected = site.split("location /protected-media/", 1)[1].split("}", 1)[0]
+    assert "internal;" in protected and "alias /srv/jiayuan/var/media/;" in protected
+    assert "proxy_pass" in site.split("location /media/", 1)[1].split("}", 1)[0]
     (tmp_path / "jiayuan.conf").write_text(site)
     (tmp_path / "nginx-tmp").mkdir()
     conf = (ROOT / "deploy/nginx/nginx-local.conf.in").read_text()
@@ -397,11 +402,13 @@ def test_upload_then_nginx_serves_the_file_and_limits_the_body(topology):
         f"print(Image.objects.get(title={title!r}).file.url)"
     )
     assert url.startswith("/media/")
+    # Wagtail's images are public: anyone gets them, Django having said so.
     served = requests.get(topology + url, timeout=10)
     assert served.status_code == 200
     assert served.content == buffer.getvalue()
+    assert served.headers["Cache-Control"].startswith("public")
     line = [x for x in nginx_log().splitlines() if url in x][-1]
-    assert "upstream=-" in line  # nginx, not Django, sent the file
+    assert re.search(r"upstream=127\.0\.0\.1:\d+", line), line  # asked Django first
     # A body over client_max_body_size (25 MB) is refused by nginx with 413.
     big = http.post(topology + "/admin/images/add/", data=b"x" * (26 * 1024 * 1024),
                     headers={"Content-Type": "application/octet-stream"}, timeout=30)
@@ -507,6 +514,40 @@ def test_resident_reports_a_case_with_a_photo(topology, people):
     page = http.get(f"{topology}/cases/{facts['pk']}/", timeout=20)
     assert page.status_code == 200
     assert "楼道灯坏了" in page.text
+
+
+def test_a_private_photo_is_sent_by_nginx_to_its_owner_only(topology, people):
+    """A case photo through nginx: Django checks, nginx sends (X-Accel-Redirect);
+    another person with the exact URL gets a 404, as does anyone asking nginx's
+    internal location directly."""
+    name = shell(
+        "from community.models import CasePhoto\n"
+        f"photo = CasePhoto.objects.filter(case__reporter_id={people['resident_id']})"
+        ".latest('pk')\n"
+        "print(photo.image.name)"
+    ).splitlines()[-1]
+    assert name, "test_resident_reports_a_case_with_a_photo made one"
+    url = "/media/" + name
+    on_disk = (PROD_DIR / "media" / name).read_bytes()
+    owner = session_for(people["resident"]).get(topology + url, timeout=10)
+    assert owner.status_code == 200
+    assert owner.content == on_disk
+    assert owner.headers["Content-Type"] == "image/jpeg"
+    assert owner.headers["Cache-Control"].startswith("private")
+    assert owner.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in owner.headers["Content-Security-Policy"]
+    assert "ETag" in owner.headers  # nginx's, from the file: nginx sent the bytes
+    part = session_for(people["resident"]).get(topology + url, timeout=10,
+                                               headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == on_disk[:10]
+    _, other_key = make_user()
+    for http in (session_for(other_key), requests.Session()):
+        refused = http.get(topology + url, timeout=10)
+        assert refused.status_code == 404, refused.status_code
+        assert refused.content != on_disk
+    assert requests.get(topology + "/protected-media/" + name, timeout=10).status_code == 404
+    lines = [x for x in nginx_log().splitlines() if url in x]
+    assert all(re.search(r"upstream=127\.0\.0\.1:\d+", x) for x in lines), lines
 
 
 def test_resident_reads_a_notice(topology, people):
