@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "portal.context_processors.shell",
             ],
+            "builtins": ["portal.templatetags.jiayuan_dates"],
         },
     },
 ]
