@@ -1,0 +1,131 @@
+"""Print the load figures of ``scripts/load`` side by side, from Locust's CSV files.
+
+Reads ``<target>-u<users>_stats.csv`` (and ``_failures.csv``) in a folder,
+where target is ``prod`` or ``embedded``, and prints for each user count:
+requests per second, median and 95th-percentile response time (ms) and
+errors (failed requests / all requests), one column group per target; then,
+for the largest user count, the same per request; then the first failure
+messages, if any. Prints figures; asserts nothing.
+
+    .venv/bin/python tests/perf/load/summarise.py var/load/results
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from pathlib import Path
+
+TARGETS = {
+    "prod": "production: nginx, 2 Daphne, PostgreSQL, Redis, worker",
+    "embedded": "embedded default: 1 Daphne, SQLite",
+}
+FILE = re.compile(r"^(?P<target>[a-z]+)-u(?P<users>\d+)_stats\.csv$")
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _figures(row: dict) -> dict:
+    count, fails = int(row["Request Count"]), int(row["Failure Count"])
+    return {"rps": float(row["Requests/s"]), "median": float(row["Median Response Time"] or 0),
+            "p95": float(row["95%"] or 0) if row.get("95%") not in ("", "N/A") else 0.0,
+            "count": count, "fails": fails}
+
+
+def collect(folder: Path) -> dict:
+    """{target: {users: {"total": figures, "rows": {name: figures}}}}"""
+    results: dict = {}
+    for path in sorted(folder.glob("*_stats.csv")):
+        match = FILE.match(path.name)
+        if not match:
+            continue
+        rows = _read(path)
+        entry = {"total": None, "rows": {}, "failures": []}
+        for row in rows:
+            if row["Name"] == "Aggregated":
+                entry["total"] = _figures(row)
+            else:
+                entry["rows"][f"{row['Type']} {row['Name']}"] = _figures(row)
+        failures = path.with_name(path.name.replace("_stats.csv", "_failures.csv"))
+        if failures.exists():
+            entry["failures"] = [
+                f"{r['Method']} {r['Name']}: {r['Error'][:160]} (×{r['Occurrences']})"
+                for r in _read(failures)]
+        if entry["total"] is not None:
+            results.setdefault(match["target"], {})[int(match["users"])] = entry
+    return results
+
+
+def _cells(f: dict | None) -> str:
+    if f is None:
+        return f"{'-':>7} {'-':>7} {'-':>7} {'-':>11}"
+    errors = f"{f['fails']}/{f['count']}"
+    return f"{f['rps']:7.1f} {f['median']:7.0f} {f['p95']:7.0f} {errors:>11}"
+
+
+def table(results: dict) -> str:
+    targets = [t for t in TARGETS if t in results] + sorted(set(results) - set(TARGETS))
+    users = sorted({u for t in targets for u in results[t]})
+    head = f"{'users':>5} | " + " | ".join(
+        f"{'req/s':>7} {'med ms':>7} {'p95 ms':>7} {'errors':>11}" for _ in targets)
+    width = len(_cells(None))
+    names = f"{'':>5} | " + " | ".join(f"{t:<{width}}" for t in targets)
+    lines = [names, head, "-" * len(head)]
+    for u in users:
+        lines.append(f"{u:>5} | " + " | ".join(
+            _cells(results[t].get(u, {}).get("total")) for t in targets))
+    lines.append("")
+    lines += [f"{t}: {TARGETS.get(t, t)}" for t in targets]
+    return "\n".join(lines)
+
+
+def per_request(results: dict) -> str:
+    targets = [t for t in TARGETS if t in results]
+    if not targets:
+        return ""
+    top = max(u for t in targets for u in results[t])
+    names = sorted({n for t in targets for n in results[t].get(top, {}).get("rows", {})})
+    if not names:
+        return ""
+    label = max(len(n) for n in names)
+    lines = [f"per request at {top} users (median ms / p95 ms / requests):"]
+    lines.append(f"{'':<{label}} | " + " | ".join(f"{t:<21}" for t in targets))
+    for n in names:
+        cells = []
+        for t in targets:
+            f = results[t].get(top, {}).get("rows", {}).get(n)
+            cells.append(f"{f['median']:6.0f} {f['p95']:6.0f} {f['count']:7d}" if f
+                         else f"{'-':>21}")
+        lines.append(f"{n:<{label}} | " + " | ".join(cells))
+    return "\n".join(lines)
+
+
+def failures(results: dict, limit: int = 8) -> str:
+    lines = []
+    for t, steps in results.items():
+        for u in sorted(steps):
+            for message in steps[u]["failures"][:limit]:
+                lines.append(f"  {t} {u} users: {message}")
+    return ("failures:\n" + "\n".join(lines)) if lines else "failures: none"
+
+
+def main(argv: list[str]) -> int:
+    folder = Path(argv[1]) if len(argv) > 1 else Path("var/load/results")
+    results = collect(folder)
+    if not results:
+        print(f"no Locust results (<target>-u<N>_stats.csv) in {folder}")
+        return 1
+    print(table(results))
+    print()
+    print(per_request(results))
+    print()
+    print(failures(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
