@@ -115,6 +115,18 @@ def test_messages_pick_ups_and_typing_cross_between_two_processes(world):
             read = await _until(staff, lambda f: f["type"] == "read")
             assert read["seq"] == reply["message"]["seq"]
 
+            # 4. quiet for longer than the layer's 5 s blocking pop on Redis: the
+            #    sockets stay up and still hear each other, and no receive failed
+            #    (redis-py 8's default 5 s read timeout used to end idle consumers).
+            await asyncio.sleep(7)
+            await staff.send(json.dumps({"type": "send", "client_key": "s2", "body": "到楼下了"}))
+            later = await _until(resident, lambda f: f["type"] == "message"
+                                 and f["message"]["body"] == "到楼下了")
+            assert later["message"]["seq"] == reply["message"]["seq"] + 1
+            for server in (a, b):
+                assert "receive failed" not in server.log.read_text()
+                assert "Exception inside application" not in server.log.read_text()
+
             for ws in (resident, watcher, console, staff):
                 await ws.close()
 
