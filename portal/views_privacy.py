@@ -78,13 +78,18 @@ def delete(request: HttpRequest) -> HttpResponse:
             "请在框里输入“注销”两个字，确认要注销账号。 Please type 注销 (or DELETE) to confirm."
         )
         return render(request, "portal/privacy/delete.html", context, status=400)
+    large_type = request.user.large_type
     try:
         privacy.account_erase(user=request.user)
     except privacy.PrivacyError as exc:
         context["error"] = str(exc)
         return render(request, "portal/privacy/delete.html", context, status=409)
     logout(request)
-    return redirect("portal:privacy_deleted")
+    response = redirect("portal:privacy_deleted")
+    if large_type:
+        # A setting of this phone, not of the person: the next pages stay readable.
+        response.set_cookie("jy_lt", "1", max_age=365 * 86400, samesite="Lax")
+    return response
 
 
 @require_GET
