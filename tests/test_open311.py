@@ -292,7 +292,8 @@ def test_admin_creates_a_key_and_sees_it_once(client, world):
     client.force_login(world.admin, backend="django.contrib.auth.backends.ModelBackend")
     response = client.post("/admin/open311/keys/new/", {
         "platform": "罗城12345", "contact": "值班长", "active": "on",
-        "rate_per_minute": "60"}, follow=True)
+        "rate_per_minute": "60", "callback_secret": "a-shared-secret-for-signing"},
+        follow=True)
     assert response.status_code == 200
     key = ApiKey.objects.get(platform="罗城12345")
     text = response.content.decode()

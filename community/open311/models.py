@@ -5,16 +5,39 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 KEY_PREFIX_LENGTH = 8
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def callback_url_allowed(value: str) -> None:
+    """https anywhere; plain http only to this machine (a platform's test receiver)."""
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return
+    raise ValidationError(
+        _("回调地址须为 https://…（本机测试可用 http://127.0.0.1）。 "
+          "The callback URL must be https (plain http only on loopback)."),
+        code="callback_url",
+    )
+
+
+def new_callback_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class ApiKey(models.Model):
@@ -31,6 +54,14 @@ class ApiKey(models.Model):
         help_text=_("不勾选：只能查看本平台提交的诉求。"))
     rate_per_minute = models.PositiveIntegerField(_("每分钟调用上限"), default=120)
     contact = models.CharField(_("对方联系人"), max_length=80, blank=True)
+    callback_url = models.URLField(
+        _("回调地址"), max_length=300, blank=True, validators=[callback_url_allowed],
+        help_text=_("填写后，该平台提交的诉求每办理一步，就把最新状态（与 requests/{id}.json 相同）"
+                    "POST 到此地址。须为 https。"))
+    callback_secret = models.CharField(
+        _("回调签名密钥"), max_length=80, default=new_callback_secret,
+        validators=[MinLengthValidator(16)],
+        help_text=_("对方用它验证 X-Jiayuan-Signature（HMAC-SHA256）。交给对方；改动即更换。"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("最近调用"), null=True, blank=True, editable=False)
 
@@ -95,3 +126,48 @@ class RequestToken(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("多次失败，已放弃")
+    DROPPED = "dropped", _("不再发送")
+
+
+class CallbackDelivery(models.Model):
+    """One update of a case, owed to one platform's callback URL (the outbox).
+
+    Written in the case's transaction, posted after it (``services.callback_deliver``);
+    every attempt is recorded here. Read only in the admin.
+    """
+
+    key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="deliveries", verbose_name=_("接口密钥"))
+    platform = models.CharField(_("外部平台"), max_length=40)
+    case = models.ForeignKey("community.Case", on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("诉求"))
+    event_id = models.BigIntegerField(_("办理记录编号"), null=True, blank=True)
+    event_kind = models.CharField(_("事项"), max_length=20)
+    url = models.URLField(_("回调地址"), max_length=300)
+    status = models.CharField(_("状态"), max_length=10, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("最近尝试"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("对方 HTTP 状态"), null=True,
+                                                       blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    body = models.TextField(_("最近发送内容"), blank=True)
+
+    class Meta:
+        verbose_name = _("回调推送")
+        verbose_name_plural = _("回调推送")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"],
+                                name="open311_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"#{self.case_id} {self.event_kind} → {self.platform}"

@@ -1,17 +1,38 @@
-"""Writes of the Open311 interface: a case from an external platform, keys, the call log."""
+"""Writes of the Open311 interface: a case from an external platform, keys, the call
+log, and the updates that go back out to the platforms' callback URLs."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from buildings.models import Building, Unit
-from community.choices import Channel
-from community.models import Case, Category
+from community.choices import Channel, EventKind
+from community.models import Case, CaseEvent, Category
 from community.services import case_submit
 from portal.services import audit
 
-from .models import ApiCall, ApiKey, RequestToken
+from . import selectors
+from .models import (
+    ApiCall,
+    ApiKey,
+    CallbackDelivery,
+    DeliveryStatus,
+    RequestToken,
+    callback_url_allowed,
+)
+
+log = logging.getLogger("jiayuan.open311")
 
 
 class RequestRejected(Exception):
@@ -28,6 +49,8 @@ def api_key_issue(*, actor, platform: str, **fields) -> tuple[ApiKey, str]:
 
     Guarantees: one transaction; an audit row.
     """
+    if fields.get("callback_url"):
+        callback_url_allowed(fields["callback_url"])
     with transaction.atomic():
         key = ApiKey(platform=platform, **fields)
         raw = key.issue()
@@ -80,3 +103,167 @@ def open311_case_submit(*, key: ApiKey, category: Category, building: Building,
         token = RequestToken.objects.filter(case=case).first() or RequestToken.objects.create(
             key=key, case=case, created_at=timezone.now())
     return case, token
+
+
+# --- Updates go back out: callbacks to the platforms -----------------------------
+#
+# A public step of a case that came from a platform writes one CallbackDelivery
+# per callback URL of that platform, in the case's own transaction: if the
+# process dies after the commit, the row is still there and the periodic job
+# sends it. After the commit a django-tasks task posts it, outside any case
+# transaction. What is posted is what ``GET requests/{id}.json`` answers at the
+# moment of sending, so a late retry never carries an older state than the
+# platform could read itself. See ``callback_deliver`` for the signature.
+
+CALLBACK_TIMEOUT = 10
+CALLBACK_BACKOFF = [timedelta(seconds=s) for s in
+                    (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)]
+"""How long to wait after the n-th failed attempt; after the last, give up."""
+CALLBACK_LEASE = timedelta(seconds=CALLBACK_TIMEOUT * 3)
+"""A claimed delivery is not claimed again (by the task and the periodic job at
+once, or after a worker died mid-post) before this has passed."""
+
+
+def callbacks_for_event(*, event: CaseEvent) -> list[CallbackDelivery]:
+    """Queue the case's new state for every platform callback that should hear of it.
+
+    Called (by a signal) inside the transaction that records ``event``; writes
+    the outbox rows there and asks for them to be sent after the commit. Internal
+    steps and the registration itself (the platform has the answer to its POST)
+    are not sent. Guarantees: nothing is posted before the commit, nothing inside
+    the case's transaction.
+    """
+    if event.internal or event.kind == EventKind.SUBMIT:
+        return []
+    case = event.case
+    if not case.source_platform:
+        return []
+    keys = (ApiKey.objects.filter(platform=case.source_platform, active=True)
+            .exclude(callback_url="").order_by("pk"))
+    rows, urls = [], set()
+    now = timezone.now()
+    for key in keys:
+        if key.callback_url in urls:  # two keys of one platform, one receiver
+            continue
+        urls.add(key.callback_url)
+        rows.append(CallbackDelivery.objects.create(
+            key=key, platform=key.platform, case=case, event_id=event.pk, event_kind=event.kind,
+            url=key.callback_url, created_at=now, next_attempt_at=now))
+    if rows:
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: _send_soon(ids))
+    return rows
+
+
+def _send_soon(ids: list[int]) -> None:
+    from django_tasks import task_backends
+    from django_tasks.backends.immediate import ImmediateBackend
+
+    if isinstance(task_backends["default"], ImmediateBackend):
+        # Tasks would run right here, in the resident's request: leave it to
+        # the periodic job (the ticker thread of ``manage.py serve``).
+        return
+    from .tasks import deliver_callback
+
+    for pk in ids:
+        deliver_callback.enqueue(pk)
+
+
+def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256 over ``"<timestamp>.<body>"`` (what the receiver checks)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 3xx is an answer, not a success
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    opener = urllib.request.build_opener(_NoRedirects)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with opener.open(request, timeout=CALLBACK_TIMEOUT) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
+    """Post one queued update, if it is due and nobody else is posting it.
+
+    Claims the row with a conditional update (a lease), so the task and the
+    periodic job never post the same attempt twice. Records the attempt: its
+    HTTP status or error, and either ``delivered`` or the time of the next try
+    (``CALLBACK_BACKOFF``), or ``failed`` after the last. A key that was switched
+    off, lost its callback or no longer sees the case drops the delivery.
+    Returns the row, or None if it was not due.
+    """
+    now = now or timezone.now()
+    claimed = CallbackDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
+    ).update(next_attempt_at=now + CALLBACK_LEASE, attempts=F("attempts") + 1,
+             last_attempt_at=now)
+    if not claimed:
+        return None
+    delivery = CallbackDelivery.objects.select_related("key").get(pk=delivery_id)
+    key = delivery.key
+    case = None
+    if key is not None and key.active and key.callback_url == delivery.url:
+        case = selectors.service_requests(key=key, ids=[delivery.case_id]).first()
+    if case is None:
+        delivery.status = DeliveryStatus.DROPPED
+        delivery.last_error = "密钥已停用、回调地址已改或无权查看此诉求"
+        delivery.save(update_fields=["status", "last_error"])
+        return delivery
+    body = json.dumps([selectors.request_as_dict(case)], ensure_ascii=False).encode()
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Jiayuan-Open311-Callback/1",
+        "X-Jiayuan-Delivery": str(delivery.pk),
+        "X-Jiayuan-Event": delivery.event_kind,
+        "X-Jiayuan-Timestamp": timestamp,
+        "X-Jiayuan-Signature": callback_signature(key.callback_secret, timestamp, body),
+    }
+    status, error = None, ""
+    try:
+        status = _post(delivery.url, body, headers)
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except (OSError, ValueError) as exc:  # refused, timed out, TLS, bad URL
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    delivery.response_status = status
+    delivery.last_error = error
+    delivery.body = body.decode()
+    fields = ["response_status", "last_error", "body", "status", "next_attempt_at",
+              "delivered_at"]
+    if not error:
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.delivered_at = timezone.now()
+        delivery.next_attempt_at = None
+    elif delivery.attempts >= len(CALLBACK_BACKOFF):
+        delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = None
+        log.warning("open311 callback %s to %s given up: %s", delivery.pk, delivery.url, error)
+    else:
+        delivery.next_attempt_at = now + CALLBACK_BACKOFF[delivery.attempts - 1]
+    delivery.save(update_fields=fields)
+    return delivery
+
+
+def callbacks_send_due(*, now=None, limit: int = 100, budget_seconds: float = 30) -> int:
+    """Post every delivery that is due (first tries on the embedded default, and
+    every retry), oldest first, for at most ``budget_seconds`` (a platform that
+    is down costs a timeout per delivery). Returns how many were attempted."""
+    due = list(CallbackDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=now or timezone.now(),
+    ).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    started, attempted = time.monotonic(), 0
+    for pk in due:
+        if time.monotonic() - started > budget_seconds:
+            break
+        if callback_deliver(delivery_id=pk, now=now) is not None:
+            attempted += 1
+    return attempted

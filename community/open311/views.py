@@ -30,7 +30,7 @@ from community.models import Category
 from community.workflow import WorkflowError
 
 from . import render, selectors
-from .models import ApiKey, RequestToken
+from .models import KEY_PREFIX_LENGTH, ApiKey, RequestToken
 from .services import RequestRejected, api_call_log, open311_case_submit
 
 ANONYMOUS_PER_MINUTE = 300
@@ -98,7 +98,7 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                 if exc.status == 405:
                     response["Allow"] = ", ".join(methods)
             api_call_log(key=key, method=request.method or "", path=request.path,
-                         query=request.META.get("QUERY_STRING", ""),
+                         query=_logged_query(request),
                          status=response.status_code, error=error, ip=_client_ip(request),
                          duration_ms=int((time.monotonic() - started) * 1000), case_id=case_id)
             return response
@@ -106,6 +106,14 @@ def endpoint(*, key_required: bool, methods=("GET",)):
         return wrapper
 
     return decorator
+
+
+def _logged_query(request: HttpRequest) -> str:
+    """The query string for the call log, with the key cut to its public prefix."""
+    query = request.GET.copy()
+    if "api_key" in query:
+        query["api_key"] = query["api_key"][:KEY_PREFIX_LENGTH] + "***"
+    return query.urlencode()
 
 
 def jurisdiction_id() -> str:

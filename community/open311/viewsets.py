@@ -1,4 +1,5 @@
-"""Admin screens: the platforms' API keys (secret shown once) and the call log (read only)."""
+"""Admin screens: the platforms' API keys (secret shown once, callback URL), and two
+records that are read only: the call log and the updates posted to the platforms."""
 
 from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from portal.services import audit
 
-from .models import ApiCall, ApiKey
+from .models import ApiCall, ApiKey, CallbackDelivery
 
 
 class ApiKeyCreateView(CreateView):
@@ -42,14 +43,17 @@ class ApiKeyViewSet(ModelViewSet):
     url_namespace = "open311_keys"
     add_to_admin_menu = False
     add_view_class = ApiKeyCreateView
-    form_fields = ["platform", "contact", "active", "sees_all_cases", "rate_per_minute"]
+    form_fields = ["platform", "contact", "active", "sees_all_cases", "rate_per_minute",
+                   "callback_url", "callback_secret"]
     list_display = ["platform", "prefix", "active", "sees_all_cases", "rate_per_minute",
-                    "last_used_at", "created_at"]
+                    "callback_url", "last_used_at", "created_at"]
     list_filter = ["active"]
     search_fields = ["platform", "prefix"]
 
 
 class ApiCallViewSet(ModelViewSet):
+    """接口调用记录: read and inspect only (``StaffReadPolicy`` gives nothing but "view")."""
+
     model = ApiCall
     icon = "list-ul"
     menu_label = _("接口调用记录")
@@ -63,9 +67,30 @@ class ApiCallViewSet(ModelViewSet):
     search_fields = ["path", "error", "platform"]
     list_per_page = 50
     inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+class CallbackDeliveryViewSet(ModelViewSet):
+    """回调推送: every update owed to a platform, its attempts and the last error.
+    Read and inspect only (``StaffReadPolicy``); written by ``services.callback_deliver``."""
+
+    model = CallbackDelivery
+    icon = "mail"
+    menu_label = _("回调推送")
+    url_prefix = "open311/deliveries"
+    url_namespace = "open311_deliveries"
+    add_to_admin_menu = False
+    form_fields = []
+    list_display = ["created_at", "platform", "case", "event_kind", "status", "attempts",
+                    "response_status", "last_error", "next_attempt_at", "delivered_at"]
+    list_filter = ["platform", "status", "event_kind"]
+    search_fields = ["platform", "last_error", "url"]
+    list_per_page = 50
+    inspect_view_enabled = True
+    copy_view_enabled = False
 
 
 class Open311Group(ViewSetGroup):
     menu_label = _("外部平台接口")
     menu_icon = "link"
-    items = (ApiKeyViewSet, ApiCallViewSet)
+    items = (ApiKeyViewSet, ApiCallViewSet, CallbackDeliveryViewSet)

@@ -1,6 +1,16 @@
 from wagtail import hooks
+from wagtail.permissions import register_permission_policy
 
+from portal.viewsets import StaffReadPolicy
+
+from .models import ApiCall, CallbackDelivery
 from .viewsets import Open311Group
+
+# The call log and the posted updates are records: community admins read them,
+# nobody adds, edits or deletes one (registered before anything asks Wagtail for
+# the models' policies).
+register_permission_policy(ApiCall, StaffReadPolicy(ApiCall))
+register_permission_policy(CallbackDelivery, StaffReadPolicy(CallbackDelivery))
 
 
 @hooks.register("register_admin_viewset")

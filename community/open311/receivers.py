@@ -1,0 +1,11 @@
+"""A case's public step queues its update for the platform that sent the case."""
+
+from __future__ import annotations
+
+
+def on_case_event(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    if not created or raw:
+        return
+    from .services import callbacks_for_event
+
+    callbacks_for_event(event=instance)
