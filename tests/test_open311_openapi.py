@@ -113,3 +113,13 @@ def test_fuzz_every_operation_finds_no_server_error(live_server, platform):
     assert 200 in seen_statuses["GET /open311/v2/requests.json"]
     assert 201 in seen_statuses["POST /open311/v2/requests.json"]
     assert 400 in seen_statuses["POST /open311/v2/requests.json"]
+
+
+def test_the_callback_is_described_as_a_webhook():
+    from community.open311.openapi import build
+
+    hook = build()["webhooks"]["serviceRequestUpdated"]["post"]
+    headers = {p["name"] for p in hook["parameters"]}
+    assert {"X-Jiayuan-Signature", "X-Jiayuan-Timestamp", "X-Jiayuan-Delivery"} <= headers
+    schema = hook["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["items"] == {"$ref": "#/components/schemas/ServiceRequest"}

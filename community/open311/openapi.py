@@ -154,6 +154,39 @@ def _date(name: str, description: str) -> dict:
             "schema": {"type": "string", "format": "date-time"}}
 
 
+def _header(name: str, description: str, example: str) -> dict:
+    return {"name": name, "in": "header", "required": True, "description": description,
+            "schema": {"type": "string"}, "example": example}
+
+
+WEBHOOK = {
+    "summary": "A case from your platform moved on (we call you)",
+    "operationId": "open311ServiceRequestUpdated",
+    "description": (
+        "POSTed to the key's callback URL after every public step of a case your platform "
+        "submitted (triage, dispatch, accept, result, confirmation, reopening, a public "
+        "note...), after the step is committed. The body is exactly what "
+        "GET /open311/v2/requests/{id}.json answers at the moment of sending, so a late "
+        "retry never carries an older state than you could read; compare "
+        "updated_datetime to drop one you already have.\n\n"
+        "Check the signature: HMAC-SHA256 with the key's callback secret over the "
+        "bytes `<X-Jiayuan-Timestamp>.<body>`, hex, prefixed `sha256=`; refuse old "
+        "timestamps. Answer 2xx within 10 s. Anything else is retried after 30 s, 2 min, "
+        "10 min, 30 min, 1 h, 3 h, 6 h and 12 h, then given up (the community admin sees "
+        "every attempt). X-Jiayuan-Delivery stays the same across retries of one update."),
+    "parameters": [
+        _header("X-Jiayuan-Signature", "sha256=<hex HMAC-SHA256>", "sha256=9f86d08..."),
+        _header("X-Jiayuan-Timestamp", "Unix seconds when it was signed", "1764118800"),
+        _header("X-Jiayuan-Delivery", "This update's id, the same on every retry", "42"),
+        _header("X-Jiayuan-Event", "The step (community.choices.EventKind)", "resolve"),
+    ],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "array", "minItems": 1, "maxItems": 1,
+        "items": {"$ref": "#/components/schemas/ServiceRequest"}}}}},
+    "responses": {"200": {"description": "Received (any 2xx)"}},
+}
+
+
 def build() -> dict:
     o311 = "/open311/v2"
     return {
@@ -166,7 +199,10 @@ def build() -> dict:
                 "also answers in XML with the .xml suffix), and the JSON endpoints of the "
                 "portal itself. Datetimes carry the +08:00 offset. Extensions to GeoReport: "
                 "page/page_size paging (X-Total-Count, Link rel=next), updated_after for "
-                "incremental sync, extensions=true for extended_attributes."),
+                "incremental sync, extensions=true for extended_attributes.\n\n"
+                "Updates go back out: a key with a callback URL (set by the community "
+                "admin) is sent every public step of the cases its platform submitted, "
+                "as the webhook serviceRequestUpdated below describes."),
         },
         "servers": [{"url": "/"}],
         "paths": {
@@ -300,6 +336,7 @@ def build() -> dict:
                     "application/json": {"schema": {"type": "object"}}}}},
             }},
         },
+        "webhooks": {"serviceRequestUpdated": {"post": WEBHOOK}},
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
