@@ -48,3 +48,14 @@ def picked(resident, staff, text="楼道灯坏了"):
     conversation = waiting(resident, text)
     on_duty(staff)
     return services.conversation_pick_up(conversation=conversation, staff=staff)
+
+
+async def drain(comm, until_type: str, limit: int = 20, timeout: float = 3) -> list[dict]:
+    """Frames from a socket up to and including the first of ``until_type``."""
+    seen = []
+    for _ in range(limit):
+        msg = await comm.receive_json_from(timeout=timeout)
+        seen.append(msg)
+        if msg["type"] == until_type:
+            return seen
+    raise AssertionError(f"no {until_type} in {seen}")

@@ -10,21 +10,12 @@ from django.test import override_settings
 
 from community.liaison import services
 from community.liaison.models import Message
+from community.liaison.tests.helpers import drain as _drain
 from community.liaison.tests.helpers import on_duty, picked, socket, waiting
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 HOSTS = override_settings(ALLOWED_HOSTS=["127.0.0.1", "testserver"])
-
-
-async def _drain(comm, until_type, limit=20):
-    seen = []
-    for _ in range(limit):
-        msg = await comm.receive_json_from(timeout=3)
-        seen.append(msg)
-        if msg["type"] == until_type:
-            return seen
-    raise AssertionError(f"no {until_type} in {seen}")
 
 
 @HOSTS

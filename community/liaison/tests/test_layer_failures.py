@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from community.liaison import consumers
 from community.liaison.models import Message
-from community.liaison.tests.helpers import picked, socket
+from community.liaison.tests.helpers import drain, picked, socket
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -42,14 +42,8 @@ FLAKY = override_settings(
 )
 
 
-async def _until(comm, kind, limit=20):
-    seen = []
-    for _ in range(limit):
-        frame = await comm.receive_json_from(timeout=5)
-        seen.append(frame)
-        if frame["type"] == kind:
-            return frame
-    raise AssertionError(f"no {kind} in {seen}")
+async def _until(comm, kind):
+    return (await drain(comm, kind, timeout=5))[-1]
 
 
 @pytest.fixture
