@@ -62,6 +62,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -350,7 +351,8 @@ def _file_names(data: dict) -> list[str]:
 
 README = """仫佬家园 · 我的数据 / My data in 仫佬家园
 
-data.json   您的全部数据（可以用记事本或浏览器打开） / all your data (open with any text editor)
+index.html  用浏览器打开，方便阅读 / open in a browser to read
+data.json   您的全部数据（可以用记事本打开） / all your data (open with any text editor)
 files/      您诉求和连心室会话里的照片和录音；data.json 里的文件名对应这里的路径
             the photos and voice notes of your cases and chats; names in data.json match the paths here
 """
@@ -364,6 +366,7 @@ def personal_data_zip(user: User):
         z.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False,
                                            indent=2))
         z.writestr("README.txt", README)
+        z.writestr("index.html", render_to_string("portal/privacy/export.html", {"data": data}))
         for name in dict.fromkeys(_file_names(data)):
             try:
                 with default_storage.open(name, "rb") as f:
