@@ -11,3 +11,7 @@ from .privacy import retention_sweep
 def remove_old_media() -> dict:
     """Photos and voice notes of cases and chats that ended long ago (``RetentionSettings``)."""
     return retention_sweep()
+
+
+# Daily: files of uploads whose transaction rolled back (defined beside the sweep).
+from .orphans import sweep_orphaned_uploads  # noqa: E402, F401
