@@ -52,6 +52,8 @@ async def run(servers, world) -> dict:
     acked: set[str] = set()
     keys: list[str] = []
     ack_events: dict[str, asyncio.Event] = {}
+    first_sent: dict[str, float] = {}
+    ack_delays: list[float] = []
     done = asyncio.Event()
     retried = 0
 
@@ -64,6 +66,8 @@ async def run(servers, world) -> dict:
 
     def on_frame(frame):
         if frame.get("type") == "ack" and frame.get("client_key") in ack_events:
+            if frame["client_key"] not in acked:
+                ack_delays.append(time.perf_counter() - first_sent[frame["client_key"]])
             acked.add(frame["client_key"])
             ack_events[frame["client_key"]].set()
 
@@ -136,7 +140,7 @@ async def run(servers, world) -> dict:
         key = f"m{i}-{random.random():.6f}"
         keys.append(key)
         ack_events[key] = asyncio.Event()
-        sent_at[key] = time.perf_counter()
+        sent_at[key] = first_sent[key] = time.perf_counter()
         senders.append(asyncio.create_task(send(client, key)))
         await asyncio.sleep(gap)
     await asyncio.gather(*senders)
@@ -149,7 +153,7 @@ async def run(servers, world) -> dict:
     await asyncio.gather(*readers, return_exceptions=True)
     await asyncio.gather(*(c.close() for c in residents + staff), return_exceptions=True)
     return {"connect": connect_seconds, "delays": delays, "lost": len(sent_at),
-            "acked": len(acked), "retried": retried, "keys": keys}
+            "acked": len(acked), "retried": retried, "keys": keys, "ack_delays": ack_delays}
 
 
 RESEND_AFTER = 10.0  # as the phone: a send not acknowledged in 10 s goes again
@@ -168,6 +172,10 @@ def report(title: str, result: dict, servers) -> None:
     if d:
         print(f"  delivery time: median {statistics.median(d):.1f} ms, "
               f"p95 {testing.percentile(d, 0.95):.1f} ms, max {max(d):.1f} ms")
+    a = [x * 1000 for x in result["ack_delays"]]
+    if a:
+        print(f"  stored and acknowledged to the sender: median {statistics.median(a):.1f} ms, "
+              f"p95 {testing.percentile(a, 0.95):.1f} ms")
     print("  server RSS: " + ", ".join(f"{s.rss_kb() / 1024:.0f} MB" for s in servers)
           + f"; load average {os.getloadavg()[0]:.1f}", flush=True)
 
