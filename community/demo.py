@@ -12,14 +12,22 @@ from .models import Case, Category, LoopSettings
 
 CATEGORIES = [
     # code, name, icon, hint, days (normal, high, urgent), default department
-    ("repair", "维修", "repair", "门窗、楼道灯、电梯、管道坏了", (5, 3, 1), "家园物业"),
-    ("water_power", "水电", "water", "停水停电、漏水、电表水表", (3, 2, 1), "罗城供水公司"),
-    ("hygiene", "环境卫生", "hygiene", "垃圾没清、污水、蚊虫", (3, 2, 1), "家园物业"),
-    ("noise", "噪音扰民", "noise", "装修、广场舞、夜间吵闹", (5, 3, 1), "社区警务室"),
-    ("hazard", "安全隐患", "hazard", "飞线充电、消防通道堵塞、危险物", (2, 1, 1), "家园物业"),
-    ("dispute", "邻里纠纷", "dispute", "邻居之间有矛盾", (10, 5, 2), "人民调解室"),
-    ("help", "求助", "help", "老人、病人、困难家庭需要帮忙", (3, 2, 1), None),
-    ("question", "咨询建议", "question", "政策咨询、意见建议", (10, 5, 3), None),
+    ("repair", "维修", "repair", "门窗、楼道灯、电梯、管道坏了", (5, 3, 1), "家园物业",
+     "Repairs", "Doors, stairwell lights, lifts, pipes"),
+    ("water_power", "水电", "water", "停水停电、漏水、电表水表", (3, 2, 1), "罗城供水公司",
+     "Water & power", "Outages, leaks, meters"),
+    ("hygiene", "环境卫生", "hygiene", "垃圾没清、污水、蚊虫", (3, 2, 1), "家园物业",
+     "Cleanliness", "Rubbish, sewage, insects"),
+    ("noise", "噪音扰民", "noise", "装修、广场舞、夜间吵闹", (5, 3, 1), "社区警务室",
+     "Noise", "Renovation, square dancing, noise at night"),
+    ("hazard", "安全隐患", "hazard", "飞线充电、消防通道堵塞、危险物", (2, 1, 1), "家园物业",
+     "Safety hazard", "Unsafe charging, blocked fire exits, dangerous things"),
+    ("dispute", "邻里纠纷", "dispute", "邻居之间有矛盾", (10, 5, 2), "人民调解室",
+     "Neighbour dispute", "A quarrel between neighbours"),
+    ("help", "求助", "help", "老人、病人、困难家庭需要帮忙", (3, 2, 1), None,
+     "Help needed", "Older people, the sick, families in need"),
+    ("question", "咨询建议", "question", "政策咨询、意见建议", (10, 5, 3), None,
+     "Question or suggestion", "Questions about policy, ideas"),
 ]
 
 
@@ -30,9 +38,10 @@ def _phone(p: str) -> User | None:
 @transaction.atomic
 def load(stdout=None) -> None:
     departments = {d.name: d for d in Department.objects.all()}
-    for order, (code, name, icon, hint, days, dept) in enumerate(CATEGORIES):
+    for order, (code, name, icon, hint, days, dept, name_en, hint_en) in enumerate(CATEGORIES):
         Category.objects.update_or_create(code=code, defaults={
             "name": name, "icon": icon, "hint": hint, "order": order,
+            "name_en": name_en, "hint_en": hint_en,
             "days_normal": days[0], "days_high": days[1], "days_urgent": days[2],
             "default_department": departments.get(dept) if dept else None})
     LoopSettings.load()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
@@ -34,9 +35,12 @@ class Category(models.Model):
     code = models.SlugField(_("代码"), max_length=30, unique=True,
                             help_text=_("稳定的英文代码，外部接口使用，例如 repair"))
     name = models.CharField(_("名称"), max_length=30)
+    name_en = models.CharField(_("英文名称"), max_length=40, blank=True,
+                               help_text=_("界面选英文时显示；不填就显示中文名称"))
     icon = models.CharField(_("图标"), max_length=20, choices=ICONS, default="question")
     hint = models.CharField(_("说明"), max_length=80, blank=True,
                             help_text=_("例如：水管、电梯、门窗坏了"))
+    hint_en = models.CharField(_("英文说明"), max_length=120, blank=True)
     days_normal = models.PositiveSmallIntegerField(_("一般：办理时限（工作日）"), default=5)
     days_high = models.PositiveSmallIntegerField(_("较急：办理时限（工作日）"), default=3)
     days_urgent = models.PositiveSmallIntegerField(_("紧急：办理时限（工作日）"), default=1)
@@ -52,7 +56,20 @@ class Category(models.Model):
         ordering = ["order", "id"]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (the Chinese one when no English is set)."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
+
+    @property
+    def hint_label(self) -> str:
+        if self.hint_en and (get_language() or "").startswith("en"):
+            return self.hint_en
+        return self.hint
 
     def days_for(self, priority: str) -> int:
         return {Priority.URGENT: self.days_urgent, Priority.HIGH: self.days_high}.get(

@@ -264,3 +264,17 @@ def test_case_page_queries_are_bounded(world, django_assert_max_num_queries):
     c = client_for(world.resident_a)
     with django_assert_max_num_queries(20):
         assert c.get(detail(case)).status_code == 200
+
+
+def test_categories_show_their_english_name_when_the_reader_chose_english(world, client):
+    from django.utils import translation
+
+    from community.models import Category
+
+    cat = Category.objects.create(code="lamp", name="路灯", name_en="Street lights")
+    plain = Category.objects.create(code="other2", name="其他")
+    with translation.override("en"):
+        assert cat.label == "Street lights" and str(cat) == "Street lights"
+        assert plain.label == "其他"  # no English given: the Chinese name
+    with translation.override("zh-hans"):
+        assert cat.label == "路灯"
