@@ -20,6 +20,10 @@ server's ``state``) and ``chat: send→ack``.
 
     LOAD_USERS=var/load/users.json .venv/bin/locust -f tests/perf/load/locustfile.py \
         --host http://127.0.0.1:8000 --headless -u 10 -r 5 -t 30s
+
+Every task once, printing each request (to check the file after pages change):
+
+    LOAD_USERS=... .venv/bin/python tests/perf/load/locustfile.py http://127.0.0.1:8000
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
 from requests.cookies import create_cookie
 from urllib3 import encode_multipart_formdata
@@ -52,6 +56,7 @@ WHERE = re.compile(r'<option value="(h\d+)"')
 NOTICE = re.compile(r'href="/notices/(\d+)/"')
 CASE = re.compile(r'href="/cases/(\d+)/"')
 CHAT_WS = re.compile(r'data-ws="([^"]+)"')
+SIGNED_OUT = 'href="/accounts/login/"'  # the shell's 登录 link, shown only when signed out
 WS_TIMEOUT = 15.0
 
 
@@ -74,6 +79,25 @@ def _photo() -> bytes:
 PHOTO = _photo()
 
 
+@events.init.add_listener
+def _fresh_clock(environment, **_kwargs) -> None:
+    """gevent's loop caches the time; after a slow start (imports, the photo above on a
+    busy machine) ``--run-time`` would be counted from the stale time and end early."""
+    import gevent
+
+    gevent.get_hub().loop.update_now()
+
+
+@events.quitting.add_listener
+def _last_csv_rows(environment, **_kwargs) -> None:
+    """Locust writes its CSV files once a second and not again at the end: wait for
+    one more pass, so the requests that finished while users stopped are counted."""
+    import gevent
+
+    if getattr(environment.parsed_options, "csv_prefix", None):
+        gevent.sleep(1.2)
+
+
 class _Person(FastHttpUser):
     abstract = True
     wait_time = between(*_WAIT)
@@ -93,11 +117,14 @@ class _Person(FastHttpUser):
             "sessionid", self.session_key, domain=parts.hostname, path="/"))
 
     def page(self, path: str, *, name: str | None = None) -> str:
-        """GET a page as this person; a sign-in redirect counts as a failure."""
+        """GET a page as this person; a redirect or a signed-out page is a failure."""
         with self.client.get(path, name=name or path, allow_redirects=False,
                              catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"{r.status_code} {r.headers.get('Location', '')}")
+                return ""
+            if SIGNED_OUT in r.text:  # public pages answer 200 to anyone: check who
+                r.failure("the page was served to a signed-out visitor")
                 return ""
             return r.text
 
@@ -226,3 +253,36 @@ class GridWorker(_Person):
         ids = CASE.findall(html)
         if ids:
             self.page(f"/cases/{random.choice(ids)}/", name="/cases/[id]/ (staff)")
+
+
+def run_every_task_once(host: str) -> list[dict]:
+    """Each task of each kind of user, once, in order, outside Locust's runner.
+
+    For checking the locustfile against the pages as they are today
+    (tests/test_load_script.py): returns every request made, with its error.
+    """
+    from locust.env import Environment
+
+    made: list[dict] = []
+
+    def record(request_type, name, response_time, exception=None, **_kw):
+        made.append({"type": request_type, "name": name, "ms": round(response_time),
+                     "error": repr(exception) if exception else ""})
+
+    environment = Environment(user_classes=[Resident, GridWorker], host=host)
+    environment.events.request.add_listener(record)
+    for kind in (Resident, GridWorker):
+        kind.host = host
+        person = kind(environment)
+        person.on_start()
+        for function in dict.fromkeys(kind.tasks):  # each once, in the order written
+            function(person)
+    return made
+
+
+if __name__ == "__main__":
+    import sys
+
+    requests_made = run_every_task_once(sys.argv[1])
+    print(json.dumps(requests_made, ensure_ascii=False, indent=1))
+    sys.exit(1 if any(r["error"] for r in requests_made) else 0)
