@@ -213,3 +213,12 @@ def test_one_lookup_per_file(client, case_with_photo, world, django_assert_max_n
     client.get(photo.thumb.url)  # sessions and the scope, cached after this
     with django_assert_max_num_queries(5):
         assert client.get(photo.thumb.url).status_code == 200
+
+
+@override_settings(MEDIA_ACCEL_REDIRECT="/protected-media/")
+def test_a_view_that_checked_itself_can_hand_the_file_over(rf, case_with_photo):
+    case, photo = case_with_photo
+    response = media.send_field(rf.get("/x"), case.voice)
+    assert response["X-Accel-Redirect"] == "/protected-media/" + case.voice.name
+    assert response["Content-Type"] == "audio/wav"
+    assert response["Cache-Control"].startswith("private")
