@@ -30,7 +30,10 @@ Three things live here, each with one entry point:
     everywhere as "已注销居民"), so every case keeps its reporter, every event
     its actor, every ledger entry its volunteer: the community's statistics,
     the case history (events, states, categories, dates, ratings, the problem
-    description) and the volunteer ledgers are unchanged. Mediation records of
+    description) and the volunteer ledgers are unchanged. In the description
+    and feedback of their cases, phone numbers and the person's own names are
+    replaced (``redact``); the events are never edited, so what staff wrote
+    in them stays as it was. Mediation records of
     disputes they were a party to are kept as the People's Mediation Law asks.
     The household register (the relocation office's list of flats and their
     registered head and phone) is not the account's data and is not changed.
@@ -53,6 +56,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import zipfile
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -549,6 +553,15 @@ def account_erase(*, user: User, now: datetime | None = None) -> dict[str, int]:
             CasePhoto.objects.filter(case__reporter=user, case__status__in=FINAL_STATES)
             .exclude(kind=PhotoKind.RESULT))
         files += more
+        names = _own_names(user)
+        counts["case_texts_redacted"] = 0
+        for case in cases.only("pk", "description", "feedback"):
+            description = redact(case.description, names)
+            feedback = redact(case.feedback, names)
+            if (description, feedback) != (case.description, case.feedback):
+                case.description, case.feedback = description, feedback
+                case.save(update_fields=["description", "feedback"])
+                counts["case_texts_redacted"] += 1
         counts["cases_kept"] = cases.count()
         counts["follows"] = CaseFollower.objects.filter(user=user).delete()[0]
 
@@ -614,6 +627,34 @@ def account_erase(*, user: User, now: datetime | None = None) -> dict[str, int]:
         _end_sessions_after_commit(user.pk)
     forget_scope(user)
     return counts
+
+
+# A mainland mobile number as people type it: 13712345678, 137 1234 5678, +86-137-1234-5678.
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)")
+
+
+def _own_names(user: User) -> list[str]:
+    from volunteers.models import Volunteer
+
+    names = {user.display_name, user.get_full_name(), user.first_name and user.last_name
+             and f"{user.last_name}{user.first_name}"}
+    names.update(Volunteer.objects.filter(user=user).values_list("real_name", flat=True))
+    # Longest first, so a full name goes before the part of it that is also a name.
+    return sorted((n.strip() for n in names if n and len(n.strip()) >= 2), key=len, reverse=True)
+
+
+def redact(text: str, names: list[str]) -> str:
+    """``text`` without phone numbers and without the person's own names.
+
+    Used on the free text of a deleted person's cases: the problem stays
+    readable ("门口漏水"), who they were does not.
+    """
+    if not text:
+        return text
+    text = PHONE_IN_TEXT.sub(str(_("［电话已删除］")), text)
+    for name in names:
+        text = text.replace(name, str(_("已注销居民")))
+    return text
 
 
 def _withdraw_future_claims(volunteer, user, now, ClaimState, Claim) -> int:

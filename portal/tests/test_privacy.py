@@ -24,8 +24,8 @@ from community.choices import PhotoKind, Status
 from community.liaison import services as chat
 from community.liaison.models import Conversation, Message, MessagePhoto
 from community.models import Case, CaseEvent, CasePhoto
-from community.services import case_metoo
-from community.tests.factories import case_in, jpeg
+from community.services import case_metoo, case_submit
+from community.tests.factories import case_in, category, jpeg
 from community.tests.test_services import wav
 from notices.models import NoticeRead
 from notices.services import notice_acknowledge
@@ -228,6 +228,8 @@ def _files(case, *, kind=None, exclude=None):
 def test_deletion_anonymises_and_keeps_the_record(world, lives, django_capture_on_commit_callbacks):
     a, a2 = world.resident_a, world.resident_a2
     phone = a.phone
+    typed = case_submit(reporter=a, category=category(), household=world.household_a,
+                        description="韦阿姨家门口漏水，电话 137 0000 1111，门牌101")
     before = _figures(world)
     events_before = CaseEvent.objects.count()
     cases_before = Case.objects.count()
@@ -265,6 +267,10 @@ def test_deletion_anonymises_and_keeps_the_record(world, lives, django_capture_o
     closed = Case.objects.get(pk=lives["closed"].pk)
     assert closed.reporter_id == a.pk and closed.rating == 5 and closed.status == Status.CLOSED
     assert closed.description == "楼道灯坏了"
+    # What they typed keeps the problem, loses who they are.
+    typed.refresh_from_db()
+    assert typed.description == "已注销居民家门口漏水，电话 ［电话已删除］，门牌101"
+    assert counts["case_texts_redacted"] == 1
     # Their voice notes and the photos they took on ended cases are gone, files too;
     # on a case still being handled the photos stay for the handler.
     assert not closed.voice
