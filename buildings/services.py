@@ -11,8 +11,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.choices import NotificationKind
+from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 
@@ -58,9 +60,9 @@ def residency_claim(*, user: User, household: Household,
                 notify(
                     recipient=person,
                     kind=NotificationKind.RESIDENCY,
-                    title=_("有新的住户认证申请"),
-                    body=_("%(who)s 申请认证为 %(where)s 的住户")
-                    % {"who": user.shown_name, "where": household.address},
+                    title=gettext_lazy("有新的住户认证申请"),
+                    body=later(gettext_lazy("%(who)s 申请认证为 %(where)s 的住户"),
+                               who=user.shown_name, where=household.address),
                     url=reverse("buildings:verify_list"),
                 )
     except IntegrityError as exc:  # a double tap that raced the check above
@@ -87,11 +89,11 @@ def _decide(*, actor: User, residency_id: int, to: str, reason: str, action: str
         residency.save(update_fields=["state", "reason", "decided_by", "decided_at"])
         audit(actor=actor, action=action, target=residency, reason=reason)
         if to == ResidencyState.VERIFIED:
-            title = _("您的住户认证已通过")
+            title = gettext_lazy("您的住户认证已通过")
             body = residency.household.address
         else:
-            title = _("您的住户认证未通过")
-            body = _("原因：%(reason)s") % {"reason": reason}
+            title = gettext_lazy("您的住户认证未通过")
+            body = later(gettext_lazy("原因：%(reason)s"), reason=reason)
         notify(recipient=residency.user, kind=NotificationKind.RESIDENCY, title=title,
                body=body, url=reverse("portal:me"), sms=True)
     forget_scope(residency.user)
@@ -328,8 +330,9 @@ def community_admin_grant(*, actor: User, user: User, community):
             audit(actor=actor, action="community_admin.grant", target=assignment,
                   user=user.pk, community=community.pk)
             notify(recipient=user, kind=NotificationKind.GENERAL,
-                   title=_("您已被设为社区管理员"),
-                   body=_("%(community)s：可以登录管理后台。") % {"community": community.name},
+                   title=gettext_lazy("您已被设为社区管理员"),
+                   body=later(gettext_lazy("%(community)s：可以登录管理后台。"),
+                              community=community.name),
                    url="/admin/")
     forget_scope(user)
     return assignment

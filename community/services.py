@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from buildings.choices import ResidencyState
 from buildings.models import (
@@ -33,6 +34,7 @@ from buildings.models import (
     Unit,
 )
 from portal.choices import NotificationKind
+from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 from portal.uploads import CleanPhoto, UploadRejected, clean_photo, clean_voice
@@ -293,10 +295,10 @@ def case_submit(
                             on_behalf=bool(on_behalf_by))
             _save_photos(case, event, clean, PhotoKind.REPORT)
             if reporter is not None:
-                _tell([reporter], case, _("已收到您的诉求：%(c)s") % {"c": category.name},
-                      _("网格员会尽快处理，请留意进度。"))
+                _tell([reporter], case, later(gettext_lazy("已收到您的诉求：%(c)s"), c=category),
+                      gettext_lazy("网格员会尽快处理，请留意进度。"))
             _tell(_grid_workers(case) or _grid_workers(case, above=True), case,
-                  _("新诉求：%(c)s") % {"c": category.name}, case.where, skip=on_behalf_by)
+                  later(gettext_lazy("新诉求：%(c)s"), c=category), case.where, skip=on_behalf_by)
     except IntegrityError:
         # The same key arrived twice at once: the other request stored it.
         existing = Case.objects.filter(reporter=reporter, client_key=key).first()
@@ -346,7 +348,7 @@ def case_decline(*, actor: User, case_id: int, reason: str) -> Case:
         case = _lock(case_id)
         case.closed_at = timezone.now()
         _move(case, EventKind.DECLINE, actor, note=reason, fields=["closed_at"])
-        _tell(_residents(case), case, _("您的诉求不予受理"), reason, sms=True)
+        _tell(_residents(case), case, gettext_lazy("您的诉求不予受理"), reason, sms=True)
     return case
 
 
@@ -376,8 +378,8 @@ def case_merge(*, actor: User, case_id: int, into_id: int, note: str = "") -> Ca
         _record(kept, EventKind.METOO, actor, note=_("合并了重复诉求 #%(n)s") % {"n": case.pk},
                 merged=case.pk)
         for person in people:
-            notify(recipient=person, title=_("您的诉求已与同类诉求合并办理"),
-                   body=_("请在新的诉求里查看进度。"), url=case_url(kept), kind=KIND)
+            notify(recipient=person, title=gettext_lazy("您的诉求已与同类诉求合并办理"),
+                   body=gettext_lazy("请在新的诉求里查看进度。"), url=case_url(kept), kind=KIND)
     return case
 
 
@@ -413,11 +415,11 @@ def case_dispatch(*, actor: User, case_id: int, department: Department | None = 
               department=department.pk if department and not to_volunteers else None,
               person=person.pk if person and not to_volunteers else None,
               to_volunteers=bool(to_volunteers))
-        who = (_("志愿服务") if to_volunteers
+        who = (gettext_lazy("志愿服务") if to_volunteers
                else (person.shown_name if person else department.name))
-        _tell(_handlers(case), case, _("请办理诉求：%(c)s") % {"c": case.category.name},
+        _tell(_handlers(case), case, later(gettext_lazy("请办理诉求：%(c)s"), c=case.category),
               f"{case.where} {case.description[:60]}", sms=True, skip=actor)
-        _tell(_residents(case), case, _("您的诉求已转交%(who)s办理") % {"who": who})
+        _tell(_residents(case), case, later(gettext_lazy("您的诉求已转交%(who)s办理"), who=who))
         if to_volunteers:
             try:
                 module = import_module("volunteers.services")
@@ -437,7 +439,7 @@ def case_accept(*, actor: User | None, case_id: int, note: str = "") -> Case:
     with transaction.atomic():
         case = _lock(case_id)
         _move(case, EventKind.ACCEPT, actor, note=note.strip())
-        _tell(_residents(case), case, _("您的诉求正在办理"),
+        _tell(_residents(case), case, gettext_lazy("您的诉求正在办理"),
               case.department.name if case.department_id else "")
     return case
 
@@ -450,7 +452,7 @@ def case_hand_back(*, actor: User, case_id: int, reason: str) -> Case:
         _move(case, EventKind.HAND_BACK, actor, note=reason,
               department=case.department_id)
         _tell(_grid_workers(case) or _grid_workers(case, above=True), case,
-              _("诉求被退回，请重新转办"), reason, sms=True)
+              gettext_lazy("诉求被退回，请重新转办"), reason, sms=True)
     return case
 
 
@@ -466,8 +468,8 @@ def case_resolve(*, actor: User | None, case_id: int, text: str, photos=()) -> C
         case.resolved_at = timezone.now()
         event = _move(case, EventKind.RESOLVE, actor, note=text, fields=["resolved_at"])
         _save_photos(case, event, clean, PhotoKind.RESULT)
-        _tell(_residents(case), case, _("您的诉求有了办理结果，请确认"),
-              _("问题解决了吗？请评价。"), sms=True)
+        _tell(_residents(case), case, gettext_lazy("您的诉求有了办理结果，请确认"),
+              gettext_lazy("问题解决了吗？请评价。"), sms=True)
     return case
 
 
@@ -493,14 +495,14 @@ def case_give_feedback(*, actor: User, case_id: int, fixed: bool, rating: int | 
                   fields=fields + ["reopen_count", "resolved_at", "ladder", "due_at"],
                   fixed=bool(fixed), rating=rating)
             _tell(_grid_workers(case) or _grid_workers(case, above=True), case,
-                  _("居民反映问题未解决，请重新转办"), words, sms=True)
-            _tell(_handlers(case), case, _("居民反映问题未解决"), words)
+                  gettext_lazy("居民反映问题未解决，请重新转办"), words, sms=True)
+            _tell(_handlers(case), case, gettext_lazy("居民反映问题未解决"), words)
         else:
             case.closed_at = timezone.now()
             _move(case, EventKind.CONFIRM, actor, note=words, fields=fields + ["closed_at"],
                   fixed=True, rating=rating)
             _tell(_handlers(case), case,
-                  _("诉求已办结，居民评价 %(r)s 星") % {"r": rating}, words)
+                  later(gettext_lazy("诉求已办结，居民评价 %(r)s 星"), r=rating), words)
     return case
 
 
@@ -528,7 +530,7 @@ def case_comment(*, actor: User, case_id: int, text: str, photos=()) -> Case:
         if actor.pk in {p.pk for p in people} or actor.pk in {
                 p.pk for p in _grid_workers(case)}:
             people = _residents(case)
-        _tell(people, case, _("诉求有新的补充说明"), text[:80], skip=actor)
+        _tell(people, case, gettext_lazy("诉求有新的补充说明"), text[:80], skip=actor)
     return case
 
 
@@ -546,8 +548,8 @@ def case_urge(*, actor: User, case_id: int, now: datetime | None = None) -> Case
                                     at__gte=start).exists():
             raise WorkflowError(_("今天已经催过了，明天可以再催。 You urged today already."))
         _move(case, EventKind.URGE, actor)
-        _tell(_handlers(case) + _grid_workers(case), case, _("居民催办：%(c)s") % {
-            "c": case.category.name}, case.where, sms=True)
+        _tell(_handlers(case) + _grid_workers(case), case,
+              later(gettext_lazy("居民催办：%(c)s"), c=case.category), case.where, sms=True)
     return case
 
 
@@ -557,7 +559,7 @@ def case_supervise(*, actor: User, case_id: int, text: str) -> Case:
     with transaction.atomic():
         case = _lock(case_id)
         _move(case, EventKind.SUPERVISE, actor, note=text, internal=True)
-        _tell(_handlers(case) + _grid_workers(case), case, _("督办意见"), text[:80],
+        _tell(_handlers(case) + _grid_workers(case), case, gettext_lazy("督办意见"), text[:80],
               skip=actor)
     return case
 
@@ -595,8 +597,9 @@ def cases_supervise_due(*, now: datetime | None = None) -> dict[str, int]:
                     _move(case, EventKind.REMIND, None, fields=["ladder"], internal=True,
                           workdays_left=left)
                     _tell(_handlers(case) or _grid_workers(case), case,
-                          _("诉求快到办理时限了"), _("请在 %(d)s 前办结。") % {
-                              "d": f"{timezone.localtime(case.due_at):%m-%d}"})
+                          gettext_lazy("诉求快到办理时限了"),
+                          later(gettext_lazy("请在 %(d)s 前办结。"),
+                                d=f"{timezone.localtime(case.due_at):%m-%d}"))
                     counts["remind"] += 1
                 continue
             late = workdays.workdays_between(due_day, today - timedelta(days=1))
@@ -610,18 +613,19 @@ def cases_supervise_due(*, now: datetime | None = None) -> dict[str, int]:
                 continue
             case.ladder = step
             title_body = {
-                Ladder.OVERDUE: (EventKind.OVERDUE, _("诉求已超期"),
+                Ladder.OVERDUE: (EventKind.OVERDUE, gettext_lazy("诉求已超期"),
                                  _handlers(case) + _grid_workers(case)),
-                Ladder.ESCALATED: (EventKind.ESCALATE, _("催办：诉求超期未办结"),
+                Ladder.ESCALATED: (EventKind.ESCALATE, gettext_lazy("催办：诉求超期未办结"),
                                    ([case.department.supervisor] if case.department_id
                                     and case.department.supervisor_id else [])
                                    + _grid_workers(case, above=True) + _handlers(case)),
-                Ladder.REPORTED: (EventKind.REPORT, _("通报：诉求严重超期"),
+                Ladder.REPORTED: (EventKind.REPORT, gettext_lazy("通报：诉求严重超期"),
                                   _admins(case) + _grid_workers(case, above=True)),
             }[step]
             kind, title, people = title_body
             _move(case, kind, None, fields=["ladder"], internal=True, workdays_late=late)
-            _tell(people, case, title, f"{case.category.name} · {case.where}",
+            _tell(people, case, title,
+                  later(gettext_lazy("%(c)s · %(w)s"), c=case.category, w=case.where),
                   sms=step >= Ladder.ESCALATED)
             counts[kind] += 1
     return counts
@@ -642,7 +646,7 @@ def cases_close_unrated(*, now: datetime | None = None) -> int:
             case.no_rating = True
             case.closed_at = now
             _move(case, EventKind.AUTO_CLOSE, None, fields=["no_rating", "closed_at"])
-            _tell(_residents(case), case, _("您的诉求已办结（未评价）"))
+            _tell(_residents(case), case, gettext_lazy("您的诉求已办结（未评价）"))
             closed += 1
     return closed
 
@@ -722,7 +726,8 @@ def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = N
         audit(actor=actor, action="dispute.open", target=dispute, case=case.pk if case else None)
         url = reverse("community:dispute", args=[dispute.pk])
         for u in users:
-            notify(recipient=u, title=_("社区已受理您反映的纠纷"), body=title, url=url, kind=KIND)
+            notify(recipient=u, title=gettext_lazy("社区已受理您反映的纠纷"), body=title, url=url,
+                   kind=KIND)
     return dispute
 
 
@@ -796,7 +801,7 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
             DisputeVisit.objects.create(dispute=dispute, due_on=held_on + timedelta(days=days))
         url = reverse("community:dispute", args=[dispute.pk])
         people = [p.user for p in dispute.parties.all() if p.user_id] + mediators
-        _tell_many(people, _("纠纷已调解，将定期回访"), dispute.title, url, skip=actor)
+        _tell_many(people, gettext_lazy("纠纷已调解，将定期回访"), dispute.title, url, skip=actor)
     return dispute
 
 

@@ -16,15 +16,17 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from buildings.access import scope_of
 from buildings.choices import ResidencyState
 from buildings.models import Building, Household, Residency
 from portal.choices import NotificationKind
+from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 from portal.sms import send_sms
@@ -277,7 +279,8 @@ def notice_review(*, actor: User, task_state, approve: bool, comment: str = "") 
         task.on_action(state.specific, actor, action, comment=comment[:500])
         audit(actor=actor, action=f"notice.review.{action}", target=page, comment=comment[:200])
         if not approve and page.owner_id:
-            notify(recipient=page.owner, title=_("通知被退回修改：%(t)s") % {"t": page.title},
+            notify(recipient=page.owner,
+                   title=later(gettext_lazy("通知被退回修改：%(t)s"), t=page.title),
                    body=comment[:200], url=reverse("notices:mine"),
                    kind=NotificationKind.NOTICE)
 
@@ -357,8 +360,8 @@ def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
     return ack
 
 
-def _remind_text(notice: NoticePage) -> str:
-    return _("请查看通知：%(t)s") % {"t": notice.title}
+def _remind_text(notice: NoticePage):
+    return later(gettext_lazy("请查看通知：%(t)s"), t=notice.title)
 
 
 def notice_remind(*, actor: User, notice: NoticePage, rows: list[Household]) -> dict[str, int]:
@@ -388,8 +391,9 @@ def notice_remind(*, actor: User, notice: NoticePage, rows: list[Household]) -> 
             counts["app"] += 1
         for h in not_read:
             if h.pk not in told_households and h.phone:
-                send_sms(phone=h.phone, text=f"【仫佬家园】{_remind_text(notice)}",
-                         purpose="notice:remind")
+                with translation.override(settings.LANGUAGE_CODE):  # nobody's language known
+                    text = f"【仫佬家园】{_remind_text(notice)}"
+                send_sms(phone=h.phone, text=text, purpose="notice:remind")
                 counts["sms"] += 1
         delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
         delivery.last_reminded_at = timezone.now()
@@ -459,8 +463,8 @@ def notice_announce(*, notice: NoticePage) -> int:
         if delivery.announced_at is not None:
             return 0
         url = reverse("notices:detail", args=[notice.pk])
-        label = Category(notice.category).label
-        title = f"【{label}】{notice.title}"
+        title = later(gettext_lazy("【%(label)s】%(title)s"), label=Category(notice.category).label,
+                      title=notice.title)
         body = notice.body_text()[:120]
         count = 0
         for user in audience_users(notice).only("id", "phone", "phone_verified").iterator():
@@ -508,8 +512,9 @@ def notices_alert_overdue(*, now: datetime | None = None) -> int:
                 people.add(notice.owner_id)
             for user in User.objects.filter(pk__in=people):
                 notify(recipient=user,
-                       title=_("%(n)s 户还没确认：%(t)s") % {"n": len(late), "t": notice.title},
-                       body=_("可以电话告知、上门告知，或请志愿者上门。"),
+                       title=later(gettext_lazy("%(n)s 户还没确认：%(t)s"), n=len(late),
+                                   t=notice.title),
+                       body=gettext_lazy("可以电话告知、上门告知，或请志愿者上门。"),
                        url=reverse("notices:receipts", args=[notice.pk]),
                        kind=NotificationKind.NOTICE)
             audit(actor=None, action="notice.overdue", target=notice, households=len(late))

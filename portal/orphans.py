@@ -34,8 +34,9 @@ GRACE = timedelta(days=1)
 
 def _file_fields():
     for model in apps.get_models():
-        if model._meta.app_label not in OUR_APPS or model._meta.abstract:
-            continue
+        meta = model._meta
+        if meta.app_label not in OUR_APPS or meta.abstract or meta.proxy or not meta.managed:
+            continue  # not ours, or no table of its own
         for field in model._meta.get_fields():
             if isinstance(field, models.FileField) and field.concrete:
                 yield model, field

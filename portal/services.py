@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .choices import NotificationKind
 from .models import AuditEntry, Notification, User
@@ -34,8 +35,13 @@ def notify(
     """Tell one person something, in the app and, if asked, by SMS.
 
     The SMS goes only to a verified phone, and only after the surrounding
-    transaction commits (``send_sms`` takes care of that).
+    transaction commits (``send_sms`` takes care of that). ``title`` and
+    ``body`` may be lazy texts (``gettext_lazy``, ``portal.i18n.later``): they
+    are put into words in the recipient's language.
     """
+    # Written in the recipient's language, whoever is acting (see ``portal.i18n``).
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        title, body = str(title), str(body)
     notification = Notification.objects.create(
         recipient=recipient, kind=kind, title=title, body=body, url=url
     )

@@ -28,11 +28,13 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from buildings.access import require, scope_of
 from buildings.choices import ResidencyState
 from buildings.models import Building, Community, Grid, Household, Residency, Unit
 from portal.choices import NotificationKind
+from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 
@@ -146,7 +148,7 @@ def volunteer_apply(*, user: User, real_name: str, skills: list[str], free_times
         volunteer.save()
         audit(actor=user, action="volunteer.apply", target=volunteer)
         for person in _reviewers(volunteer):
-            notify(recipient=person, kind=KIND, title=_("有新的志愿者申请"),
+            notify(recipient=person, kind=KIND, title=gettext_lazy("有新的志愿者申请"),
                    body=real_name, url=reverse("volunteers:review"))
     forget_volunteer(user)
     return volunteer
@@ -198,8 +200,9 @@ def volunteer_decide(*, actor: User, volunteer_id: int, approve: bool,
         audit(actor=actor, action="volunteer.approve" if approve else "volunteer.reject",
               target=volunteer, reason=reason)
         notify(recipient=volunteer.user, kind=KIND, sms=True,
-               title=_("您已成为志愿者，可以报名任务了") if approve else _("志愿者申请未通过"),
-               body="" if approve else _("原因：%(r)s") % {"r": reason},
+               title=(gettext_lazy("您已成为志愿者，可以报名任务了") if approve
+                      else gettext_lazy("志愿者申请未通过")),
+               body="" if approve else later(gettext_lazy("原因：%(r)s"), r=reason),
                url=reverse("volunteers:index"))
     forget_volunteer(volunteer.user)
     return volunteer
@@ -349,7 +352,7 @@ def task_message(*, actor: User, task_id: int, body: str, sms: bool = False) -> 
             "volunteer__user")
         for claim in claims:
             notify(recipient=claim.volunteer.user, kind=KIND, sms=sms,
-                   title=_("任务消息：%(t)s") % {"t": task.title}, body=body[:200],
+                   title=later(gettext_lazy("任务消息：%(t)s"), t=task.title), body=body[:200],
                    url=_task_url(task))
     return message
 
@@ -393,7 +396,7 @@ def task_cancel(*, actor: User, task_id: int, reason: str) -> Task:
         for claim in claims:
             _end_claim(claim, ClaimState.CANCELLED)
             notify(recipient=claim.volunteer.user, kind=KIND, sms=True,
-                   title=_("任务已取消：%(t)s") % {"t": task.title}, body=reason,
+                   title=later(gettext_lazy("任务已取消：%(t)s"), t=task.title), body=reason,
                    url=_task_url(task))
         Task.objects.filter(pk=task.pk).update(filled=0, state=TaskState.CANCELLED,
                                                summary=reason, finished_at=timezone.now())
@@ -487,7 +490,7 @@ def task_claim(*, actor: User, task_id: int) -> Claim:
             audit(actor=actor, action="claim.create", target=claim, task=task.pk, state=state)
             if state == ClaimState.PENDING:
                 notify(recipient=task.created_by, kind=KIND,
-                       title=_("有人报名“%(t)s”，请审核") % {"t": task.title},
+                       title=later(gettext_lazy("有人报名“%(t)s”，请审核"), t=task.title),
                        body=volunteer.real_name, url=_task_url(task))
     except IntegrityError:
         # Only reachable if two taps got past the volunteer lock together; the
@@ -549,8 +552,8 @@ def _move_up(task: Task, *, now: datetime) -> list[Claim]:
         audit(actor=None, action="claim.offer", target=claim, task=task.pk)
         deadline = timezone.localtime(claim.offer_expires_at).strftime("%m-%d %H:%M")
         notify(recipient=claim.volunteer.user, kind=KIND, sms=True,
-               title=_("候补成功：“%(t)s”有空位了") % {"t": task.title},
-               body=_("请在 %(d)s 前确认参加，逾期名额让给下一位。") % {"d": deadline},
+               title=later(gettext_lazy("候补成功：“%(t)s”有空位了"), t=task.title),
+               body=later(gettext_lazy("请在 %(d)s 前确认参加，逾期名额让给下一位。"), d=deadline),
                url=_task_url(task))
         offered.append(claim)
     return offered
@@ -618,8 +621,8 @@ def offers_expire(*, now: datetime | None = None) -> int:
             _end_claim(claim, ClaimState.LAPSED)
             audit(actor=None, action="claim.lapse", target=claim, task=task.pk)
             notify(recipient=claim.volunteer.user, kind=KIND,
-                   title=_("递补名额已过期：%(t)s") % {"t": task.title},
-                   body=_("未在期限内确认，名额已让给下一位。"), url=_task_url(task))
+                   title=later(gettext_lazy("递补名额已过期：%(t)s"), t=task.title),
+                   body=gettext_lazy("未在期限内确认，名额已让给下一位。"), url=_task_url(task))
             _move_up(task, now=now)
             count += 1
     return count
@@ -647,8 +650,9 @@ def claim_decide(*, actor: User, claim_id: int, approve: bool, reason: str = "")
         audit(actor=actor, action="claim.approve" if approve else "claim.decline",
               target=claim, reason=reason)
         notify(recipient=claim.volunteer.user, kind=KIND, sms=True,
-               title=(_("报名已通过：%(t)s") if approve else _("报名未通过：%(t)s"))
-               % {"t": task.title}, body=reason, url=_task_url(task))
+               title=later(gettext_lazy("报名已通过：%(t)s") if approve
+                           else gettext_lazy("报名未通过：%(t)s"), t=task.title),
+               body=reason, url=_task_url(task))
     return claim
 
 
@@ -711,7 +715,7 @@ def _ask_for_confirmation(claim: Claim) -> None:
                    .values_list("user_id", flat=True))
     for person in User.objects.filter(pk__in=ids):
         notify(recipient=person, kind=KIND,
-               title=_("%(v)s 已完成服务，请确认") % {"v": claim.volunteer.public_name},
+               title=later(gettext_lazy("%(v)s 已完成服务，请确认"), v=claim.volunteer.public_name),
                body=claim.task.title, url=reverse("volunteers:to_confirm"))
 
 
@@ -765,7 +769,7 @@ def claim_confirm(*, actor: User, claim_id: int) -> Claim:
         claim.save(update_fields=["confirmed_at", "confirmed_by"])
         audit(actor=actor, action="claim.confirm", target=claim)
         notify(recipient=claim.task.created_by, kind=KIND,
-               title=_("服务已确认，请审核时长"), body=claim.task.title,
+               title=gettext_lazy("服务已确认，请审核时长"), body=claim.task.title,
                url=_task_url(claim.task))
     return claim
 
@@ -838,7 +842,7 @@ def claim_approve_service(*, actor: User, claim_id: int) -> Claim:
         audit(actor=actor, action="claim.approve_service", target=claim, hours=str(hours),
               points=points)
         notify(recipient=volunteer.user, kind=KIND,
-               title=_("服务已认定：%(h)s小时，%(p)d积分") % {"h": hours, "p": points},
+               title=later(gettext_lazy("服务已认定：%(h)s小时，%(p)d积分"), h=hours, p=points),
                body=task.title, url=reverse("volunteers:record"))
     return claim
 
@@ -922,8 +926,9 @@ def item_redeem(*, actor: User, item_id: int) -> Redemption:
                 reason=_("兑换：%(n)s") % {"n": item.name}, actor=actor)
         audit(actor=actor, action="shop.redeem", target=redemption, item=item.pk,
               cost=item.cost)
-        notify(recipient=actor, kind=KIND, title=_("兑换成功：%(n)s") % {"n": item.name},
-               body=item.collect_note or _("请在兑换日到社区领取。"),
+        notify(recipient=actor, kind=KIND,
+               title=later(gettext_lazy("兑换成功：%(n)s"), n=item.name),
+               body=item.collect_note or gettext_lazy("请在兑换日到社区领取。"),
                url=reverse("volunteers:shop"))
     return redemption
 
@@ -989,8 +994,9 @@ def claims_remind_upcoming(*, now: datetime | None = None,
                 continue
             start = timezone.localtime(claim.task.starts_at).strftime("%H:%M")
             notify(recipient=claim.volunteer.user, kind=KIND, sms=sms,
-                   title=_("志愿任务提醒：%(t)s") % {"t": claim.task.title},
-                   body=_("%(s)s 开始，地点：%(p)s") % {"s": start, "p": claim.task.public_place},
+                   title=later(gettext_lazy("志愿任务提醒：%(t)s"), t=claim.task.title),
+                   body=later(gettext_lazy("%(s)s 开始，地点：%(p)s"), s=start,
+                              p=claim.task.public_place),
                    url=_task_url(claim.task))
             count += 1
     return count
