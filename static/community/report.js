@@ -5,6 +5,7 @@
   var form = document.getElementById("report-form");
   var box = document.getElementById("similar");
   if (!form || !box || !window.fetch) return;
+  var gettext = window.gettext || function (s) { return s; };
   function refresh() {
     var cat = form.querySelector("input[name=category]:checked");
     var where = form.querySelector("select[name=where]");
@@ -22,13 +23,13 @@
   if (locate && navigator.geolocation) {
     locate.hidden = false;
     locate.addEventListener("click", function () {
-      locStatus.textContent = "正在定位… / Locating…";
+      locStatus.textContent = gettext("正在定位…");
       navigator.geolocation.getCurrentPosition(function (pos) {
         form.querySelector("input[name=latitude]").value = pos.coords.latitude.toFixed(6);
         form.querySelector("input[name=longitude]").value = pos.coords.longitude.toFixed(6);
-        locStatus.textContent = "已附上位置 / Position added";
+        locStatus.textContent = gettext("已附上位置");
       }, function () {
-        locStatus.textContent = "没能定位，不影响提交 / No position; you can still send";
+        locStatus.textContent = gettext("没能定位，不影响提交");
       }, { timeout: 10000, maximumAge: 60000 });
     });
   }

@@ -38,22 +38,27 @@
   var QUALITY = 0.8;
   var DB_NAME = "jiayuan";
   var STORE = "outbox";
-  function t(cn, en) { return cn + " / " + en; }
+  // Words from Django's JavaScript catalogue (/jsi18n/, loaded first by base.html);
+  // without it (an old cached page, no network) the Chinese source text.
+  var gettext = window.gettext || function (s) { return s; };
+  function fmt(text, n) { return text.replace("%s", n); }
 
   var TEXT = {
-    sending: t("正在发送…", "Sending…"),
-    shrinking: t("正在处理照片…", "Preparing photos…"),
-    saved: t("没有网络，已保存在手机上，有网时自动发送", "Saved on this phone, will send when online"),
-    waiting: function (n) { return t(n + " 条内容等待发送", n + " waiting to send"); },
-    sentLater: function (n) { return t("已发送 " + n + " 条之前保存的内容", "Sent " + n + " saved submission(s)"); },
-    refusedLater: t("一条保存的内容没有被接受：", "A saved submission was not accepted: "),
-    tooMany: function (n) { return t("最多 " + n + " 张照片，多出的没有加上", "At most " + n + " photos; the extra ones were left out"); },
-    failed: function (code) { return t("发送失败（" + code + "），请稍后再试", "Sending failed (" + code + "); please try again later"); },
-    check: t("请检查标红的地方", "Please check the fields marked in red"),
-    remove: t("删除这张照片", "Remove this photo"),
-    notPhoto: t("这个文件不是照片", "This file is not a photo"),
-    signIn: t("请先登录再发送", "Please sign in to send")
+    sending: gettext("正在发送…"),
+    shrinking: gettext("正在处理照片…"),
+    saved: gettext("没有网络，已保存在手机上，有网时自动发送"),
+    waiting: function (n) { return fmt(gettext("%s 条内容等待发送"), n); },
+    sentLater: function (n) { return fmt(gettext("已发送 %s 条之前保存的内容"), n); },
+    refusedLater: gettext("一条保存的内容没有被接受："),
+    tooMany: function (n) { return fmt(gettext("最多 %s 张照片，多出的没有加上"), n); },
+    failed: function (code) { return fmt(gettext("发送失败（%s），请稍后再试"), code); },
+    check: gettext("请检查标红的地方"),
+    remove: gettext("删除这张照片"),
+    notPhoto: gettext("这个文件不是照片"),
+    signIn: gettext("请先登录再发送"),
+    offline: gettext("没有网络")
   };
+
 
   // --- small helpers ---------------------------------------------------------
 
@@ -158,7 +163,7 @@
   function setUpPhotos(form, input) {
     var max = parseInt(input.getAttribute("data-jy-photos"), 10) || 6;
     var list = el("ul", "jy-previews");
-    list.setAttribute("aria-label", t("已选照片", "Chosen photos"));
+    list.setAttribute("aria-label", gettext("已选照片"));
     input.parentNode.insertBefore(list, input.nextSibling);
     input.jyFiles = [];
     input.jyPending = Promise.resolve();
@@ -168,7 +173,7 @@
       input.jyFiles.forEach(function (f, i) {
         var li = el("li", "jy-preview");
         var img = el("img");
-        img.alt = t("照片 " + (i + 1), "Photo " + (i + 1));
+        img.alt = fmt(gettext("照片 %s"), i + 1);
         img.src = URL.createObjectURL(f);
         img.onload = function () { URL.revokeObjectURL(img.src); };
         var rm = el("button", "jy-remove", "×");
@@ -457,13 +462,13 @@
         var entries = collect(form, submitter);
         var offlineOk = form.getAttribute("data-jy-offline") !== "off";
         function keep() {
-          if (!offlineOk) { say(form, TEXT.failed(t("没有网络", "offline")), "error"); return; }
+          if (!offlineOk) { say(form, TEXT.failed(TEXT.offline), "error"); return; }
           return enqueue(url, entries).then(function () {
             resetForm(form);
             say(form, TEXT.saved, "ok");
             showCount();
           }, function () {
-            say(form, TEXT.failed(t("没有网络", "offline")), "error");
+            say(form, TEXT.failed(TEXT.offline), "error");
           });
         }
         if (navigator.onLine === false) return keep();

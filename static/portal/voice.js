@@ -14,7 +14,8 @@
   if (window.jyVoice) return; // included twice: set up once
   window.jyVoice = true;
 
-  function t(cn, en) { return cn + " / " + en; }
+  // Words from Django's JavaScript catalogue (/jsi18n/, loaded by base.html first).
+  var gettext = window.gettext || function (s) { return s; };
   var TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
   var EXT = { "audio/webm": "webm", "audio/mp4": "m4a", "audio/ogg": "ogg" };
 
@@ -42,7 +43,7 @@
     var max = parseInt(box.getAttribute("data-max-seconds"), 10) || 60;
     box.classList.add("jy-voice");
 
-    var talk = el("button", "btn primary block jy-talk", t("按住说话", "Hold to talk"));
+    var talk = el("button", "btn primary block jy-talk", gettext("按住说话"));
     talk.type = "button";
     var status = el("p", "jy-voice-status");
     status.setAttribute("role", "status");
@@ -53,7 +54,7 @@
     audio.controls = true;
     audio.preload = "metadata";
     var length = el("span", "jy-voice-length");
-    var again = el("button", "btn jy-again", t("重录", "Record again"));
+    var again = el("button", "btn jy-again", gettext("重录"));
     again.type = "button";
     done.appendChild(audio);
     done.appendChild(length);
@@ -64,7 +65,7 @@
 
     if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       talk.disabled = true;
-      status.textContent = t("这个浏览器不能录音，请打字说明", "This browser cannot record; please type instead");
+      status.textContent = gettext("这个浏览器不能录音，请打字说明");
       return;
     }
 
@@ -90,7 +91,7 @@
 
     function tick() {
       var s = (Date.now() - started) / 1000;
-      status.textContent = t("正在录音 ", "Recording ") + mmss(s) + " / " + mmss(max);
+      status.textContent = gettext("正在录音 ") + mmss(s) + " / " + mmss(max);
       if (s >= max) stop();
     }
 
@@ -99,11 +100,11 @@
       if (holding) return;
       holding = true;
       talk.classList.add("jy-recording");
-      talk.textContent = t("松开结束", "Release to stop");
-      status.textContent = t("正在打开麦克风…", "Opening the microphone…");
+      talk.textContent = gettext("松开结束");
+      status.textContent = gettext("正在打开麦克风…");
       navigator.mediaDevices.getUserMedia({ audio: true }).then(function (s) {
         stream = s;
-        if (!holding) { stopTracks(); status.textContent = t("请按住按钮不放，说完再松开", "Keep holding the button while you talk"); return; }
+        if (!holding) { stopTracks(); status.textContent = gettext("请按住按钮不放，说完再松开"); return; }
         var type = pickType();
         recorder = type ? new MediaRecorder(s, { mimeType: type, audioBitsPerSecond: 32000 }) : new MediaRecorder(s);
         chunks = [];
@@ -116,10 +117,10 @@
       }, function (err) {
         holding = false;
         talk.classList.remove("jy-recording");
-        talk.textContent = t("按住说话", "Hold to talk");
+        talk.textContent = gettext("按住说话");
         status.textContent = (err && (err.name === "NotAllowedError" || err.name === "SecurityError"))
-          ? t("没有得到麦克风权限，请在浏览器设置里允许，或者打字说明", "The microphone was not allowed; allow it in the browser settings, or type instead")
-          : t("找不到麦克风，请打字说明", "No microphone found; please type instead");
+          ? gettext("没有得到麦克风权限，请在浏览器设置里允许，或者打字说明")
+          : gettext("找不到麦克风，请打字说明");
       });
     }
 
@@ -129,7 +130,7 @@
       holding = false;
       clearInterval(timer);
       talk.classList.remove("jy-recording");
-      talk.textContent = t("按住说话", "Hold to talk");
+      talk.textContent = gettext("按住说话");
       if (recorder && recorder.state !== "inactive") recorder.stop();
     }
 
@@ -139,7 +140,7 @@
       var type = (recorder.mimeType || chunks[0] && chunks[0].type || "audio/webm").split(";")[0];
       recorder = null;
       if (seconds < 0.8 || !chunks.length) {
-        status.textContent = t("太短了，请按住按钮不放，说完再松开", "Too short: keep holding the button while you talk");
+        status.textContent = gettext("太短了，请按住按钮不放，说完再松开");
         return;
       }
       var blob = new Blob(chunks, { type: type });
@@ -149,10 +150,10 @@
       box.jySeconds = Math.min(seconds, max);
       url = URL.createObjectURL(blob);
       audio.src = url;
-      length.textContent = t("录音 ", "Recording ") + mmss(box.jySeconds);
+      length.textContent = gettext("录音 ") + mmss(box.jySeconds);
       done.hidden = false;
       talk.hidden = true;
-      status.textContent = t("已录好，可以听一遍再发送", "Recorded; you can listen before sending");
+      status.textContent = gettext("已录好，可以听一遍再发送");
       box.dispatchEvent(new CustomEvent("jy:voice", { bubbles: true, detail: { seconds: box.jySeconds } }));
     }
 

@@ -28,6 +28,14 @@ self.addEventListener("fetch", (event) => {
     })));
     return;
   }
+  if (url.pathname === "/jsi18n/") {
+    // The scripts' words: the network first, the last copy when offline.
+    event.respondWith(fetch(req).then((res) => {
+      if (res.ok) { const copy = res.clone(); caches.open(SHELL).then((c) => c.put(req, copy)); }
+      return res;
+    }).catch(() => caches.match(req)));
+    return;
+  }
   if (req.mode === "navigate" && !url.pathname.startsWith("/admin")) {
     // Pages: the network first (they change), the last copy when offline.
     event.respondWith(fetch(req).then((res) => {
