@@ -24,12 +24,18 @@ def session_cookie(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+class Communicator(WebsocketCommunicator):
+    async def connect(self, timeout: float = 10):
+        """Channels waits 1 s by default: too little on a shared, loaded test machine."""
+        return await super().connect(timeout)
+
+
 def socket(path: str, user=None, *, origin: str = "http://127.0.0.1", cookie: str | None = None):
     headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
     if user is not None or cookie:
         cookie = cookie or session_cookie(user)
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-    return WebsocketCommunicator(application(), path, headers=headers)
+    return Communicator(application(), path, headers=headers)
 
 
 def on_duty(staff):
