@@ -123,10 +123,15 @@ ASGI_APPLICATION = "portal.asgi.application"
 # --- Database -------------------------------------------------------------
 # The embedded default is SQLite in WAL mode; DATABASE_URL switches to PostgreSQL.
 SQLITE_PATH = Path(env("SQLITE_PATH", str(BASE_DIR / "var" / "jiayuan.sqlite3")))
+# No persistent connections: under ASGI every request runs in a thread of its
+# own, so a kept connection is left behind in a finished thread until garbage
+# collection; scripts/load ran PostgreSQL out of connection slots (100) at 25
+# users that way. Django's documentation: "When using ASGI, persistent
+# connections should be disabled."
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
-        conn_max_age=0 if "sqlite" in env("DATABASE_URL", "sqlite") else 60,
+        conn_max_age=0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
