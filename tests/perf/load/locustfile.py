@@ -163,6 +163,8 @@ class Resident(_Person):
     @task(1)
     def report(self) -> None:
         html = self.page("/cases/new/")
+        if not html:  # already counted as a failure
+            return
         token, category = CSRF.search(html), CATEGORY.findall(html)
         where = WHERE.search(html)
         if not (token and category and where):
