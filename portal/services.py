@@ -31,7 +31,7 @@ def notify(
     url: str = "",
     kind: str = NotificationKind.GENERAL,
     sms: bool = False,
-) -> Notification:
+) -> Notification | None:
     """Tell one person something, in the app and, if asked, by SMS.
 
     The SMS goes only to a verified phone, and only after the surrounding
@@ -39,6 +39,8 @@ def notify(
     ``body`` may be lazy texts (``gettext_lazy``, ``portal.i18n.later``): they
     are put into words in the recipient's language.
     """
+    if recipient.erased_at is not None:
+        return None  # a deleted account (portal.privacy): nobody to tell
     # Written in the recipient's language, whoever is acting (see ``portal.i18n``).
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         title, body = str(title), str(body)

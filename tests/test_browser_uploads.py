@@ -121,7 +121,7 @@ def test_offline_submissions_wait_on_the_phone_and_go_in_order(phone, live_serve
         phone.wait_for_function(
             "() => document.querySelector('.jy-status').textContent.includes('已保存在手机上')")
         phone.wait_for_function("() => !document.querySelector('.jy-preview')")
-    assert "Saved on this phone, will send when online" in phone.locator(".jy-status").inner_text()
+    assert "没有网络，已保存在手机上，有网时自动发送" in phone.locator(".jy-status").inner_text()
     assert phone.evaluate("window.jyForms.queued().then(q => q.length)") == 2
     assert "2 条内容等待发送" in phone.locator("[data-jy-outbox]").inner_text()
     keys = phone.evaluate(
@@ -270,4 +270,25 @@ def test_no_microphone_is_said_plainly(phone, live_server):
     phone.wait_for_function(
         "() => document.querySelector('.jy-voice-status').textContent.includes('麦克风权限')")
     phone.mouse.up()
-    assert "microphone was not allowed" in phone.locator(".jy-voice-status").inner_text()
+    assert "没有得到麦克风权限，请在浏览器设置里允许，或者打字说明" in phone.locator(".jy-voice-status").inner_text()
+
+
+def test_the_scripts_speak_the_language_the_person_chose(phone, live_server):
+    """forms.js and voice.js take their words from the JavaScript catalogue."""
+    from django.conf import settings
+
+    phone.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en",
+                                "url": live_server.url}])
+    open_form(phone, live_server)
+    phone.wait_for_selector(".jy-talk")
+    assert phone.locator(".jy-talk").inner_text() == "Hold to talk"
+    phone.context.set_offline(True)
+    phone.fill("#id_text", "The stairwell light is out")
+    phone.click("button[type=submit]")
+    phone.wait_for_function(
+        "() => document.querySelector('.jy-status').textContent.includes('Saved on this phone')")
+    assert "已保存" not in phone.locator(".jy-status").inner_text()
+    phone.context.set_offline(False)
+    phone.context.clear_cookies()
+    open_form(phone, live_server)
+    assert phone.locator(".jy-talk").inner_text() == "按住说话"

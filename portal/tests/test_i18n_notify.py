@@ -34,3 +34,14 @@ def test_each_person_is_told_in_their_own_language(world):
     if world.handler.phone_verified:
         sms = SmsMessage.objects.filter(phone=world.handler.phone).latest("pk")
         assert "Please handle case: Street lights" in sms.text
+
+
+def test_a_deleted_account_is_not_told_anything(world):
+    from django.utils import timezone
+
+    from portal.services import notify
+
+    world.resident_a.erased_at = timezone.now()
+    world.resident_a.save(update_fields=["erased_at"])
+    assert notify(recipient=world.resident_a, title="x", sms=True) is None
+    assert not Notification.objects.filter(recipient=world.resident_a).exists()
