@@ -222,3 +222,17 @@ def test_a_view_that_checked_itself_can_hand_the_file_over(rf, case_with_photo):
     assert response["X-Accel-Redirect"] == "/protected-media/" + case.voice.name
     assert response["Content-Type"] == "audio/wav"
     assert response["Cache-Control"].startswith("private")
+
+
+def test_a_photo_on_a_staff_only_step_is_for_staff_only(client, case_with_photo, world):
+    from community.models import CaseEvent, CasePhoto
+
+    case, photo = case_with_photo
+    event = CaseEvent.objects.create(case=case, kind="supervise", actor=world.admin,
+                                     note="督办", internal=True)
+    staff_photo = CasePhoto(case=case, event=event, kind="comment")
+    staff_photo.set_clean(clean_photo(jpeg()))
+    staff_photo.save()
+    assert get(client, world.resident_a, staff_photo.thumb.url).status_code == 404
+    assert get(client, world.worker_a, staff_photo.thumb.url).status_code == 200
+    assert get(client, world.resident_a, photo.thumb.url).status_code == 200
