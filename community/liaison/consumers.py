@@ -25,7 +25,6 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 
 from buildings.access import forget_scope, may, scope_of
 
@@ -199,7 +198,7 @@ class ChatConsumer(_JsonSocket):
                                   "message": "发得太快了，请稍等几秒。 Too fast; wait a few seconds."})
             return
         try:
-            message, _created = await self._write(
+            message, _created = await self._db(
                 services.message_post, conversation=self.conversation, sender=self.user,
                 body=body, client_key=client_key)
         except PermissionDenied as exc:
@@ -235,18 +234,6 @@ class ChatConsumer(_JsonSocket):
     @database_sync_to_async
     def _db(self, fn, *args, **kwargs):
         return fn(*args, **kwargs)
-
-    async def _write(self, fn, **kwargs):
-        """A send, in a worker thread of its own on PostgreSQL.
-
-        Channels runs every consumer's database calls in one shared thread; with
-        hundreds of sockets reconnecting, their sessions and catch-ups queue there
-        and a send would wait seconds behind them. PostgreSQL takes writes from
-        several threads (the conversation's row lock keeps the numbers in order);
-        SQLite admits one writer at a time anyway, so there it stays in the line.
-        """
-        shared = connection.vendor == "sqlite"
-        return await database_sync_to_async(fn, thread_sensitive=shared)(**kwargs)
 
     # --- from the group ------------------------------------------------------
 
