@@ -39,6 +39,7 @@ def render(*, ports: list[int], server_name: str, listen: str | None, static_roo
     upstreams = "\n".join(
         f"    server {upstream_host}:{port} max_fails=3 fail_timeout=10s;" for port in ports
     )
+    ws_upstreams = "\n".join(f"    server {upstream_host}:{port} max_fails=0;" for port in ports)
     if tls_cert:
         # "listen ... http2" is nginx 1.22's (Debian 12) way; 1.25+ also has "http2 on".
         listen_lines = [f"listen {listen or '443'} ssl http2;"] + (
@@ -60,6 +61,7 @@ def render(*, ports: list[int], server_name: str, listen: str | None, static_roo
         proto = "$scheme"
     text = (
         template.replace("@UPSTREAM_SERVERS@", upstreams)
+        .replace("@UPSTREAM_WS_SERVERS@", ws_upstreams)
         .replace("@LISTEN@", "\n".join(f"    {line}" for line in listen_lines))
         .replace("@SERVER_NAME@", server_name)
         .replace("@TLS@", tls)

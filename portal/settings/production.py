@@ -47,10 +47,19 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [
 # frame-ancestors 'self'); DENY would break the editors' preview.
 SILENCED_SYSTEM_CHECKS = ["security.W019"]
 
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-    # Long-lived connections (CONN_MAX_AGE in base.py) are checked before use,
-    # so a PostgreSQL restart costs one retried query, not a 500.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A connection pool per process (psycopg_pool, Django's "pool" option): under
+    # ASGI every request runs in a thread of its own, so connections cannot be
+    # kept per thread (CONN_MAX_AGE stays 0, see base.py); a request borrows one
+    # from the pool and gives it back when it ends, and no new connection is
+    # opened per request. DATABASE_POOL_MAX connections at most per process
+    # (processes × this must stay under PostgreSQL's max_connections); 0 turns
+    # pooling off.
+    pool_max = int(env("DATABASE_POOL_MAX", "8"))
+    if pool_max:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": pool_max, "timeout": 10,
+        }
 
 TASKS = {
     "default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}
