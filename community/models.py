@@ -136,7 +136,7 @@ class Case(models.Model):
     priority = models.CharField(_("紧急程度"), max_length=10, choices=Priority.choices,
                                 default=Priority.NORMAL)
     description = models.TextField(_("描述"), blank=True)
-    voice = models.FileField(_("语音"), upload_to="cases/voice/%Y/%m/", blank=True)
+    voice = models.FileField(_("语音"), upload_to="cases/voice/%Y/%m/", blank=True, db_index=True)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices,
                               default=Status.SUBMITTED, editable=False)
     # Where

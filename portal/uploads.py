@@ -326,12 +326,13 @@ class BasePhoto(models.Model):
             case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
     """
 
+    # Indexed: every /media/ request finds its owner by file name (portal.media).
     image = models.ImageField(gettext_lazy("照片"), upload_to=photo_upload_to,
-                              max_length=200)
+                              max_length=200, db_index=True)
     medium = models.ImageField(gettext_lazy("中图"), upload_to=medium_upload_to,
-                               max_length=200)
+                               max_length=200, db_index=True)
     thumb = models.ImageField(gettext_lazy("缩略图"), upload_to=thumb_upload_to,
-                              max_length=200)
+                              max_length=200, db_index=True)
     width = models.PositiveIntegerField(gettext_lazy("宽"), default=0)
     height = models.PositiveIntegerField(gettext_lazy("高"), default=0)
     created_at = models.DateTimeField(gettext_lazy("上传时间"), auto_now_add=True)

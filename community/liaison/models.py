@@ -177,7 +177,8 @@ class Message(models.Model):
                             default=MessageKind.TEXT)
     body = models.TextField(_("内容"), blank=True)
     client_key = models.CharField(max_length=64, blank=True)
-    voice = models.FileField(_("语音"), upload_to="liaison/voice/%Y/%m/", blank=True)
+    voice = models.FileField(_("语音"), upload_to="liaison/voice/%Y/%m/", blank=True,
+                             db_index=True)
     voice_seconds = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 

@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from buildings.access import scope_of
+from portal.i18n import later
 from portal.services import audit, notify
+from portal.templatetags.jiayuan_dates import weekday_when
 
 from . import events
 from .choices import ConversationStatus, MessageKind, SenderRole
@@ -179,7 +182,7 @@ def _tell_when_answered(conversation: Conversation, now: datetime) -> None:
     else:
         opening = next_opening(conversation.community_id, now)
         if opening:
-            when = formats.date_format(timezone.localtime(opening), "n月j日 l H:i")
+            when = weekday_when(opening)
             text = _("现在不是值班时间。您的消息已保存，值班人员将在 %(when)s 上班后回复您。") % {
                 "when": when}
         else:
@@ -304,8 +307,9 @@ def conversation_hand_over(*, conversation: Conversation, staff, to) -> Conversa
         _system(conversation, _("已转交给 %(who)s 继续为您服务。") % {"who": _staff_label(to)})
         audit(actor=staff, action="liaison.hand_over", target=conversation,
               before=before, to=to.pk)
-        notify(recipient=to, title=_("有会话转交给您"),
-               body=_("%(who)s 把一个连心室会话转交给您。") % {"who": staff.shown_name},
+        notify(recipient=to, title=gettext_lazy("有会话转交给您"),
+               body=later(gettext_lazy("%(who)s 把一个连心室会话转交给您。"),
+                          who=staff.shown_name),
                url=reverse("liaison:console_conversation", args=[conversation.pk]))
         events.conversation_changed(conversation, reason="handed")
     return conversation
@@ -464,9 +468,9 @@ def unread_replies_remind(*, now: datetime | None = None) -> int:
             ).update(sms_told_seq=last_reply)
             if not updated:
                 continue
-            notify(recipient=conversation.resident, title=_("连心室回复了您"),
-                   body=_("值班人员回复了您的留言，请点开查看：%(url)s") % {
-                       "url": _absolute(reverse("liaison:chat"))},
+            notify(recipient=conversation.resident, title=gettext_lazy("连心室回复了您"),
+                   body=later(gettext_lazy("值班人员回复了您的留言，请点开查看：%(url)s"),
+                              url=_absolute(reverse("liaison:chat"))),
                    url=reverse("liaison:chat"), sms=True)
             audit(actor=None, action="liaison.sms_unread", target=conversation, seq=last_reply)
         told += 1
