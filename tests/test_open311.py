@@ -7,7 +7,6 @@ from datetime import timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from community.choices import Channel, Status
@@ -18,13 +17,6 @@ from community.tests.factories import case_in, category
 
 BASE = "/open311/v2"
 FORMATS = ["json", "xml"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
