@@ -24,7 +24,11 @@ class Command(BaseCommand):
 
         if not options["no_ticker"]:
             start_ticker_thread()
-        argv = ["--proxy-headers", "--ping-interval", "20", "--ping-timeout", "30"]
+        # A phone on a weak network, or a busy server, may take longer than
+        # Daphne's default 5 s to finish a WebSocket handshake; the chat's
+        # client retries anyway, but a dropped handshake is a 502 behind nginx.
+        argv = ["--proxy-headers", "--ping-interval", "20", "--ping-timeout", "30",
+                "--websocket_connect_timeout", "20"]
         if options["fd"] is not None:
             argv += ["--fd", str(options["fd"])]
         else:
