@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
+from portal.media import send_field
 from portal.models import User
 from portal.uploads import UploadRejected, clean_photo, clean_voice
 
@@ -153,31 +154,23 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
+def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
     item = get_object_or_404(MessagePhoto.objects.select_related("message__conversation"), pk=pk)
     if not may(request.user, "liaison.view_conversation", item.message.conversation):
         raise Http404
     field = {"l": item.image, "m": item.medium, "t": item.thumb}.get(size)
     if not field:
         raise Http404
-    response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return send_field(request, field)  # nginx sends it behind the topology
 
 
 @login_required
-def voice(request: HttpRequest, pk: int) -> FileResponse:
+def voice(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("conversation"), pk=pk)
     if not message.voice or not may(request.user, "liaison.view_conversation",
                                     message.conversation):
         raise Http404
-    from portal.uploads import VOICE_TYPES
-
-    ext = message.voice.name.rsplit(".", 1)[-1]
-    ctype = next((t for t, e in VOICE_TYPES.values() if e == ext), "application/octet-stream")
-    response = FileResponse(message.voice.open("rb"), content_type=ctype)
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return send_field(request, message.voice)
 
 
 # --- staff ---------------------------------------------------------------------
