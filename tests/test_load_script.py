@@ -152,7 +152,8 @@ def test_locustfile_runs_every_task_and_a_short_headless_run(tmp_path):
     if importlib.util.find_spec("locust") is None:
         if os.environ.get("CI"):  # scripts/test installs the load extra: missing is a failure
             pytest.fail("Locust is not installed (scripts/test installs requirements-load.lock)")
-        pytest.skip("Locust is the optional 'load' extra (scripts/load installs it)")
+        pytest.skip("Locust (the 'load' extra) is not installed on this developer's machine; "
+                    "scripts/test and scripts/load install it, and CI fails instead")
     from community.liaison.testing import live_servers
 
     call_command("demo_data", stdout=io.StringIO())
