@@ -67,7 +67,7 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import AuditEntry, Notification, RetentionSettings, SmsMessage, User
@@ -524,7 +524,9 @@ def account_erase(*, user: User, now: datetime | None = None) -> dict[str, int]:
 
     counts: dict[str, int] = {}
     files: list[str] = []
-    with transaction.atomic():
+    # What is written into the records (已注销居民, reasons, redactions) is read by
+    # the community's staff later: in the site's language, not the leaver's.
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.erased_at:
             raise PrivacyError(_("这个账号已经注销了。 This account has already been deleted."))

@@ -511,3 +511,14 @@ def test_community_admins_change_the_retention_in_the_wagtail_admin(world):
     assert RetentionSettings.load().media_days == 180
     resident = client_for(world.resident_a).get(url)
     assert resident.status_code in (302, 403)
+
+
+def test_what_deletion_writes_into_the_records_is_in_the_sites_language(world):
+    from django.utils import translation
+
+    from buildings.models import Residency
+
+    with translation.override("en"):  # the leaver reads English
+        privacy.account_erase(user=world.resident_b)
+    ended = Residency.objects.filter(user=world.resident_b).latest("pk")
+    assert ended.reason == "账号已注销"
