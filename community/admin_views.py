@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail.admin.ui.components import Component
 
 from buildings.access import scope_of
 
@@ -60,3 +61,53 @@ def case_statistics(request: HttpRequest) -> HttpResponse:
         return response
     return render(request, "community/admin/statistics.html", {"f": f, "start": start,
                                                                "end": end})
+
+
+def calendar_year(request: HttpRequest) -> HttpResponse:
+    """Enter a year's holidays and make-up days in one go: read, preview, apply."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from .calendar import ScheduleError, calendar_gaps, calendar_year_apply, parse_schedule
+    from .forms import CalendarYearForm
+
+    scope = scope_of(request.user)
+    if not scope.is_admin:
+        raise PermissionDenied(_("只有社区管理员可以修改节假日。"))
+    gaps = calendar_gaps()
+    schedule = None
+    form = CalendarYearForm(request.POST or None, request.FILES or None,
+                            initial={"year": gaps[0] if gaps else timezone.localdate().year + 1})
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = parse_schedule(
+                year=form.cleaned_data["year"], text=form.cleaned_data["text"],
+                ics=form.cleaned_data["ics"].read() if form.cleaned_data["ics"] else None)
+        except ScheduleError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if "apply" in request.POST:
+                done = calendar_year_apply(actor=request.user, schedule=schedule)
+                messages.success(request, _(
+                    "已保存 %(year)d 年的 %(days)d 个节假日和调休日，重新计算了 %(cases)d 件诉求的办理时限。"
+                ) % done)
+                return redirect("community_calendar_year")
+    return render(request, "community/admin/calendar_year.html",
+                  {"form": form, "schedule": schedule, "gaps": gaps})
+
+
+class CalendarWarningPanel(Component):
+    """On the admin's dashboard: the holiday calendar runs out within 90 days."""
+
+    name = "jiayuan_calendar_warning"
+    order = 10
+
+    def render_html(self, parent_context=None) -> str:
+        from django.template.loader import render_to_string
+
+        from .calendar import calendar_gaps
+
+        gaps = calendar_gaps()
+        if not gaps:
+            return ""
+        return render_to_string("community/admin/_calendar_warning.html", {"gaps": gaps})

@@ -167,3 +167,31 @@ def validate_phone_user(phone: str):
         return User.objects.filter(phone=normalize_phone(phone)).first()
     except ValidationError:
         return None
+
+
+class CalendarYearForm(forms.Form):
+    """A year's schedule as the State Council publishes it: typed lines or an .ics file."""
+
+    year = forms.IntegerField(label=_("年份"), min_value=2020, max_value=2100,
+                              error_messages={"required": _("请填写年份。"),
+                                              "invalid": _("年份要写成数字，例如 2027。"),
+                                              "min_value": _("年份不对。"),
+                                              "max_value": _("年份不对。")})
+    text = forms.CharField(
+        label=_("放假和调休安排"), required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 12, "placeholder": "2027-01-01 至 2027-01-03 元旦\n"
+                                                                 "上班 2027-02-07 春节调休"}),
+        help_text=_("每行一段：放假写“开始日期 至 结束日期 名称”，调休上班写“上班 日期”。"))
+    ics = forms.FileField(label=_("或上传 .ics 日历文件"), required=False)
+
+    def clean_ics(self):
+        f = self.cleaned_data.get("ics")
+        if f and f.size > 512 * 1024:
+            raise forms.ValidationError(_("日历文件太大。"))
+        return f
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("text", "").strip() and not data.get("ics"):
+            raise forms.ValidationError(_("请填写放假安排，或上传 .ics 日历文件。"))
+        return data

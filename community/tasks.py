@@ -4,6 +4,7 @@ from django_tasks import task
 
 from portal.periodic import every
 
+from .calendar import calendar_warn_admins
 from .services import cases_close_unrated, cases_supervise_due
 
 
@@ -18,3 +19,10 @@ def supervise_cases() -> dict:
 @task()
 def close_unrated_cases() -> int:
     return cases_close_unrated()
+
+
+@every(seconds=24 * 60 * 60)
+@task()
+def warn_calendar_gaps() -> list[int]:
+    """Tell the admins when the holiday calendar runs out within 90 days."""
+    return calendar_warn_admins()

@@ -63,9 +63,10 @@ def me_cases(request):
 def statistics_urls():
     from django.urls import path
 
-    from .admin_views import case_statistics
+    from .admin_views import calendar_year, case_statistics
 
-    return [path("cases/statistics/", case_statistics, name="community_statistics")]
+    return [path("cases/statistics/", case_statistics, name="community_statistics"),
+            path("calendar/year/", calendar_year, name="community_calendar_year")]
 
 
 class _AdminsOnly(MenuItem):
@@ -77,3 +78,17 @@ class _AdminsOnly(MenuItem):
 def statistics_menu_item():
     return _AdminsOnly(_("诉求统计"), reverse("community_statistics"), icon_name="table",
                        order=299)
+
+
+@hooks.register("register_admin_menu_item")
+def calendar_year_menu_item():
+    return _AdminsOnly(_("录入全年节假日"), reverse("community_calendar_year"), icon_name="date",
+                       order=302)
+
+
+@hooks.register("construct_homepage_panels")
+def calendar_warning_panel(request, panels):
+    if scope_of(request.user).is_admin:
+        from .admin_views import CalendarWarningPanel
+
+        panels.insert(0, CalendarWarningPanel())
