@@ -82,6 +82,9 @@ def test_task_from_post_to_points(phone, browser, live_server, world, large):
         for page in (phone, other_page):
             page.goto(live_server.url + f"/volunteer/t/{task.pk}/")
         assert world.household_a.address not in phone.content()  # not before holding a place
+        # nor the person's name in the title, nor what is to be done (the board neither)
+        assert "陪罗奶奶" not in phone.inner_text("main")
+        assert "具体内容报上名后显示" in phone.inner_text("main")
         _clean(phone, f"volunteers-3-task-before-claim-{sfx}", large=large)
         phone.get_by_role("button", name="我要报名").click()
         other_page.get_by_role("button", name="我要报名").click()
@@ -89,6 +92,11 @@ def test_task_from_post_to_points(phone, browser, live_server, world, large):
         other_page.wait_for_load_state()
         assert "报名成功" in phone.content()
         assert "候补" in other_page.inner_text("main")
+        assert "已满，可候补" in other_page.inner_text("main")
+        assert "招募中" not in other_page.inner_text("main")
+        assert "陪罗奶奶" not in other_page.inner_text("main")  # waitlisted: no place held
+        other_page.goto(live_server.url + "/volunteer/")
+        assert "陪罗奶奶" not in other_page.inner_text("main")
         shot(other_page, f"volunteers-4-waitlisted-{sfx}")
         assert axe_violations(other_page) == []
     finally:
@@ -97,8 +105,10 @@ def test_task_from_post_to_points(phone, browser, live_server, world, large):
     assert task.filled == 1
     assert Claim.objects.get(task=task, volunteer=first).state == "held"
     assert Claim.objects.get(task=task, volunteer=second).state == "waitlisted"
-    # holding the place, the first volunteer now sees the flat
+    # holding the place, the first volunteer now sees the flat, the person and the window
     assert world.household_a.address in phone.content()
+    assert "陪罗奶奶去卫生院" in phone.inner_text("h1")
+    assert "签到时间" in phone.inner_text("#checkin-window")
     _clean(phone, f"volunteers-5-held-{sfx}", large=large)
 
     # 3. Check in with the organiser's code, then (an hour later) check out.
@@ -149,3 +159,24 @@ def test_task_from_post_to_points(phone, browser, live_server, world, large):
     _clean(phone, f"volunteers-10-board-{sfx}", large=large)
     phone.goto(live_server.url + "/volunteer/leaderboard/")
     _clean(phone, f"volunteers-11-leaderboard-{sfx}", large=large)
+
+
+def test_check_in_is_offered_only_inside_its_window(phone, live_server, world):
+    """A task tomorrow: the window is shown, the button is not (it used to be offered and
+    then refused with 'too early')."""
+    from volunteers import services
+    from volunteers.tests import factories as vf
+
+    first = vf.volunteer(community=world.community, grid=world.grid_a, user=world.resident_a2)
+    start = timezone.now() + timedelta(days=1)
+    task = services.task_create(actor=world.worker_a, title="清理楼道", starts_at=start,
+                                ends_at=start + timedelta(hours=2), building=world.building_a)
+    services.task_claim(actor=first.user, task_id=task.pk)
+    _as(phone, live_server, first.user)
+    phone.goto(live_server.url + f"/volunteer/t/{task.pk}/")
+    window = phone.inner_text("#checkin-window")
+    opens = timezone.localtime(start - services.CHECKIN_EARLY)
+    assert "签到时间" in window and opens.strftime("%H:%M") in window
+    assert phone.get_by_role("button", name="签到").count() == 0
+    assert "到时间后这里会出现签到按钮" in phone.inner_text("main")
+    _clean(phone, "volunteers-checkin-window")

@@ -37,6 +37,9 @@ class ProfileForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("标题"), max_length=80)
+    public_title = forms.CharField(
+        label=_("对外标题（可不填）"), max_length=80, required=False,
+        help_text=_("任务列表上给所有人看的标题，不写人名，例如“陪同就医”。"))
     kind = forms.ChoiceField(label=_("类别"), choices=TaskKind.choices, initial=TaskKind.GENERAL)
     description = forms.CharField(label=_("要做什么"), widget=forms.Textarea(attrs={"rows": 3}),
                                   required=False)

@@ -188,6 +188,9 @@ class Task(models.Model):
     kind = models.CharField(_("类别"), max_length=20, choices=TaskKind.choices,
                             default=TaskKind.GENERAL)
     title = models.CharField(_("标题"), max_length=80)
+    public_title = models.CharField(
+        _("对外标题"), max_length=80, blank=True,
+        help_text=_("任务列表上给所有人看的标题，不写人名，例如“陪同就医”。不填时，服务具体住户的任务只显示类别和地点。"))
     description = models.TextField(_("要做什么"), blank=True)
     starts_at = models.DateTimeField(_("开始时间"), db_index=True)
     ends_at = models.DateTimeField(_("结束时间"))
@@ -230,6 +233,24 @@ class Task(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.title
+
+    def serves_people(self) -> bool:
+        """The task is about particular residents (their flat, a case they filed):
+        its title and description may name them. ``task_board`` annotates this."""
+        known = getattr(self, "jy_serves_people", None)
+        if known is None:
+            known = self.source_case_id is not None or self.households.exists()
+            self.jy_serves_people = known
+        return bool(known)
+
+    @property
+    def board_title(self) -> str:
+        """What everyone may read: never a person's name from the title."""
+        if self.public_title:
+            return self.public_title
+        if self.serves_people():
+            return str(self.get_kind_display())
         return self.title
 
     @property

@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from buildings.access import scope_of
@@ -63,6 +75,11 @@ def task_board(*, user, kind: str = "", skill: str = "", when: str = "", free_on
                                    output_field=IntegerField()))
     else:
         qs = qs.annotate(mine=Value(1, output_field=IntegerField()))
+    # Whether a task is about particular residents decides what its card may say.
+    qs = qs.annotate(jy_serves_people=ExpressionWrapper(
+        Q(source_case_id__isnull=False)
+        | Exists(Task.households.through.objects.filter(task_id=OuterRef("pk"))),
+        output_field=BooleanField()))
     page = max(1, page)
     start = (page - 1) * BOARD_PAGE
     tasks = list(qs.select_related("building", "unit", "grid")

@@ -217,7 +217,8 @@ def task_create(*, actor: User, title: str, starts_at: datetime, ends_at: dateti
                 grid: Grid | None = None, place: str = "", households=(), places: int = 1,
                 skills=(), points: int = 0, needs_approval: bool = False,
                 withdraw_cutoff_hours: int = 2, source_case_id: int | None = None,
-                source_notice_id: int | None = None, check_access: bool = True) -> Task:
+                source_notice_id: int | None = None, check_access: bool = True,
+                public_title: str = "") -> Task:
     """Post a task. A grid worker posts only in their own grids; an admin anywhere.
 
     ``check_access=False`` is for the other apps' entry points below, whose
@@ -250,6 +251,7 @@ def task_create(*, actor: User, title: str, starts_at: datetime, ends_at: dateti
         task = Task(
             community_id=grid.community_id, grid=grid, building=building, unit=unit,
             place=(place or "").strip()[:100], kind=kind, title=title[:80],
+            public_title=(public_title or "").strip()[:80],
             description=(description or "").strip(), starts_at=starts_at, ends_at=ends_at,
             places=int(places), points=max(0, int(points or 0)), needs_approval=needs_approval,
             withdraw_cutoff_hours=withdraw_cutoff_hours, created_by=actor,
@@ -352,7 +354,7 @@ def task_message(*, actor: User, task_id: int, body: str, sms: bool = False) -> 
             "volunteer__user")
         for claim in claims:
             notify(recipient=claim.volunteer.user, kind=KIND, sms=sms,
-                   title=later(gettext_lazy("任务消息：%(t)s"), t=task.title), body=body[:200],
+                   title=later(gettext_lazy("任务消息：%(t)s"), t=task.board_title), body=body[:200],
                    url=_task_url(task))
     return message
 
@@ -396,7 +398,7 @@ def task_cancel(*, actor: User, task_id: int, reason: str) -> Task:
         for claim in claims:
             _end_claim(claim, ClaimState.CANCELLED)
             notify(recipient=claim.volunteer.user, kind=KIND, sms=True,
-                   title=later(gettext_lazy("任务已取消：%(t)s"), t=task.title), body=reason,
+                   title=later(gettext_lazy("任务已取消：%(t)s"), t=task.board_title), body=reason,
                    url=_task_url(task))
         Task.objects.filter(pk=task.pk).update(filled=0, state=TaskState.CANCELLED,
                                                summary=reason, finished_at=timezone.now())
@@ -552,7 +554,7 @@ def _move_up(task: Task, *, now: datetime) -> list[Claim]:
         audit(actor=None, action="claim.offer", target=claim, task=task.pk)
         deadline = timezone.localtime(claim.offer_expires_at).strftime("%m-%d %H:%M")
         notify(recipient=claim.volunteer.user, kind=KIND, sms=True,
-               title=later(gettext_lazy("候补成功：“%(t)s”有空位了"), t=task.title),
+               title=later(gettext_lazy("候补成功：“%(t)s”有空位了"), t=task.board_title),
                body=later(gettext_lazy("请在 %(d)s 前确认参加，逾期名额让给下一位。"), d=deadline),
                url=_task_url(task))
         offered.append(claim)
@@ -621,7 +623,7 @@ def offers_expire(*, now: datetime | None = None) -> int:
             _end_claim(claim, ClaimState.LAPSED)
             audit(actor=None, action="claim.lapse", target=claim, task=task.pk)
             notify(recipient=claim.volunteer.user, kind=KIND,
-                   title=later(gettext_lazy("递补名额已过期：%(t)s"), t=task.title),
+                   title=later(gettext_lazy("递补名额已过期：%(t)s"), t=task.board_title),
                    body=gettext_lazy("未在期限内确认，名额已让给下一位。"), url=_task_url(task))
             _move_up(task, now=now)
             count += 1
@@ -994,7 +996,7 @@ def claims_remind_upcoming(*, now: datetime | None = None,
                 continue
             start = timezone.localtime(claim.task.starts_at).strftime("%H:%M")
             notify(recipient=claim.volunteer.user, kind=KIND, sms=sms,
-                   title=later(gettext_lazy("志愿任务提醒：%(t)s"), t=claim.task.title),
+                   title=later(gettext_lazy("志愿任务提醒：%(t)s"), t=claim.task.board_title),
                    body=later(gettext_lazy("%(s)s 开始，地点：%(p)s"), s=start,
                               p=claim.task.public_place),
                    url=_task_url(claim.task))

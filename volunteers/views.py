@@ -138,6 +138,7 @@ def _task_page(request: HttpRequest, task: Task, *, status: int = 200, **extra) 
             my_claim = latest
         else:
             ended_claim = latest
+    now = timezone.now()
     organiser = may(user, "volunteers.organise_task", task)
     head = not organiser and task.building_id in scope_of(user).headed_building_ids
     holds = my_claim is not None and my_claim.state == ClaimState.HELD \
@@ -159,8 +160,13 @@ def _task_page(request: HttpRequest, task: Task, *, status: int = 200, **extra) 
         "checkin_form": extra.pop("checkin_form", None) or CheckInForm(),
         "message_form": extra.pop("message_form", None) or MessageForm(),
         "can_claim": may(user, "volunteers.claim_task"),
-        "now": timezone.now(),
+        "now": now,
         "cutoff": task.starts_at - timedelta(hours=task.withdraw_cutoff_hours),
+        # The real title and what to do may name the person served: only for
+        # the organiser and the volunteers who hold a place.
+        "details": organiser or head or holds or not task.serves_people(),
+        "checkin_opens": task.starts_at - services.CHECKIN_EARLY,
+        "checkin_open": task.starts_at - services.CHECKIN_EARLY <= now <= task.ends_at,
     }
     context.update(extra)
     return render(request, "volunteers/task.html", context, status=status)
@@ -374,6 +380,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
             try:
                 task = services.task_create(
                     actor=request.user, title=d["title"], description=d["description"],
+                    public_title=d["public_title"],
                     kind=d["kind"], building=d["building"], unit=d["unit_obj"],
                     households=[d["household"]] if d["household"] else [],
                     place=d["place"], starts_at=d["starts_at"], ends_at=d["ends_at"],

@@ -71,7 +71,7 @@ class TaskViewSet(ModelViewSet):
     list_display = ["title", "kind", "state", "starts_at", "places", "filled", "created_by"]
     list_filter = ["state", "kind"]
     search_fields = ["title"]
-    form_fields = ["title", "description", "place", "points", "needs_approval",
+    form_fields = ["title", "public_title", "description", "place", "points", "needs_approval",
                    "withdraw_cutoff_hours"]
     inspect_view_enabled = True
     copy_view_enabled = False
