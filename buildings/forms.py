@@ -25,6 +25,8 @@ class ClaimForm(forms.Form):
     )
     relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices,
                                  initial=Relation.FAMILY)
+    name = forms.CharField(label=_("您的姓名"), max_length=40,
+                           error_messages={"required": _("请填写您的姓名，方便楼栋长核对。")})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

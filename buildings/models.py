@@ -194,6 +194,7 @@ class Residency(models.Model):
     relation = models.CharField(
         _("与户主关系"), max_length=10, choices=Relation.choices, default=Relation.FAMILY
     )
+    claimant_name = models.CharField(_("申请人姓名"), max_length=40, blank=True)
     state = models.CharField(
         _("状态"),
         max_length=12,
@@ -228,6 +229,16 @@ class Residency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.household}"
+
+    @property
+    def name_differs_from_register(self) -> bool:
+        """Says 户主 but is not the register's head of household: worth a question."""
+        def plain(name: str) -> str:
+            return "".join((name or "").split())
+
+        return (self.relation == Relation.HEAD and bool(self.claimant_name)
+                and bool(self.household.head_name)
+                and plain(self.claimant_name) != plain(self.household.head_name))
 
 
 class Department(models.Model):

@@ -38,7 +38,7 @@ def _responsible_people(household: Household) -> list[User]:
 
 
 def residency_claim(*, user: User, household: Household,
-                    relation: str = Relation.FAMILY) -> Residency:
+                    relation: str = Relation.FAMILY, name: str = "") -> Residency:
     """A person says they live in ``household``; it waits for verification.
 
     Refuses a second open claim for the same flat. Tells the building head and
@@ -52,7 +52,8 @@ def residency_claim(*, user: User, household: Household,
     try:
         with transaction.atomic():
             residency = Residency.objects.create(
-                user=user, household=household, relation=relation
+                user=user, household=household, relation=relation,
+                claimant_name=" ".join((name or "").split())[:40],
             )
             audit(actor=user, action="residency.claim", target=residency,
                   household=household.pk)
@@ -62,7 +63,8 @@ def residency_claim(*, user: User, household: Household,
                     kind=NotificationKind.RESIDENCY,
                     title=gettext_lazy("有新的住户认证申请"),
                     body=later(gettext_lazy("%(who)s 申请认证为 %(where)s 的住户"),
-                               who=user.shown_name, where=household.address),
+                               who=residency.claimant_name or user.shown_name,
+                               where=household.address),
                     url=reverse("buildings:verify_list"),
                 )
     except IntegrityError as exc:  # a double tap that raced the check above

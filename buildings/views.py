@@ -42,7 +42,8 @@ def claim(request: HttpRequest) -> HttpResponse:
             else:
                 try:
                     residency_claim(user=request.user, household=household,
-                                    relation=form.cleaned_data["relation"])
+                                    relation=form.cleaned_data["relation"],
+                                    name=form.cleaned_data["name"])
                 except RegisterError as exc:
                     form.add_error(None, str(exc))
                 else:

@@ -124,6 +124,7 @@ def _residencies(user: User) -> list[dict]:
     return [{
         "household": r.household.address,
         "relation": r.get_relation_display(),
+        "name": r.claimant_name,
         "state": r.state,
         "state_label": r.get_state_display(),
         "claimed_at": _iso(r.claimed_at),
@@ -578,6 +579,8 @@ def account_erase(*, user: User, now: datetime | None = None) -> dict[str, int]:
             residency.decided_at = now
             residency.save(update_fields=["state", "reason", "decided_at"])
             counts["residencies"] += 1
+        # The name they gave when claiming a flat goes with the account.
+        Residency.objects.filter(user=user).exclude(claimant_name="").update(claimant_name="")
 
         # Volunteering: the ledgers stay; places on tasks to come are given back.
         volunteer = Volunteer.objects.filter(user=user).first()

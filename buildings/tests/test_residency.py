@@ -11,11 +11,11 @@ from portal.models import AuditEntry, Notification
 pytestmark = pytest.mark.django_db
 
 
-def _claim(client, user, building, unit, number):
+def _claim(client, user, building, unit, number, *, relation="family", name="罗小英"):
     client.force_login(user)
     return client.post(reverse("buildings:claim"),
                        {"building": building.pk, "unit": unit, "number": number,
-                        "relation": "family"})
+                        "relation": relation, "name": name})
 
 
 def test_claim_waits_for_the_responsible_people(client, world):
@@ -101,11 +101,11 @@ def test_forged_claim_id_from_another_building_is_refused(client, world, who):
 
 def test_verification_list_shows_only_own_buildings(client, world):
     a, b = UserFactory(), UserFactory()
-    _claim(client, a, world.building_a, 1, "101")
-    _claim(client, b, world.building_b, 1, "101")
+    _claim(client, a, world.building_a, 1, "101", name="甲某某")
+    _claim(client, b, world.building_b, 1, "101", name="乙某某")
     client.force_login(world.head_b)
     body = client.get(reverse("buildings:verify_list")).content.decode()
-    assert b.shown_name in body and a.shown_name not in body
+    assert "乙某某" in body and "甲某某" not in body
 
 
 def test_residents_cannot_open_the_verification_list(client, world):
@@ -122,3 +122,28 @@ def test_withdraw_only_own_claim(client, world):
     client.force_login(owner)
     assert client.post(reverse("buildings:withdraw", args=[claim.pk])).status_code == 302
     assert not Residency.objects.filter(pk=claim.pk).exists()
+
+
+def test_the_checker_sees_the_name_can_call_and_is_warned_of_a_name_unlike_the_register(
+        client, world):
+    """The card used to show the masked phone twice, no name, no way to call, and did not
+    compare the claimant with the register's head of household."""
+    world.household_a.head_name = "谢燕生"
+    world.household_a.save(update_fields=["head_name"])
+    honest, doubtful = UserFactory(phone="+8613911112222"), UserFactory(phone="+8613933334444")
+    _claim(client, honest, world.building_a, 1, "101", relation="head", name="谢 燕生")
+    _claim(client, doubtful, world.building_a, 1, "101", relation="head", name="黄大明")
+    client.force_login(world.head_a)
+    page = client.get(reverse("buildings:verify_list")).content.decode()
+    assert "谢 燕生" in page and "黄大明" in page
+    assert 'href="tel:+8613911112222"' in page and 'href="tel:+8613933334444"' in page
+    assert page.count("姓名与登记的户主不同") == 1  # only for 黄大明
+    assert page.count("139****2222") == 1
+
+
+def test_a_claim_needs_the_claimants_name(client, world):
+    user = UserFactory()
+    response = _claim(client, user, world.building_a, 1, "101", name="  ")
+    assert response.status_code == 400
+    assert "请填写您的姓名" in response.content.decode()
+    assert not Residency.objects.filter(user=user).exists()
