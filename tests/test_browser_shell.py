@@ -34,3 +34,21 @@ def test_second_visit_opens_without_the_network(phone, live_server):
     assert "现在没有网络" in phone.inner_text("main")
     shot(phone, "shell-offline")
     phone.context.set_offline(False)
+
+
+def test_large_type_is_one_tap_from_the_home_page_and_the_sign_in_page(phone, live_server):
+    """It used to sit at the bottom of 我的 → 设置, where a signed-out visitor never gets."""
+    for url in ("/", "/accounts/login/"):
+        phone.context.clear_cookies()
+        phone.goto(live_server.url + url)
+        assert phone.evaluate("() => document.documentElement.classList.contains('lt')") is False
+        switch = phone.get_by_role("button", name="大字")
+        assert switch.get_attribute("aria-pressed") == "false"
+        switch.click()
+        phone.wait_for_load_state()
+        assert phone.url.rstrip("/").endswith(url.rstrip("/"))  # back where she was
+        assert phone.evaluate("() => document.documentElement.classList.contains('lt')")
+        assert phone.get_by_role("button", name="大字").get_attribute("aria-pressed") == "true"
+        shot(phone, f"shell-large-type-switch{url.replace('/', '-')}")
+        assert axe_violations(phone) == []
+        assert large_type_problems(phone) == []
