@@ -215,7 +215,9 @@ class Case(models.Model):
 
     @property
     def number(self) -> str:
-        return f"{self.created_at:%Y%m%d}-{self.pk:05d}" if self.pk else ""
+        # The community's own date (Beijing time), not UTC: a case filed at 03:08 on
+        # 1 December carries 20261201, as the resident's phone says.
+        return f"{timezone.localtime(self.created_at):%Y%m%d}-{self.pk:05d}" if self.pk else ""
 
     @property
     def where(self) -> str:

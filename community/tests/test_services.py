@@ -270,3 +270,13 @@ def test_urge_only_when_overdue_and_once_a_day(world):
     case_urge(actor=world.resident_a, case_id=case.pk,
               now=timezone.now() + timezone.timedelta(days=1))
     assert case.events.filter(kind=EventKind.URGE).count() == 2
+
+
+def test_case_numbers_carry_the_communitys_local_date(world):
+    """03:08 on 1 December in Luocheng is 19:08 on 30 November in UTC."""
+    case = case_submit(reporter=world.resident_a, category=category(), description="灯坏了",
+                       household=world.household_a)
+    Case.objects.filter(pk=case.pk).update(
+        created_at=timezone.make_aware(datetime(2026, 12, 1, 3, 8), TZ))
+    case.refresh_from_db()
+    assert case.number.startswith("20261201-")
