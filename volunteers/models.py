@@ -386,7 +386,8 @@ class PointsRule(models.Model):
         ordering = ["kind"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display() or _('所有类别')}：{self.per_hour}/h"
+        kind = self.get_kind_display() or _("所有类别")
+        return f"{kind}：{self.per_hour}/h"
 
 
 class AppendOnlyQuerySet(models.QuerySet):
