@@ -51,6 +51,23 @@ class AccountAdapter(DefaultAccountAdapter):
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The key that failed passwords are counted under: the phone number.
+
+        allauth builds it from ``email``/``username``, which phone sign-in does
+        not send, so every number shared one empty key and five wrong passwords
+        for any number locked everyone out. allauth calls this both when it
+        counts a failure and when a password reset clears the count.
+        """
+        phone = credentials.get("phone")
+        if not phone:
+            return super()._get_login_attempts_cache_key(request, **credentials)
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError:
+            phone = phone.strip().lower()
+        return f"phone:{phone}"
+
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
         send_sms(
             phone=phone,

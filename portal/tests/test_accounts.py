@@ -125,3 +125,30 @@ def test_second_sign_up_within_a_minute_is_429_not_500(client):
     if response.status_code == 302:
         response = again.get(response["Location"])
     assert response.status_code in (200, 429)
+
+
+def _password_login(number: str, password: str):
+    from django.test import Client
+
+    return Client().post(reverse("account_login"), {"login": number, "password": password})
+
+
+def test_wrong_passwords_for_one_number_never_lock_another():
+    UserFactory(phone="+8613800000003")  # password "pass-1234"
+    UserFactory(phone="+8613800000007")
+    for _ in range(5):
+        response = _password_login("13700099999", "guess-1234")
+        assert "登录失败次数过多" not in response.content.decode()
+    for number in ("13800000003", "138 0000 0007"):
+        response = _password_login(number, "pass-1234")
+        assert response.status_code == 302, response.content.decode()[:300]
+
+
+def test_five_wrong_passwords_lock_that_number():
+    UserFactory(phone="+8613800000003")
+    for _ in range(5):
+        assert _password_login("13800000003", "wrong-one").status_code == 200
+    # The sixth try, even with the right password and however the number is typed.
+    response = _password_login("+86 138 0000 0003", "pass-1234")
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.content.decode()
