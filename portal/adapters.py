@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .clientip import client_ip
 from .phones import normalize_phone
 from .sms import send_sms
 
@@ -50,6 +51,10 @@ class AccountAdapter(DefaultAccountAdapter):
             return normalize_phone(phone)
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
+
+    def get_client_ip(self, request) -> str:
+        # Every rate limit of allauth counts by this; see portal.clientip.
+        return client_ip(request)
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         """The key that failed passwords are counted under: the phone number.

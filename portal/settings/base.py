@@ -177,6 +177,13 @@ TASKS = {
     }
 }
 
+# --- Who is asking (portal.clientip) ---------------------------------------
+# Addresses (or networks) of the proxies we run in front of Daphne. Only a
+# request that comes from one of them may tell us the client's address, in
+# X-Forwarded-For (read from the right) or X-Real-IP. The embedded default has
+# no proxy: empty, and those headers are ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
 # --- Authentication (allauth, phone first) --------------------------------
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",

@@ -152,3 +152,36 @@ def test_five_wrong_passwords_lock_that_number():
     response = _password_login("+86 138 0000 0003", "pass-1234")
     assert response.status_code == 200
     assert "登录失败次数过多" in response.content.decode()
+
+
+def _code_request(number: str, remote: str = "127.0.0.1", **headers):
+    from django.test import Client
+
+    return Client(REMOTE_ADDR=remote, **headers).post(reverse("account_login"), {"login": number})
+
+
+def test_rotating_forged_forwarded_for_cannot_exceed_the_address_limit(settings):
+    """Ten codes an hour from one address (ACCOUNT_RATE_LIMITS), whatever it claims to be."""
+    settings.TRUSTED_PROXIES = []
+    numbers = [f"+86137000100{i:02d}" for i in range(12)]
+    for n in numbers:
+        UserFactory(phone=n)
+    for i, n in enumerate(numbers):
+        _code_request(n[3:], remote="198.51.100.20",
+                      HTTP_X_FORWARDED_FOR=f"10.9.{i}.{i}", HTTP_X_REAL_IP=f"10.8.{i}.{i}")
+    assert SmsMessage.objects.count() == 10
+
+
+def test_behind_the_proxy_each_client_has_its_own_limit(settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    numbers = [f"+86137000200{i:02d}" for i in range(12)]
+    for n in numbers:
+        UserFactory(phone=n)
+    # One client behind nginx, with its own forged header in front of nginx's hop.
+    for i, n in enumerate(numbers[:11]):
+        _code_request(n[3:], HTTP_X_FORWARDED_FOR=f"10.9.{i}.{i}, 198.51.100.1")
+    assert SmsMessage.objects.count() == 10
+    # Another client behind the same nginx is not held back by the first.
+    response = _code_request(numbers[11][3:], HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert response.status_code == 302
+    assert SmsMessage.objects.filter(phone=numbers[11]).count() == 1
