@@ -78,6 +78,7 @@ class AccountAdapter(DefaultAccountAdapter):
             phone=phone,
             text=_("【仫佬家园】您的验证码是 %(code)s，5分钟内有效。请勿告诉他人。") % {"code": code},
             purpose="verification_code",
+            strict=True,
         )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
@@ -85,6 +86,7 @@ class AccountAdapter(DefaultAccountAdapter):
             phone=phone,
             text=_("【仫佬家园】此号码尚未注册。如需使用，请先注册。"),
             purpose="unknown_account",
+            strict=True,
         )
 
     def send_account_already_exists_sms(self, phone: str) -> None:
@@ -92,6 +94,7 @@ class AccountAdapter(DefaultAccountAdapter):
             phone=phone,
             text=_("【仫佬家园】此号码已注册，请直接用验证码登录。"),
             purpose="account_exists",
+            strict=True,
         )
 
     def set_phone(self, user, phone: str, verified: bool) -> None:

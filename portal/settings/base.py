@@ -242,6 +242,15 @@ SMS_ALIYUN = {
     "ENDPOINT": env("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
 }
 
+# What SMS may cost (portal.sms.sms_quota_take): messages to one number in an
+# hour and in a day, and all messages in an hour. Over the budget nothing more
+# is sent until the next hour, and the community admins are told.
+SMS_LIMITS = {
+    "PER_NUMBER_HOUR": int(env("SMS_PER_NUMBER_HOUR", "5")),
+    "PER_NUMBER_DAY": int(env("SMS_PER_NUMBER_DAY", "10")),
+    "GLOBAL_PER_HOUR": int(env("SMS_GLOBAL_PER_HOUR", "300")),
+}
+
 # --- Languages ------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -185,3 +185,17 @@ def test_behind_the_proxy_each_client_has_its_own_limit(settings):
     response = _code_request(numbers[11][3:], HTTP_X_FORWARDED_FOR="198.51.100.2")
     assert response.status_code == 302
     assert SmsMessage.objects.filter(phone=numbers[11]).count() == 1
+
+
+def test_rotating_header_cannot_exceed_the_per_number_cap(settings):
+    """Even were allauth's minute limit per number gone, the SMS cap on a number holds."""
+    settings.TRUSTED_PROXIES = []
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS,
+                                    "request_login_code": "100/h/ip"}
+    settings.SMS_LIMITS = {"PER_NUMBER_HOUR": 3, "PER_NUMBER_DAY": 10, "GLOBAL_PER_HOUR": 100}
+    UserFactory(phone="+8613700030000")
+    responses = [_code_request("13700030000", HTTP_X_FORWARDED_FOR=f"10.7.{i}.1")
+                 for i in range(6)]
+    assert [r.status_code for r in responses] == [302, 302, 302, 429, 429, 429]
+    assert "这个号码一小时内收到的短信已达上限" in responses[-1].content.decode()
+    assert SmsMessage.objects.filter(phone="+8613700030000").count() == 3
