@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from .clientip import client_ip
 from .phones import normalize_phone
-from .sms import send_sms
+from .sms import send_sms, sms_quota_take
 
 
 class MainlandPhoneField(forms.CharField):
@@ -82,12 +82,12 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
-        send_sms(
-            phone=phone,
-            text=_("【仫佬家园】此号码尚未注册。如需使用，请先注册。"),
-            purpose="unknown_account",
-            strict=True,
-        )
+        # A code asked for an unregistered number: the page answers as if one
+        # was sent (portal.auth_forms.PhoneLoginForm), and nothing is sent, so
+        # the form tells nobody which numbers are registered and nobody can
+        # have texts sent to a stranger at our cost. The number's SMS caps
+        # are counted all the same, so that they too trip alike.
+        sms_quota_take(phone, spend=False)
 
     def send_account_already_exists_sms(self, phone: str) -> None:
         send_sms(

@@ -144,11 +144,14 @@ def _budget_key(hour: int) -> str:
     return f"sms:budget:{hour}"
 
 
-def sms_quota_take(phone: str) -> None:
+def sms_quota_take(phone: str, *, spend: bool = True) -> None:
     """Count one SMS to ``phone``, or raise SmsRefused if a cap is reached.
 
     A refused attempt still counts against the caps it reached, so hammering
-    a number never frees it sooner.
+    a number never frees it sooner. ``spend=False`` counts against the
+    number's caps but only checks the budget: for an SMS that is answered as
+    if sent but never sent (a code for an unregistered number), so that its
+    answers match a registered number's without spending the budget.
     """
     limits = settings.SMS_LIMITS
     hour, day = _hour(), timezone.localdate().isoformat()
@@ -157,7 +160,11 @@ def sms_quota_take(phone: str) -> None:
                          reason="number_hour")
     if _count(f"sms:number:d:{day}:{phone}", 86400 + 3600) > limits["PER_NUMBER_DAY"]:
         raise SmsRefused(_("这个号码今天收到的短信已达上限，请明天再试。"), reason="number_day")
-    if _count(_budget_key(hour), 3600 + 60) > limits["GLOBAL_PER_HOUR"]:
+    if spend:
+        over = _count(_budget_key(hour), 3600 + 60) > limits["GLOBAL_PER_HOUR"]
+    else:  # would one more go over?
+        over = cache.get(_budget_key(hour), 0) >= limits["GLOBAL_PER_HOUR"]
+    if over:
         _budget_exceeded(hour)
         raise SmsRefused(_("短信发送量已达本小时上限，请稍后再试，或到社区服务站办理。"),
                          reason="budget")

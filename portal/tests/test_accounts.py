@@ -199,3 +199,50 @@ def test_rotating_header_cannot_exceed_the_per_number_cap(settings):
     assert [r.status_code for r in responses] == [302, 302, 302, 429, 429, 429]
     assert "这个号码一小时内收到的短信已达上限" in responses[-1].content.decode()
     assert SmsMessage.objects.filter(phone="+8613700030000").count() == 3
+
+
+def _answers(number: str, remote: str) -> list[tuple[int, str, str]]:
+    """Everything a person sees asking for a code: the reply, the page it leads to, a code tried."""
+    from django.test import Client
+
+    client = Client(REMOTE_ADDR=remote)
+    seen = []
+    response = client.post(reverse("account_login"), {"login": number})
+    seen.append((response.status_code, response.get("Location", ""),
+                 response.content.decode()))
+    if response.status_code == 302:
+        page = client.get(response["Location"])
+        seen.append((page.status_code, "", page.content.decode()))
+        tried = client.post(reverse("account_confirm_login_code"), {"code": "000000"})
+        seen.append((tried.status_code, tried.get("Location", ""), tried.content.decode()))
+    digits = number.replace(" ", "")
+    return [(status, location, re.sub(r"csrfmiddlewaretoken\" value=\"[^\"]+\"", "", body)
+             .replace(digits, "N").replace("+86" + digits, "N").replace("+86N", "N"))
+            for status, location, body in seen]
+
+
+def test_code_login_answers_alike_for_registered_and_unregistered_numbers():
+    UserFactory(phone="+8613700040001")
+    registered = _answers("13700040001", "198.51.100.41")
+    unregistered = _answers("13700040002", "198.51.100.42")
+    assert registered[0][0] == 302 and len(registered) == 3
+    assert registered == unregistered
+    assert "尚未注册" not in "".join(body for _, _, body in unregistered)
+    # A code went to the registered number; nothing to the other.
+    assert SmsMessage.objects.filter(phone="+8613700040001").count() == 1
+    assert not SmsMessage.objects.filter(phone="+8613700040002").exists()
+    # Asking again within the minute: "too many" for both alike.
+    assert _answers("13700040001", "198.51.100.43") == _answers("13700040002", "198.51.100.44")
+
+
+def test_the_sms_cap_on_a_number_trips_alike_registered_or_not(settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS,
+                                    "request_login_code": "100/h/ip"}
+    settings.SMS_LIMITS = {"PER_NUMBER_HOUR": 1, "PER_NUMBER_DAY": 10, "GLOBAL_PER_HOUR": 100}
+    UserFactory(phone="+8613700050001")
+    for number in ("13700050001", "13700050002"):
+        first, second = _code_request(number), _code_request(number)
+        assert first.status_code == 302
+        assert second.status_code == 429
+        assert "这个号码一小时内收到的短信已达上限" in second.content.decode()
+    assert SmsMessage.objects.count() == 1
