@@ -246,3 +246,14 @@ def test_the_sms_cap_on_a_number_trips_alike_registered_or_not(settings):
         assert second.status_code == 429
         assert "这个号码一小时内收到的短信已达上限" in second.content.decode()
     assert SmsMessage.objects.count() == 1
+
+
+def test_rotating_forged_header_cannot_multiply_sign_up_codes(settings):
+    from django.test import Client
+
+    settings.TRUSTED_PROXIES = []
+    for i in range(25):
+        Client(REMOTE_ADDR="198.51.100.60", HTTP_X_FORWARDED_FOR=f"10.6.{i}.1").post(
+            reverse("account_signup"), {"phone": f"139000600{i:02d}"})
+    # verify_phone: ten codes an hour from one address.
+    assert SmsMessage.objects.count() == 10
