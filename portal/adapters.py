@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .clientip import client_ip
 from .phones import normalize_phone
-from .sms import send_sms
+from .sms import send_sms, sms_quota_take
 
 
 class MainlandPhoneField(forms.CharField):
@@ -51,25 +52,49 @@ class AccountAdapter(DefaultAccountAdapter):
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
 
+    def get_client_ip(self, request) -> str:
+        # Every rate limit of allauth counts by this; see portal.clientip.
+        return client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The key that failed passwords are counted under: the phone number.
+
+        allauth builds it from ``email``/``username``, which phone sign-in does
+        not send, so every number shared one empty key and five wrong passwords
+        for any number locked everyone out. allauth calls this both when it
+        counts a failure and when a password reset clears the count.
+        """
+        phone = credentials.get("phone")
+        if not phone:
+            return super()._get_login_attempts_cache_key(request, **credentials)
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError:
+            phone = phone.strip().lower()
+        return f"phone:{phone}"
+
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
         send_sms(
             phone=phone,
             text=_("【仫佬家园】您的验证码是 %(code)s，5分钟内有效。请勿告诉他人。") % {"code": code},
             purpose="verification_code",
+            strict=True,
         )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
-        send_sms(
-            phone=phone,
-            text=_("【仫佬家园】此号码尚未注册。如需使用，请先注册。"),
-            purpose="unknown_account",
-        )
+        # A code asked for an unregistered number: the page answers as if one
+        # was sent (portal.auth_forms.PhoneLoginForm), and nothing is sent, so
+        # the form tells nobody which numbers are registered and nobody can
+        # have texts sent to a stranger at our cost. The number's SMS caps
+        # are counted all the same, so that they too trip alike.
+        sms_quota_take(phone, spend=False)
 
     def send_account_already_exists_sms(self, phone: str) -> None:
         send_sms(
             phone=phone,
             text=_("【仫佬家园】此号码已注册，请直接用验证码登录。"),
             purpose="account_exists",
+            strict=True,
         )
 
     def set_phone(self, user, phone: str, verified: bool) -> None:

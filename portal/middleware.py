@@ -46,7 +46,8 @@ def activate_user_language(request, user) -> None:
 
 class RateLimitedMiddleware:
     """A rate limit hit deep inside a flow (e.g. a second code for the same
-    number within a minute during sign-up) is a 429 page, never a 500."""
+    number within a minute during sign-up), or an SMS cap (``portal.sms``),
+    is a 429 page that says which, never a 500."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,8 +58,11 @@ class RateLimitedMiddleware:
     def process_exception(self, request, exception):
         from allauth.core.exceptions import RateLimited
 
-        if isinstance(exception, RateLimited):
-            from .views import error_429
+        from .sms import SmsRefused
+        from .views import error_429
 
+        if isinstance(exception, RateLimited):
             return error_429(request)
+        if isinstance(exception, SmsRefused):
+            return error_429(request, message=exception.message)
         return None

@@ -64,6 +64,22 @@ def notify_many(*, recipients, title: str, body: str = "", url: str = "",
     return count
 
 
+def notify_admins(*, title, body="", url: str = "") -> int:
+    """Tell every community admin and superuser something in the app (never by SMS).
+
+    For what the system itself must raise with the people who run it, e.g.
+    the SMS budget running out (``portal.sms``). One transaction.
+    """
+    from django.db.models import Q
+
+    from buildings.models import CommunityAdmin  # the register stands on portal; read lazily
+
+    admins = User.objects.filter(is_active=True, erased_at__isnull=True).filter(
+        Q(is_superuser=True) | Q(pk__in=CommunityAdmin.objects.values("user_id"))
+    ).order_by("pk")
+    return notify_many(recipients=admins, title=title, body=body, url=url)
+
+
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     """Mark the person's own notifications read (all, or the given ones)."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)

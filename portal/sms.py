@@ -17,13 +17,18 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .choices import SmsStatus
 from .models import SmsMessage
@@ -103,13 +108,127 @@ def get_sender() -> SmsSender:
     return SENDERS[settings.SMS_BACKEND]()
 
 
-def send_sms(*, phone: str, text: str, purpose: str = "") -> SmsMessage:
+# --- What an SMS may cost ------------------------------------------------------
+#
+# Every SMS costs money, and a code can be asked for by anyone. Three caps, in
+# settings.SMS_LIMITS: messages to one number in an hour and in a day, and all
+# messages in an hour (the budget). Counted in the cache with add + incr, so
+# two requests at once never both take the last one.
+
+
+class SmsRefused(Exception):
+    """An SMS that a cap refused; ``message`` says so in words a resident reads."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+def _hour() -> int:
+    return int(time.time() // 3600)
+
+
+def _count(key: str, timeout: int) -> int:
+    """Add one to ``key`` and return the new count, atomically."""
+    if cache.add(key, 1, timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: a new window
+        cache.add(key, 0, timeout)
+        return cache.incr(key)
+
+
+def _budget_key(hour: int) -> str:
+    return f"sms:budget:{hour}"
+
+
+def sms_quota_take(phone: str, *, spend: bool = True) -> None:
+    """Count one SMS to ``phone``, or raise SmsRefused if a cap is reached.
+
+    A refused attempt still counts against the caps it reached, so hammering
+    a number never frees it sooner. ``spend=False`` counts against the
+    number's caps but only checks the budget: for an SMS that is answered as
+    if sent but never sent (a code for an unregistered number), so that its
+    answers match a registered number's without spending the budget.
+    """
+    limits = settings.SMS_LIMITS
+    hour, day = _hour(), timezone.localdate().isoformat()
+    if _count(f"sms:number:h:{hour}:{phone}", 3600 + 60) > limits["PER_NUMBER_HOUR"]:
+        raise SmsRefused(_("这个号码一小时内收到的短信已达上限，请一小时后再试。"),
+                         reason="number_hour")
+    if _count(f"sms:number:d:{day}:{phone}", 86400 + 3600) > limits["PER_NUMBER_DAY"]:
+        raise SmsRefused(_("这个号码今天收到的短信已达上限，请明天再试。"), reason="number_day")
+    if spend:
+        over = _count(_budget_key(hour), 3600 + 60) > limits["GLOBAL_PER_HOUR"]
+    else:  # would one more go over?
+        over = cache.get(_budget_key(hour), 0) >= limits["GLOBAL_PER_HOUR"]
+    if over:
+        _budget_exceeded(hour)
+        raise SmsRefused(_("短信发送量已达本小时上限，请稍后再试，或到社区服务站办理。"),
+                         reason="budget")
+
+
+def sms_budget_status() -> dict:
+    """This hour's SMS count against the budget, for the admin dashboard."""
+    hour = _hour()
+    sent = cache.get(_budget_key(hour), 0)
+    budget = settings.SMS_LIMITS["GLOBAL_PER_HOUR"]
+    return {"sent": min(sent, budget), "budget": budget, "exceeded": sent > budget,
+            "refused": max(sent - budget, 0)}
+
+
+def _budget_exceeded(hour: int) -> None:
+    """Tell the community admins, once an hour, that SMS have stopped.
+
+    After commit (a rolled-back request would take the notifications with
+    it); the flag is set only once they are written, so a lost attempt is
+    retried by the next refusal.
+    """
+    flag = f"sms:budget:told:{hour}"
+    if cache.get(flag):
+        return
+
+    def _tell() -> None:
+        if not cache.add(flag, 1, 3600 + 60):
+            return
+        from .services import notify_admins
+
+        log.warning("SMS budget of %s an hour reached; further SMS refused",
+                    settings.SMS_LIMITS["GLOBAL_PER_HOUR"])
+        notify_admins(
+            title=gettext_lazy("短信已达本小时上限，已暂停发送"),
+            body=gettext_lazy("本小时已发送的短信达到预算上限，其余短信（含验证码）到下一小时前不会发出。"
+                              "如属异常，请检查短信发件箱。"),
+            url="/admin/",
+        )
+
+    transaction.on_commit(_tell)
+
+
+def send_sms(*, phone: str, text: str, purpose: str = "",
+             strict: bool = False) -> SmsMessage:
     """Store the SMS and deliver it once the transaction commits.
 
     Guarantees: the outbox row exists whether or not the provider accepts it;
-    its status says what happened.
+    its status says what happened. Over a cap (``sms_quota_take``) nothing is
+    sent: with ``strict`` (a code someone is waiting for) SmsRefused is
+    raised for the page to show, and nothing is stored; otherwise (a
+    notification, which is in the app anyway) the row is stored as failed,
+    with the reason.
     """
     sender = get_sender()
+    try:
+        sms_quota_take(phone)
+    except SmsRefused as refused:
+        log.warning("SMS to %s refused (%s), purpose %s", phone[:7], refused.reason, purpose)
+        if strict:
+            raise
+        return SmsMessage.objects.create(
+            phone=phone, text=text, purpose=purpose, backend=sender.name,
+            status=SmsStatus.FAILED, provider_reply=f"refused: {refused.reason}",
+        )
     message = SmsMessage.objects.create(
         phone=phone, text=text, purpose=purpose, backend=sender.name
     )

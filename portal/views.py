@@ -159,8 +159,8 @@ def error_403(request, exception=None):
     return render(request, "403.html", {"message": message}, status=403)
 
 
-def error_429(request, exception=None):
-    return render(request, "429.html", status=429)
+def error_429(request, exception=None, *, message: str = ""):
+    return render(request, "429.html", {"message": message}, status=429)
 
 
 def home(request: HttpRequest) -> HttpResponse:

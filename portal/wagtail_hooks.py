@@ -1,6 +1,8 @@
 """Registers the portal's own admin screens (``portal.viewsets``)."""
 
+from django.urls import reverse
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.permissions import register_permission_policy
 
 from .models import AuditEntry, SmsMessage
@@ -27,3 +29,24 @@ def me_privacy(request):
     if not request.user.is_authenticated:
         return None
     return {"template": "portal/privacy/_me.html", "order": 90}
+
+
+class SmsBudgetPanel(Component):
+    """短信用量 on the admin dashboard: this hour's SMS against the budget (portal.sms)."""
+
+    name = "jiayuan_sms_budget"
+    order = 50
+    template_name = "portal/admin/sms_budget_panel.html"
+
+    def get_context_data(self, parent_context):
+        from .sms import sms_budget_status
+
+        return {**sms_budget_status(), "outbox_url": reverse("sms_outbox:index")}
+
+
+@hooks.register("construct_homepage_panels")
+def sms_budget_panel(request, panels):
+    from buildings.access import scope_of  # the register stands on portal; read lazily
+
+    if scope_of(request.user).is_admin:
+        panels.insert(0, SmsBudgetPanel())

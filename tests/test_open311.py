@@ -292,3 +292,25 @@ def test_admin_creates_a_key_and_sees_it_once(client, world):
     shown = text[text.index("jy_"):].split()[0].split("<")[0]
     assert ApiKey.find(shown) == key
     assert client.get("/admin/open311/calls/").status_code == 200
+
+
+def test_the_call_log_keeps_a_real_address_never_a_forged_header(client, setup, settings):
+    world, repair, key, raw = setup
+    settings.TRUSTED_PROXIES = []
+    client.get(f"{BASE}/services.json", HTTP_X_FORWARDED_FOR="not-an-ip",
+               REMOTE_ADDR="198.51.100.30")
+    # What Daphne's --proxy-headers used to hand over: the header as the address.
+    client.get(f"{BASE}/services.json", REMOTE_ADDR="not-an-ip")
+    assert list(ApiCall.objects.order_by("id").values_list("ip", flat=True)) == [
+        "198.51.100.30", "0.0.0.0"]
+
+
+def test_anonymous_limit_counts_the_address_not_the_header(client, setup, settings,
+                                                           monkeypatch):
+    from community.open311 import views
+
+    monkeypatch.setattr(views, "ANONYMOUS_PER_MINUTE", 3)
+    settings.TRUSTED_PROXIES = []
+    codes = [client.get(f"{BASE}/services.json", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
+                        REMOTE_ADDR="198.51.100.31").status_code for i in range(5)]
+    assert codes == [200, 200, 200, 429, 429]

@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from buildings.models import Building, Unit
 from community.models import Category
 from community.workflow import WorkflowError
+from portal.clientip import client_ip
 
 from . import render, selectors
 from .models import KEY_PREFIX_LENGTH, ApiKey, RequestToken
@@ -36,10 +37,6 @@ from .services import RequestRejected, api_call_log, open311_case_submit
 ANONYMOUS_PER_MINUTE = 300
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-26T00:00:00+08:00"
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _over_limit(bucket: str, limit: int) -> bool:
@@ -79,7 +76,7 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                     if _over_limit(f"k{key.pk}", key.rate_per_minute):
                         raise RequestRejected(429, "调用太频繁，请稍后再试。 Too many requests; "
                                                    "try again in a minute.")
-                elif _over_limit(f"ip{_client_ip(request)}", ANONYMOUS_PER_MINUTE):
+                elif _over_limit(f"ip{client_ip(request)}", ANONYMOUS_PER_MINUTE):
                     raise RequestRejected(429, "调用太频繁。 Too many requests.")
                 jurisdiction = request.GET.get("jurisdiction_id") or request.POST.get(
                     "jurisdiction_id")
@@ -99,7 +96,7 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                     response["Allow"] = ", ".join(methods)
             api_call_log(key=key, method=request.method or "", path=request.path,
                          query=_logged_query(request),
-                         status=response.status_code, error=error, ip=_client_ip(request),
+                         status=response.status_code, error=error, ip=client_ip(request),
                          duration_ms=int((time.monotonic() - started) * 1000), case_id=case_id)
             return response
 

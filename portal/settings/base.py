@@ -177,6 +177,13 @@ TASKS = {
     }
 }
 
+# --- Who is asking (portal.clientip) ---------------------------------------
+# Addresses (or networks) of the proxies we run in front of Daphne. Only a
+# request that comes from one of them may tell us the client's address, in
+# X-Forwarded-For (read from the right) or X-Real-IP. The embedded default has
+# no proxy: empty, and those headers are ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
 # --- Authentication (allauth, phone first) --------------------------------
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
@@ -233,6 +240,15 @@ SMS_ALIYUN = {
     "SIGN_NAME": env("SMS_ALIYUN_SIGN_NAME", "仫佬家园"),
     "TEMPLATE_CODE": env("SMS_ALIYUN_TEMPLATE_CODE"),
     "ENDPOINT": env("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+}
+
+# What SMS may cost (portal.sms.sms_quota_take): messages to one number in an
+# hour and in a day, and all messages in an hour. Over the budget nothing more
+# is sent until the next hour, and the community admins are told.
+SMS_LIMITS = {
+    "PER_NUMBER_HOUR": int(env("SMS_PER_NUMBER_HOUR", "5")),
+    "PER_NUMBER_DAY": int(env("SMS_PER_NUMBER_DAY", "10")),
+    "GLOBAL_PER_HOUR": int(env("SMS_GLOBAL_PER_HOUR", "300")),
 }
 
 # --- Languages ------------------------------------------------------------

@@ -25,8 +25,10 @@ DEBUG = False
 if not os.environ.get("SECRET_KEY"):
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
 
-# nginx says which scheme the browser used; Daphne (--proxy-headers) takes the
-# client address from X-Forwarded-For.
+# nginx says which scheme the browser used, and the client's address: it
+# overwrites X-Forwarded-For with $remote_addr. Only nginx on this machine is
+# believed (portal.clientip); list other proxies' addresses in TRUSTED_PROXIES.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -31,5 +31,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if not os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The SMS counters live in a cache shared by every test of a process; a test of
+# the caps sets its own (portal/tests/test_sms.py).
+SMS_LIMITS = {"PER_NUMBER_HOUR": 10_000, "PER_NUMBER_DAY": 10_000, "GLOBAL_PER_HOUR": 100_000}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

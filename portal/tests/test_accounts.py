@@ -125,3 +125,135 @@ def test_second_sign_up_within_a_minute_is_429_not_500(client):
     if response.status_code == 302:
         response = again.get(response["Location"])
     assert response.status_code in (200, 429)
+
+
+def _password_login(number: str, password: str):
+    from django.test import Client
+
+    return Client().post(reverse("account_login"), {"login": number, "password": password})
+
+
+def test_wrong_passwords_for_one_number_never_lock_another():
+    UserFactory(phone="+8613800000003")  # password "pass-1234"
+    UserFactory(phone="+8613800000007")
+    for _ in range(5):
+        response = _password_login("13700099999", "guess-1234")
+        assert "登录失败次数过多" not in response.content.decode()
+    for number in ("13800000003", "138 0000 0007"):
+        response = _password_login(number, "pass-1234")
+        assert response.status_code == 302, response.content.decode()[:300]
+
+
+def test_five_wrong_passwords_lock_that_number():
+    UserFactory(phone="+8613800000003")
+    for _ in range(5):
+        assert _password_login("13800000003", "wrong-one").status_code == 200
+    # The sixth try, even with the right password and however the number is typed.
+    response = _password_login("+86 138 0000 0003", "pass-1234")
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.content.decode()
+
+
+def _code_request(number: str, remote: str = "127.0.0.1", **headers):
+    from django.test import Client
+
+    return Client(REMOTE_ADDR=remote, **headers).post(reverse("account_login"), {"login": number})
+
+
+def test_rotating_forged_forwarded_for_cannot_exceed_the_address_limit(settings):
+    """Ten codes an hour from one address (ACCOUNT_RATE_LIMITS), whatever it claims to be."""
+    settings.TRUSTED_PROXIES = []
+    numbers = [f"+86137000100{i:02d}" for i in range(12)]
+    for n in numbers:
+        UserFactory(phone=n)
+    for i, n in enumerate(numbers):
+        _code_request(n[3:], remote="198.51.100.20",
+                      HTTP_X_FORWARDED_FOR=f"10.9.{i}.{i}", HTTP_X_REAL_IP=f"10.8.{i}.{i}")
+    assert SmsMessage.objects.count() == 10
+
+
+def test_behind_the_proxy_each_client_has_its_own_limit(settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    numbers = [f"+86137000200{i:02d}" for i in range(12)]
+    for n in numbers:
+        UserFactory(phone=n)
+    # One client behind nginx, with its own forged header in front of nginx's hop.
+    for i, n in enumerate(numbers[:11]):
+        _code_request(n[3:], HTTP_X_FORWARDED_FOR=f"10.9.{i}.{i}, 198.51.100.1")
+    assert SmsMessage.objects.count() == 10
+    # Another client behind the same nginx is not held back by the first.
+    response = _code_request(numbers[11][3:], HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert response.status_code == 302
+    assert SmsMessage.objects.filter(phone=numbers[11]).count() == 1
+
+
+def test_rotating_header_cannot_exceed_the_per_number_cap(settings):
+    """Even were allauth's minute limit per number gone, the SMS cap on a number holds."""
+    settings.TRUSTED_PROXIES = []
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS,
+                                    "request_login_code": "100/h/ip"}
+    settings.SMS_LIMITS = {"PER_NUMBER_HOUR": 3, "PER_NUMBER_DAY": 10, "GLOBAL_PER_HOUR": 100}
+    UserFactory(phone="+8613700030000")
+    responses = [_code_request("13700030000", HTTP_X_FORWARDED_FOR=f"10.7.{i}.1")
+                 for i in range(6)]
+    assert [r.status_code for r in responses] == [302, 302, 302, 429, 429, 429]
+    assert "这个号码一小时内收到的短信已达上限" in responses[-1].content.decode()
+    assert SmsMessage.objects.filter(phone="+8613700030000").count() == 3
+
+
+def _answers(number: str, remote: str) -> list[tuple[int, str, str]]:
+    """Everything a person sees asking for a code: the reply, the page it leads to, a code tried."""
+    from django.test import Client
+
+    client = Client(REMOTE_ADDR=remote)
+    seen = []
+    response = client.post(reverse("account_login"), {"login": number})
+    seen.append((response.status_code, response.get("Location", ""),
+                 response.content.decode()))
+    if response.status_code == 302:
+        page = client.get(response["Location"])
+        seen.append((page.status_code, "", page.content.decode()))
+        tried = client.post(reverse("account_confirm_login_code"), {"code": "000000"})
+        seen.append((tried.status_code, tried.get("Location", ""), tried.content.decode()))
+    digits = number.replace(" ", "")
+    return [(status, location, re.sub(r"csrfmiddlewaretoken\" value=\"[^\"]+\"", "", body)
+             .replace(digits, "N").replace("+86" + digits, "N").replace("+86N", "N"))
+            for status, location, body in seen]
+
+
+def test_code_login_answers_alike_for_registered_and_unregistered_numbers():
+    UserFactory(phone="+8613700040001")
+    registered = _answers("13700040001", "198.51.100.41")
+    unregistered = _answers("13700040002", "198.51.100.42")
+    assert registered[0][0] == 302 and len(registered) == 3
+    assert registered == unregistered
+    assert "尚未注册" not in "".join(body for _, _, body in unregistered)
+    # A code went to the registered number; nothing to the other.
+    assert SmsMessage.objects.filter(phone="+8613700040001").count() == 1
+    assert not SmsMessage.objects.filter(phone="+8613700040002").exists()
+    # Asking again within the minute: "too many" for both alike.
+    assert _answers("13700040001", "198.51.100.43") == _answers("13700040002", "198.51.100.44")
+
+
+def test_the_sms_cap_on_a_number_trips_alike_registered_or_not(settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS,
+                                    "request_login_code": "100/h/ip"}
+    settings.SMS_LIMITS = {"PER_NUMBER_HOUR": 1, "PER_NUMBER_DAY": 10, "GLOBAL_PER_HOUR": 100}
+    UserFactory(phone="+8613700050001")
+    for number in ("13700050001", "13700050002"):
+        first, second = _code_request(number), _code_request(number)
+        assert first.status_code == 302
+        assert second.status_code == 429
+        assert "这个号码一小时内收到的短信已达上限" in second.content.decode()
+    assert SmsMessage.objects.count() == 1
+
+
+def test_rotating_forged_header_cannot_multiply_sign_up_codes(settings):
+    from django.test import Client
+
+    settings.TRUSTED_PROXIES = []
+    for i in range(25):
+        Client(REMOTE_ADDR="198.51.100.60", HTTP_X_FORWARDED_FOR=f"10.6.{i}.1").post(
+            reverse("account_signup"), {"phone": f"139000600{i:02d}"})
+    # verify_phone: ten codes an hour from one address.
+    assert SmsMessage.objects.count() == 10

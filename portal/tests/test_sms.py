@@ -108,3 +108,92 @@ def test_provider_down_is_recorded_not_raised(settings, django_capture_on_commit
         send_sms(phone="+8613800000001", text="x", purpose="test")
     sms = SmsMessage.objects.get()
     assert sms.status == "failed" and "network error" in sms.provider_reply
+
+
+# --- The caps: per number an hour and a day, and the hourly budget ---------------
+
+@pytest.fixture
+def limits(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.SMS_LIMITS = {"PER_NUMBER_HOUR": 3, "PER_NUMBER_DAY": 5, "GLOBAL_PER_HOUR": 8}
+    yield settings.SMS_LIMITS
+    cache.clear()
+
+
+def test_a_number_gets_only_so_many_an_hour(limits, django_capture_on_commit_callbacks):
+    from portal.sms import SmsRefused
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            send_sms(phone="+8613800000002", text="验证码 1", strict=True)
+        with pytest.raises(SmsRefused) as refused:
+            send_sms(phone="+8613800000002", text="验证码 2", strict=True)
+        # Another number is not affected.
+        send_sms(phone="+8613800000005", text="验证码 3", strict=True)
+    assert "一小时内" in refused.value.message
+    assert SmsMessage.objects.filter(phone="+8613800000002").count() == 3
+    assert SmsMessage.objects.filter(status="sent").count() == 4
+    # A notification over the cap is kept as failed, with the reason, and not sent.
+    note = send_sms(phone="+8613800000002", text="通知", purpose="notify:general")
+    assert note.status == "failed" and note.provider_reply == "refused: number_hour"
+
+
+def test_the_day_cap_holds_across_hours(limits, monkeypatch):
+    from portal import sms
+    from portal.sms import SmsRefused
+
+    hour = [1_000_000]
+    monkeypatch.setattr(sms, "_hour", lambda: hour[0])
+    for _ in range(5):
+        hour[0] += 1  # a new hour each time: the hourly cap never trips
+        send_sms(phone="+8613800000002", text="验证码", strict=True)
+    hour[0] += 1
+    with pytest.raises(SmsRefused) as refused:
+        send_sms(phone="+8613800000002", text="验证码", strict=True)
+    assert refused.value.reason == "number_day" and "今天" in refused.value.message
+
+
+def test_the_hourly_budget_stops_all_sms_and_tells_the_admins(
+        limits, world, client, django_capture_on_commit_callbacks):
+    from buildings.tests.factories import UserFactory
+    from portal.models import Notification
+    from portal.sms import SmsRefused
+
+    root = UserFactory(is_superuser=True, is_staff=True, username="root")
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(8):
+            send_sms(phone=f"+86138000001{i:02d}", text="验证码", strict=True)
+        for i in range(3):  # refused, however many numbers are tried
+            with pytest.raises(SmsRefused) as refused:
+                send_sms(phone=f"+86139000001{i:02d}", text="验证码", strict=True)
+    assert refused.value.reason == "budget" and "本小时上限" in refused.value.message
+    assert SmsMessage.objects.count() == 8
+    # Told once, in the app, every community admin and superuser.
+    told = Notification.objects.filter(title="短信已达本小时上限，已暂停发送")
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted([world.admin.pk, root.pk])
+    # And the admin dashboard says so.
+    client.force_login(root)
+    html = client.get("/admin/").content.decode()
+    assert "短信已达本小时上限，已暂停发送" in html
+    assert "本小时已发送 8 条，预算 8 条。" in html
+    assert "本小时已有 3 条短信因超出预算未发出" in html
+
+
+def test_the_dashboard_shows_the_usage_to_admins_only(limits, world, client):
+    from buildings.tests.factories import UserFactory
+
+    send_sms(phone="+8613800000002", text="x")
+    root = UserFactory(is_superuser=True, is_staff=True, username="root")
+    client.force_login(root)
+    html = client.get("/admin/").content.decode()
+    assert "本小时已发送 1 条，预算 8 条。" in html
+    assert "已暂停发送" not in html
+    editor = UserFactory(is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    editor.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(editor)
+    response = client.get("/admin/")
+    assert response.status_code == 200 and "短信用量" not in response.content.decode()

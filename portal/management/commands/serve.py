@@ -27,7 +27,11 @@ class Command(BaseCommand):
         # A phone on a weak network, or a busy server, may take longer than
         # Daphne's default 5 s to finish a WebSocket handshake; the chat's
         # client retries anyway, but a dropped handshake is a 502 behind nginx.
-        argv = ["--proxy-headers", "--ping-interval", "20", "--ping-timeout", "30",
+        # No --proxy-headers: Daphne would take the left-most X-Forwarded-For,
+        # the value a client writes itself. The connection's own address is
+        # passed on, and portal.clientip believes a forwarded address only
+        # when that connection comes from one of settings.TRUSTED_PROXIES.
+        argv = ["--ping-interval", "20", "--ping-timeout", "30",
                 "--websocket_connect_timeout", "20"]
         if options["fd"] is not None:
             argv += ["--fd", str(options["fd"])]
