@@ -6,7 +6,7 @@ One archive, ``jiayuan-backup-YYYYmmdd-HHMMSS.tar``, holds:
   model and the SHA-256 of every media file (the restore checks both);
 - ``database.sqlite3`` (embedded default: SQLite's online backup API, taken
   while the site runs, WAL included) or ``database.pgdump`` (``pg_dump -Fc``);
-- ``media/...``: every file under MEDIA_ROOT.
+- ``media/...``: every file under MEDIA_ROOT that a row of the snapshot points to.
 
 Restoring (``manage.py restore ARCHIVE``) goes into an *empty* installation:
 an empty database (no tables) and an empty MEDIA_ROOT, and then checks that
@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import FileField
 from django.utils import timezone
 
 FORMAT = 1
@@ -66,6 +67,34 @@ def _wrapper(using: str | BaseDatabaseWrapper) -> BaseDatabaseWrapper:
     return connections[using] if isinstance(using, str) else using
 
 
+def _tables():
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed:
+            continue
+        yield meta
+
+
+def _count_rows(cursor, quote) -> dict[str, int]:
+    counts = {}
+    for meta in _tables():
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(meta.db_table)}")
+        counts[meta.label] = cursor.fetchone()[0]
+    return dict(sorted(counts.items()))
+
+
+def _referenced_files(cursor, quote) -> set[str]:
+    """Every file name a row points to (all FileFields: ours, Wagtail's images and documents)."""
+    names: set[str] = set()
+    for meta in _tables():
+        for f in meta.local_concrete_fields:
+            if isinstance(f, FileField):
+                cursor.execute(f"SELECT DISTINCT {quote(f.column)} FROM {quote(meta.db_table)} "
+                               f"WHERE {quote(f.column)} IS NOT NULL AND {quote(f.column)} <> ''")
+                names.update(row[0] for row in cursor.fetchall())
+    return names
+
+
 def model_counts(using: str | BaseDatabaseWrapper = "default") -> dict[str, int]:
     """Rows of every concrete model (many-to-many tables included), by ``app.Model``.
 
@@ -73,15 +102,17 @@ def model_counts(using: str | BaseDatabaseWrapper = "default") -> dict[str, int]
     restored need not be one of the installation's aliases).
     """
     connection = _wrapper(using)
-    counts = {}
     with connection.cursor() as cursor:
-        for model in apps.get_models(include_auto_created=True):
-            meta = model._meta
-            if meta.proxy or not meta.managed:
-                continue
-            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(meta.db_table)}")
-            counts[meta.label] = cursor.fetchone()[0]
-    return dict(sorted(counts.items()))
+        return _count_rows(cursor, connection.ops.quote_name)
+
+
+def _sqlite_quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _snapshot_taken() -> None:
+    """Called once the database snapshot exists and before it is read: the site goes
+    on writing from here (the backup test writes here to prove it changes nothing)."""
 
 
 def sha256_of(path: Path) -> str:
@@ -145,6 +176,37 @@ def _pg_tool(name: str) -> str:
     return found
 
 
+def _pg_dump_in_one_snapshot(db: dict, out: Path) -> tuple[dict[str, int], set[str]]:
+    """``pg_dump`` of an exported snapshot, and the counts and file names read in that
+    same snapshot, so the manifest describes exactly what the dump holds even while
+    residents go on writing."""
+    import psycopg
+
+    kwargs = {"dbname": db["NAME"], "connect_timeout": 10}
+    for key, name in (("HOST", "host"), ("PORT", "port"), ("USER", "user"),
+                      ("PASSWORD", "password")):
+        if db.get(key):
+            kwargs[name] = str(db[key])
+    with psycopg.connect(**kwargs) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+            _snapshot_taken()
+            args, env = _pg_args(db)
+            _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-acl",
+                  f"--snapshot={snapshot}", "--file", str(out), *args], env)
+
+            def quote(name: str) -> str:
+                return '"' + name.replace('"', '""') + '"'
+
+            counts = _count_rows(cursor, quote)
+            referenced = _referenced_files(cursor, quote)
+        conn.rollback()
+    return counts, referenced
+
+
 def _run(cmd: list[str], env: dict[str, str]) -> None:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
@@ -159,9 +221,11 @@ def backup_create(*, out_dir: Path | str | None = None, using: str = "default",
     """Write one archive of the database and MEDIA_ROOT; return its path.
 
     Safe while the site runs: SQLite's backup API copies a consistent snapshot
-    page by page, and pg_dump reads in one repeatable-read transaction. The
-    counts in the manifest are taken in the same moment as closely as the
-    engine allows; the restore compares against them.
+    and the manifest is read from that copy; on PostgreSQL a repeatable-read
+    transaction exports its snapshot, pg_dump dumps that snapshot and the
+    manifest's counts are read in it. Only the files that snapshot's rows
+    point to go into the archive, so a restore checks clean however busy the
+    site was.
     """
     engine = _engine(using)
     out_dir = Path(out_dir or getattr(settings, "BACKUP_DIR", "") or
@@ -185,14 +249,23 @@ def backup_create(*, out_dir: Path | str | None = None, using: str = "default",
             copy = sqlite3.connect(tmp / member)
             with copy:
                 connection.connection.backup(copy)
+            _snapshot_taken()
+            # Counted and listed from the copy itself: what the archive holds.
+            cursor = copy.cursor()
+            counts = _count_rows(cursor, _sqlite_quote)
+            referenced = _referenced_files(cursor, _sqlite_quote)
             copy.close()
         else:
             member = PG_MEMBER
-            args, env = _pg_args(connection.settings_dict)
-            _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-acl",
-                  "--file", str(tmp / member), *args], env)
-        counts = model_counts(using)
-        hashes = media_hashes(media_root) if include_media and local_media else {}
+            counts, referenced = _pg_dump_in_one_snapshot(connection.settings_dict, tmp / member)
+        hashes, missing = {}, []
+        if include_media and local_media:
+            for name in sorted(referenced):
+                path = media_root / name
+                if path.is_file() and not path.is_symlink():
+                    hashes[name] = sha256_of(path)
+                else:
+                    missing.append(name)
         manifest = {
             "format": FORMAT,
             "created": timezone.localtime().isoformat(),
@@ -200,6 +273,8 @@ def backup_create(*, out_dir: Path | str | None = None, using: str = "default",
             "database_file": member,
             "counts": counts,
             "media": hashes,
+            # Rows of the snapshot whose file was already gone from the disk.
+            "media_missing": missing,
             "media_note": "" if local_media else "media in object storage: not in this archive",
         }
         partial = target.with_suffix(".tar.partial")

@@ -115,6 +115,47 @@ def test_backup_restores_every_row_and_every_file(world, media, tmp_path):
         _drop_restored(target)
 
 
+def test_a_backup_taken_while_residents_write_restores_and_checks_clean(
+        world, media, tmp_path, monkeypatch):
+    """Counts and files come from the snapshot the dump holds, not from the live site.
+
+    Before, the manifest was read from the live database and disk after the dump:
+    on a busy site, 7 tables differed and 72 files nobody's row pointed to were
+    archived, and the restore failed its own check.
+    """
+    from community.models import Case, CasePhoto
+    from community.tests.factories import case_in, jpeg
+
+    fill(world)
+    before = backup.model_counts()
+    referenced_before = set(CasePhoto.objects.values_list("image", flat=True))
+    orphan = media / "community" / "orphan-of-a-killed-request.jpg"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"not referenced by any row")
+
+    def residents_go_on_writing():
+        # New rows and files after the snapshot: none of them belong in this backup.
+        case_in(world, "submitted", reporter=world.resident_b, household=world.household_b,
+                photos=[jpeg("during.jpg", color=(9, 9, 9))])
+        Case.objects.filter(reporter=world.resident_a2).delete()
+
+    monkeypatch.setattr(backup, "_snapshot_taken", residents_go_on_writing)
+    archive = backup.backup_create(out_dir=tmp_path / "backups")
+    manifest = backup.read_manifest(archive)
+    assert manifest["counts"] == before
+    assert referenced_before <= set(manifest["media"])
+    assert "community/orphan-of-a-killed-request.jpg" not in manifest["media"]
+    assert not any("during" in name for name in manifest["media"])
+
+    target = _restored_database(tmp_path)
+    try:
+        report = backup.restore_archive(archive, using=target, media_root=tmp_path / "restored")
+        assert report.ok, (report.count_mismatches, report.missing_files, report.changed_files)
+        assert backup.model_counts(target) == before
+    finally:
+        _drop_restored(target)
+
+
 def test_restore_refuses_an_installation_that_is_not_empty(world, media, tmp_path):
     fill(world)
     archive = backup.backup_create(out_dir=tmp_path)
@@ -196,11 +237,16 @@ def test_backup_and_restore_commands_end_to_end_on_sqlite(tmp_path):
 
     first, second = tmp_path / "one.sqlite3", tmp_path / "two.sqlite3"
     run(first, tmp_path / "m1", "migrate", "--noinput", "-v0")
-    (tmp_path / "m1" / "photos").mkdir(parents=True)
-    (tmp_path / "m1" / "photos" / "p.jpg").write_bytes(secrets.token_bytes(5000))
+    (tmp_path / "m1" / "documents").mkdir(parents=True)
+    (tmp_path / "m1" / "documents" / "p.pdf").write_bytes(secrets.token_bytes(5000))
+    (tmp_path / "m1" / "documents" / "nobodys.pdf").write_bytes(b"no row points here")
+    run(first, tmp_path / "m1", "shell", "-c",
+        "from wagtail.documents.models import Document; "
+        "Document.objects.create(title='p', file='documents/p.pdf')")
     out = run(first, tmp_path / "m1", "backup", "--out", str(tmp_path / "b"))
     archive = out.split()[0]
     restored = run(second, tmp_path / "m2", "restore", archive)
     assert "all match" in restored
-    assert (tmp_path / "m2" / "photos" / "p.jpg").read_bytes() == \
-        (tmp_path / "m1" / "photos" / "p.jpg").read_bytes()
+    assert (tmp_path / "m2" / "documents" / "p.pdf").read_bytes() == \
+        (tmp_path / "m1" / "documents" / "p.pdf").read_bytes()
+    assert not (tmp_path / "m2" / "documents" / "nobodys.pdf").exists()
