@@ -167,13 +167,38 @@ def timeline(case: Case, *, staff: bool) -> list[CaseEvent]:
     return list(qs.order_by("at", "id"))
 
 
-def similar_open_cases(*, category: Category | None, household: Household | None = None,
+def shared_cases(scope) -> Q:
+    """``workflow.shares_place`` as a filter: the cases a resident shares the place of."""
+    return (Q(household_id__in=scope.household_ids)
+            | Q(household__isnull=True, building_id__in=scope.household_building_ids)
+            | Q(household__isnull=True, building__isnull=True, place__isnull=False,
+                grid_id__in=scope.reach_grid_ids))
+
+
+def similar_open_cases(*, user, category: Category | None, household: Household | None = None,
                        place: PublicPlace | None = None, building: Building | None = None,
-                       unit=None, exclude: int | None = None, limit: int = 5) -> list[Case]:
-    """Open cases of the same category at the same place, for "me too" before sending."""
-    if category is None:
+                       unit=None, behalf: bool = False, exclude: int | None = None,
+                       limit: int = 5) -> list[Case]:
+    """Open cases of the same category at the same place, for "me too" before sending.
+
+    Only what the person may be shown: a resident, the cases they could say
+    "me too" to (never another household's flat); staff filing for someone
+    (``behalf``), the cases in their own scope and, for a building head, the
+    public parts of their buildings. Anyone else, nothing. The texts are
+    shown through ``mask_phones``.
+    """
+    if category is None or user is None or not getattr(user, "is_authenticated", False):
         return []
-    qs = Case.objects.filter(category=category, status__in=BEFORE_RESULT)
+    s = scope_of(user)
+    if behalf:
+        allowed = Q(household__isnull=True, building_id__in=s.headed_building_ids)
+        if s.is_grid_worker or s.is_liaison or s.is_admin:
+            allowed |= workbench_scope(user)
+    elif s.is_verified_resident:
+        allowed = shared_cases(s)
+    else:
+        return []
+    qs = Case.objects.filter(allowed, category=category, status__in=BEFORE_RESULT)
     if place is not None:
         qs = qs.filter(place=place)
     elif household is not None:

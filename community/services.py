@@ -386,27 +386,48 @@ def case_merge(*, actor: User, case_id: int, into_id: int, note: str = "") -> Ca
 # --- 3 分流转办 -----------------------------------------------------------------
 
 
+def _dispatch_target(case: Case, *, department: Department | None,
+                     person: User | None) -> Department:
+    """The department a case goes to; refuses anyone who is not its handler.
+
+    Being dispatched a case opens it in full (the flat, the reporter, the
+    photos) and lets one accept and resolve it, so only a department of the
+    case's community, or a handler of one, may be given it.
+    """
+    if department is not None and department.community_id != case.community_id:
+        raise WorkflowError(_("不能转给其他社区的部门。 Wrong community."))
+    if person is None:
+        return department
+    handlers = DepartmentHandler.objects.filter(
+        user=person, department__community_id=case.community_id)
+    if department is not None:
+        handlers = handlers.filter(department=department)
+    handler = handlers.select_related("department").order_by("pk").first()
+    if handler is None:
+        raise WorkflowError(_("只能转给本社区承办部门的承办人，或转为志愿服务任务。"))
+    return handler.department
+
+
 def case_dispatch(*, actor: User, case_id: int, department: Department | None = None,
                   person: User | None = None, to_volunteers: bool = False,
                   note: str = "") -> Case:
     """Send the case to a department, a person, or volunteers (step 3); again = reassign.
 
     A case already dispatched or in progress is reassigned (``reassign`` event).
+    A person must be a handler of a department of the case's community (of
+    ``department``, if given); anyone else is refused and nothing is written.
     With ``to_volunteers`` the volunteers app is asked to make a task, if it can.
     Tells the new handlers (SMS) and the residents.
     """
     if not (department or person or to_volunteers):
         raise WorkflowError(_("请选择承办部门、承办人或志愿服务。 Choose who will handle it."))
-    if person is not None and department is None:
-        dh = DepartmentHandler.objects.filter(user=person).select_related("department").first()
-        department = dh.department if dh else None
     with transaction.atomic():
         case = _lock(case_id)
-        if department is not None and department.community_id != case.community_id:
-            raise WorkflowError(_("不能转给其他社区的部门。 Wrong community."))
         kind = (EventKind.REASSIGN if case.status in (Status.DISPATCHED, Status.IN_PROGRESS)
                 else EventKind.DISPATCH)
         check_move(case, kind, actor)
+        if not to_volunteers:
+            department = _dispatch_target(case, department=department, person=person)
         case.department = None if to_volunteers else department
         case.assignee = None if to_volunteers else person
         case.to_volunteers = bool(to_volunteers)

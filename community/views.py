@@ -19,6 +19,7 @@ from buildings.access import may, require, scope_of
 from buildings.models import Building, Department, Unit
 from portal.forms_json import client_key_from, json_or_redirect
 from portal.models import User
+from portal.phones import mask_phones
 
 from . import selectors
 from .choices import EventKind, Priority, Status
@@ -52,10 +53,16 @@ from .services import (
     case_urge,
     case_url,
 )
-from .workflow import WorkflowError, allowed_moves, can_see, check_move, roles_for
-
-STAFF_ROLES = {"grid", "liaison", "handler", "supervisor", "admin"}
-
+from .workflow import (
+    STAFF_ROLES,
+    WorkflowError,
+    allowed_moves,
+    can_see,
+    check_move,
+    roles_for,
+    sees_in_full,
+    sees_photo,
+)
 
 # --- The resident's side -----------------------------------------------------------
 
@@ -121,7 +128,8 @@ def _report_page(request, form, behalf, status=200):
     if form.is_bound:
         category = Category.objects.filter(code=form.data.get("category", "")).first()
         where = resolve_where(form.data.get("where", ""))
-    similar = selectors.similar_open_cases(category=category, **where)
+    similar = selectors.similar_open_cases(user=request.user, category=category,
+                                           behalf=behalf, **where)
     ctx = {"form": form, "behalf": behalf, "categories": selectors.categories(),
            "chosen": category.code if category else "", "similar": similar}
     if status != 200:
@@ -162,8 +170,11 @@ def similar(request: HttpRequest) -> HttpResponse:
     """The "me too" list for a category and place, as a fragment for report.js."""
     category = Category.objects.filter(code=request.GET.get("category", "")).first()
     where = resolve_where(request.GET.get("where", ""))
+    behalf = request.GET.get("behalf") == "1" and may(request.user, "community.file_on_behalf")
     return render(request, "community/_similar.html", {
-        "similar": selectors.similar_open_cases(category=category, **where)})
+        "behalf": behalf,
+        "similar": selectors.similar_open_cases(user=request.user, category=category,
+                                                behalf=behalf, **where)})
 
 
 # --- One case ---------------------------------------------------------------------
@@ -176,9 +187,30 @@ def _visible_case(request: HttpRequest, pk: int) -> Case:
     return case
 
 
+def _shown_events(request: HttpRequest, case: Case, *, staff: bool, full: bool) -> list:
+    """The timeline, each event with ``who`` and ``photos_shown`` for this reader.
+
+    A follower reads it as a neighbour: the residents in it (the reporter,
+    other followers) are "居民", phone numbers in notes are masked, and photos
+    of the inside of another household's flat are left out.
+    """
+    events = selectors.timeline(case, staff=staff)
+    residents = {case.reporter_id} | set(case.followers.values_list("user_id", flat=True))
+    for e in events:
+        e.who = e.actor.shown_name if e.actor else _("系统")
+        e.shown_note = e.note
+        if not full:
+            if e.actor_id in residents and e.actor_id != request.user.pk:
+                e.who = _("居民")
+            e.shown_note = mask_phones(e.note)
+        e.photos_shown = [p for p in e.photos.all() if sees_photo(request.user, case, p)]
+    return events
+
+
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     roles = roles_for(request.user, case)
     staff = bool(roles & STAFF_ROLES)
+    full = sees_in_full(request.user, case)
     moves = set(allowed_moves(request.user, case))
     if case.status in (Status.DISPATCHED, Status.IN_PROGRESS) and "reassign" in moves:
         moves.add("dispatch")
@@ -186,14 +218,18 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "case": case,
         "roles": roles,
         "staff": staff,
+        "full": full,
         "moves": moves,
-        "events": selectors.timeline(case, staff=staff),
-        "report_photos": list(case.photos.filter(kind="report").order_by("pk")),
+        "events": _shown_events(request, case, staff=staff, full=full),
+        "description": case.description if full else mask_phones(case.description),
+        "feedback": case.feedback if full else mask_phones(case.feedback),
+        "report_photos": [p for p in case.photos.filter(kind="report").select_related("event")
+                          .order_by("pk") if sees_photo(request.user, case, p)],
         "can_urge": "urge" in moves and case.is_overdue,
         "priorities": Priority.choices,
         "categories": selectors.categories() if "triage" in moves else [],
         "sent": request.GET.get("sent") == "1",
-        "where": case.where if (staff or "reporter" in roles) else case.masked_where,
+        "where": case.where if full else case.masked_where,
         "may_open_dispute": bool(roles & {"grid", "admin"}) and case.status not in (
             Status.CLOSED, Status.DECLINED, Status.MERGED),
     }
@@ -248,7 +284,8 @@ def act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     try:
         check_move(case, check_kind, request.user)
     except WorkflowError as exc:
-        if exc.forbidden:
+        if exc.forbidden or not can_see(request.user, case):
+            # Someone who may not see the case is told why, not shown it.
             raise PermissionDenied(exc.message) from None
         return _bad(request, case, exc.message)
     user, P, F = request.user, request.POST, request.FILES

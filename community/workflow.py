@@ -10,7 +10,8 @@ Roles are relative to the case (``roles_for``):
 
 - ``reporter``   the resident who reported it (or for whom it was filed)
 - ``follower``   someone who said "me too", or whose duplicate was merged in
-- ``neighbour``  a verified resident who could say "me too"
+- ``neighbour``  a verified resident who could say "me too": one who shares the
+                 place of the case (``shares_place``), never a stranger to it
 - ``grid``       a grid worker of the case's grid or of a grid above it
 - ``liaison``    liaison-room staff of the community
 - ``handler``    the person it was dispatched to, or a handler of that department
@@ -36,6 +37,7 @@ OPEN = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVE
 BEFORE_RESULT = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
 ROLES = ("reporter", "follower", "neighbour", "grid", "liaison", "handler", "supervisor",
          "admin", "system")
+STAFF_ROLES = frozenset({"grid", "liaison", "handler", "supervisor", "admin"})
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def roles_for(user, case) -> frozenset[str]:
         roles.add("reporter")
     elif _is_follower(user, case):
         roles.add("follower")
-    elif scope.is_verified_resident:
+    elif scope.is_verified_resident and shares_place(scope, case):
         roles.add("neighbour")
     if scope.is_admin and (scope.is_superuser or case.community_id in scope.admin_community_ids):
         roles.add("admin")
@@ -144,6 +146,22 @@ def roles_for(user, case) -> frozenset[str]:
     return frozenset(roles)
 
 
+def shares_place(scope, case) -> bool:
+    """Whether a resident shares the place of ``case``, and so may say "me too".
+
+    The public parts of a building they live in (its stairwells, its roof, a
+    place in it), a public place of a grid at or above their home, or their
+    own flat. Never the inside of another household's flat: what happens
+    there is that household's business. ``selectors.shared_cases`` is the
+    same rule as a filter.
+    """
+    if case.household_id:
+        return case.household_id in scope.household_ids
+    if case.building_id:
+        return case.building_id in scope.household_building_ids
+    return bool(case.place_id) and case.grid_id in scope.reach_grid_ids
+
+
 def _is_follower(user, case) -> bool:
     cache = getattr(case, "_follower_ids", None)
     if cache is None:
@@ -156,8 +174,46 @@ def can_see(user, case) -> bool:
     """Whether the case exists for this person at all (if not: a 404)."""
     if user is None:
         return True
+    if not getattr(user, "is_authenticated", False):
+        return False
     roles = roles_for(user, case) - {"neighbour"}
-    return bool(roles) or (case.on_behalf_by_id == user.pk)
+    return bool(roles) or (case.on_behalf_by_id is not None and case.on_behalf_by_id == user.pk)
+
+
+def sees_in_full(user, case) -> bool:
+    """Who is shown everything of a case a resident may be shown: the people who
+    work it, its reporter and whoever filed it for them.
+
+    Everyone else who sees it (a follower) gets a neighbour's view: no
+    reporter, no flat number, no phone numbers, no voice, no photos of the
+    inside of another household's flat, no staff-only steps.
+    """
+    if user is None:
+        return True
+    roles = roles_for(user, case)
+    return bool(roles & (STAFF_ROLES | {"reporter"})) or (
+        case.on_behalf_by_id is not None and case.on_behalf_by_id == user.pk)
+
+
+def inside_others_flat(user, case) -> bool:
+    """The case is inside a flat this person does not live in."""
+    return bool(case.household_id) and case.household_id not in scope_of(user).household_ids
+
+
+def sees_photo(user, case, photo) -> bool:
+    """The case page and ``/media/`` ask this same question of every photo.
+
+    Staff see every photo; a photo of a staff-only step is theirs alone. A
+    photo of a case inside a flat shows someone's home: only its household,
+    the reporter and staff see it, never a follower from another flat.
+    """
+    if not can_see(user, case):
+        return False
+    if user is None or roles_for(user, case) & STAFF_ROLES:
+        return True
+    if photo.event_id and photo.event.internal:
+        return False
+    return sees_in_full(user, case) or not inside_others_flat(user, case)
 
 
 def check_move(case, kind: str, actor) -> Move:

@@ -40,3 +40,22 @@ def mask_phone(phone: str) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+# A phone number as people type it in free text: a mobile (13712345678,
+# 137 1234 5678, +86-137-1234-5678), a landline with its area code
+# (0778-1234567), or any other long run of digits that could be one.
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?\d{4}[-\s]?(\d{4})(?!\d)")
+_OTHER_NUMBER_IN_TEXT = re.compile(r"(?<!\d)\d(?:[-\s]?\d){6,}(?!\d)")
+
+
+def mask_phones(text: str) -> str:
+    """``text`` with every phone number in it masked (138****1234; others all stars).
+
+    For free text shown to people who may read the problem but not reach the
+    person who wrote it: a neighbour following a case, a "me too" list.
+    """
+    if not text:
+        return text or ""
+    text = _MOBILE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    return _OTHER_NUMBER_IN_TEXT.sub(lambda m: "*" * len(m.group(0)), text)

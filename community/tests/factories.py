@@ -35,9 +35,13 @@ def jpeg(name: str = "photo.jpg", size=(640, 480), color=(200, 60, 40)) -> Simpl
 
 
 def case_in(world, state: str, *, reporter=None, household=None, **kw):
-    """A case of ``world.resident_a`` at their flat, brought to ``state`` by the right people."""
+    """A case of ``world.resident_a`` at their flat, brought to ``state`` by the right people.
+
+    With ``unit``, ``building`` or ``place`` in ``kw`` it is at that public part instead.
+    """
     reporter = reporter or world.resident_a
-    household = household or world.household_a
+    if household is None and not {"unit", "building", "place"} & set(kw):
+        household = world.household_a
     case = case_submit(reporter=reporter, category=category(), household=household,
                        description="楼道灯坏了", **kw)
     if state == Status.SUBMITTED:

@@ -101,12 +101,12 @@ def test_on_behalf_records_the_channel_and_who_filed(world):
 
 
 def test_me_too_and_merge_bring_people_along(world):
-    kept = case_in(world, S.SUBMITTED)
-    case_metoo(actor=world.resident_b, case_id=kept.pk)
-    case_metoo(actor=world.resident_b, case_id=kept.pk)  # twice counts once
-    dup = case_submit(reporter=world.resident_a2, category=category(),
-                      household=world.household_a2, description="同一盏灯")
-    case_merge(actor=world.worker_a, case_id=dup.pk, into_id=kept.pk)
+    kept = case_in(world, S.SUBMITTED, unit=world.household_a.unit)  # their stairwell
+    case_metoo(actor=world.resident_a2, case_id=kept.pk)
+    case_metoo(actor=world.resident_a2, case_id=kept.pk)  # twice counts once
+    dup = case_submit(reporter=world.resident_b, category=category(),
+                      household=world.household_b, description="同一盏灯")
+    case_merge(actor=world.worker_top, case_id=dup.pk, into_id=kept.pk)
     kept.refresh_from_db()
     dup.refresh_from_db()
     assert dup.status == S.MERGED and dup.merged_into == kept
@@ -116,7 +116,7 @@ def test_me_too_and_merge_bring_people_along(world):
     # The duplicate's reporter hears about the kept case from now on.
     case_triage(actor=world.worker_a, case_id=kept.pk)
     case_dispatch(actor=world.worker_a, case_id=kept.pk, department=world.department)
-    assert Notification.objects.filter(recipient=world.resident_a2,
+    assert Notification.objects.filter(recipient=world.resident_b,
                                        url=f"/cases/{kept.pk}/").count() >= 2
 
 

@@ -190,7 +190,7 @@ def test_the_poster_link_fills_in_the_stairwell(world):
 
 
 def test_me_too_shown_before_sending(world):
-    case_in(world, S.SUBMITTED)
+    case_in(world, S.SUBMITTED, unit=world.household_a.unit)  # their shared stairwell
     c = client_for(world.resident_a2)
     page = c.get(reverse("community:new") + "?category=repair").content.decode()
     assert "我也遇到" in page

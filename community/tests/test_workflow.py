@@ -46,8 +46,8 @@ EXPECTED = {
 }
 # The department's people are part of a case only once it was dispatched to them.
 DEPARTMENT_STATES = {S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED}
-ROLES = ["reporter", "follower", "neighbour", "building_head", "grid", "other_grid",
-         "grid_above", "liaison", "handler", "other_handler", "supervisor", "admin",
+ROLES = ["reporter", "follower", "neighbour", "resident_elsewhere", "building_head", "grid",
+         "other_grid", "grid_above", "liaison", "handler", "other_handler", "supervisor", "admin",
          "stranger", "system"]
 
 
@@ -62,9 +62,14 @@ def people(world):
     supervisor = f.UserFactory()
     world.department.supervisor = supervisor
     world.department.save(update_fields=["supervisor"])
+    # The case is at the stairwell of building A: a neighbour lives in that
+    # building; resident_b, in building B, is nobody to it.
+    neighbour = f.resident_of(f.HouseholdFactory(unit=world.household_a.unit, number="103",
+                                                 floor=1))
     return {
         "reporter": world.resident_a, "follower": world.resident_a2,
-        "neighbour": world.resident_b, "building_head": world.head_a,
+        "neighbour": neighbour, "resident_elsewhere": world.resident_b,
+        "building_head": world.head_a,
         "grid": world.worker_a, "other_grid": world.worker_b, "grid_above": world.worker_top,
         "liaison": world.liaison, "handler": world.handler,
         "other_handler": world.other_handler, "supervisor": supervisor,
@@ -76,7 +81,7 @@ def people(world):
 def test_every_move_for_every_role(world, people, state):
     from community.models import CaseFollower
 
-    case = case_in(world, state)
+    case = case_in(world, state, unit=world.household_a.unit)
     case.refresh_from_db()
     CaseFollower.objects.get_or_create(case=case, user=world.resident_a2)
     fresh = type(case).objects.select_related("department").get(pk=case.pk)

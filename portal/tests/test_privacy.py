@@ -89,7 +89,7 @@ def lives(world, django_capture_on_commit_callbacks):
         neighbours = case_in(world, Status.CLOSED, reporter=a2, household=world.household_a2,
                              photos=[jpeg()], voice=wav(1))
         case_metoo(actor=a, case_id=case_in(world, Status.SUBMITTED, reporter=a2,
-                                            household=world.household_a2).pk)
+                                            unit=world.household_a2.unit).pk)
         # The handler's photo of the result stays theirs.
         result = CasePhoto(case=closed, kind=PhotoKind.RESULT)
         result.set_clean(clean_photo(jpeg(color=(10, 200, 10))))

@@ -12,6 +12,8 @@
     if (!cat || !where || !where.value) { box.innerHTML = ""; return; }
     var url = form.getAttribute("data-similar-url") + "?category=" + encodeURIComponent(cat.value) +
       "&where=" + encodeURIComponent(where.value);
+    var behalf = form.querySelector("input[name=behalf]");
+    if (behalf && behalf.value === "1") url += "&behalf=1";
     fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : ""; })
       .then(function (html) { box.innerHTML = html; })
