@@ -23,18 +23,17 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 from buildings.access import forget_scope, may, scope_of
+from portal import limits
 
 from . import selectors, services
 from .events import console_group, conversation_group
 from .models import Conversation
 
 MAX_FRAME = 16 * 1024
-SENDS_PER_WINDOW = 12
-WINDOW_SECONDS = 10
 TYPING_EVERY = 1.0
 LAYER_RETRY_SECONDS = 1.0
 
@@ -192,10 +191,11 @@ class ChatConsumer(_JsonSocket):
         body = content.get("body")
         if not isinstance(body, str):
             return
-        if not await self._allow_send():
+        # Per person, across all their sockets; a refused message is not stored.
+        if wait := await limits.acheck("chat_send", self.user.pk):
             await self.send_json({"type": "error", "client_key": client_key, "code": "rate",
-                                  "retry": True,
-                                  "message": "发得太快了，请稍等几秒。 Too fast; wait a few seconds."})
+                                  "retry": True, "retry_after": wait,
+                                  "message": _("发得太快了，请稍等几秒再发。")})
             return
         try:
             message, _created = await self._db(
@@ -210,18 +210,6 @@ class ChatConsumer(_JsonSocket):
                                   "code": "invalid", "message": " ".join(exc.messages)})
             return
         await self.send_json({"type": "ack", "client_key": client_key, "seq": message.seq})
-
-    async def _allow_send(self) -> bool:
-        key = f"liaison:rate:{self.user.pk}:{int(time.time() // WINDOW_SECONDS)}"
-        try:
-            await cache.aadd(key, 0, WINDOW_SECONDS * 2)
-            count = await cache.aincr(key)
-        except ValueError:
-            count = 1
-        except Exception:  # the cache (Redis) failed: a lost count must not lose a message
-            log.warning("rate-limit cache failed; letting the send through", exc_info=True)
-            return True
-        return count <= SENDS_PER_WINDOW
 
     async def _send_state(self):
         if await self._load() is None:
