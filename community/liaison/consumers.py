@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from buildings.access import forget_scope, may, scope_of
 from portal import limits
+from portal.sockets import SessionBoundSocket
 
 from . import selectors, services
 from .events import console_group, conversation_group
@@ -46,8 +47,9 @@ def _fresh(user) -> None:
         del user._liaison_on_duty
 
 
-class _JsonSocket(AsyncWebsocketConsumer):
-    """JSON frames, and a socket that outlives a failure of the channel layer.
+class _JsonSocket(SessionBoundSocket, AsyncWebsocketConsumer):
+    """JSON frames, closed when the person's session ends (``portal.sockets``), and a
+    socket that outlives a failure of the channel layer.
 
     Channels awaits the layer's ``receive`` next to the client's; if the layer
     raises (Redis slow, restarting, out of connections), the exception would
@@ -118,11 +120,13 @@ class ChatConsumer(_JsonSocket):
             return
         self.group = conversation_group(self.conversation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.bind_to_session()
         await self.accept()
 
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.unbind_session()
 
     @database_sync_to_async
     def _load(self) -> Conversation | None:
@@ -190,6 +194,9 @@ class ChatConsumer(_JsonSocket):
         client_key = str(content.get("client_key") or "")[:64]
         body = content.get("body")
         if not isinstance(body, str):
+            return
+        if not await self.session_alive():  # logged out, and the doorbell was lost
+            await self.close(code=4401)
             return
         # Per person, across all their sockets; a refused message is not stored.
         if wait := await limits.acheck("chat_send", self.user.pk):
@@ -263,6 +270,7 @@ class ConsoleConsumer(_JsonSocket):
             group = console_group(community_id)
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        await self.bind_to_session()
         await self.accept()
 
     @database_sync_to_async
@@ -280,6 +288,7 @@ class ConsoleConsumer(_JsonSocket):
     async def disconnect(self, code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        await self.unbind_session()
 
     async def receive_json(self, content):
         if content.get("type") == "ping":
