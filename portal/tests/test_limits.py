@@ -2,6 +2,7 @@
 
 import json
 import logging
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -99,3 +100,34 @@ def test_too_many_is_a_429_with_retry_after_in_chinese(rf):
     page = limits.too_many(rf.post("/"), 30, "报得太频繁了。")
     assert page.status_code == 429 and page["Retry-After"] == "30"
     assert "报得太频繁了。请 30 秒后再试。" in page.content.decode()
+
+
+@pytest.fixture
+def redis_cache(monkeypatch):
+    """The production cache (Redis) in place of the test's LocMemCache."""
+    from django.core.cache.backends.redis import RedisCache
+
+    from community.liaison.testing import redis_server
+
+    with redis_server() as url:
+        redis = RedisCache(url, {"KEY_PREFIX": f"t{uuid.uuid4().hex}"})  # fresh counts each run
+        monkeypatch.setattr(limits, "cache", redis)
+        yield redis
+        redis.close()
+
+
+def test_on_redis_a_crowd_of_threads_gets_exactly_the_limit(frozen, redis_cache):
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _i: limits.hit("crowd", limit=12, window=10), range(64)))
+    assert results.count(True) == 12
+
+
+def test_an_unreachable_redis_lets_the_attempt_through(frozen, monkeypatch, caplog):
+    from django.core.cache.backends.redis import RedisCache
+
+    from community.liaison.testing import free_port
+
+    monkeypatch.setattr(limits, "cache", RedisCache(f"redis://127.0.0.1:{free_port()}/0", {}))
+    with caplog.at_level(logging.WARNING, logger="jiayuan.limits"):
+        assert limits.check("chat_send", 1) == 0
+    assert "rate-limit cache failed" in caplog.text
