@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from buildings.access import may, require, scope_of
 from buildings.models import Building, Department, Unit
+from portal import limits
 from portal.forms_json import client_key_from, json_or_redirect
 from portal.models import User
 from portal.phones import mask_phones
@@ -103,6 +104,10 @@ def new(request: HttpRequest) -> HttpResponse:
     building, unit = _poster_place(request)
     choices = where_choices(request.user, poster_unit=unit, poster_building=building)
     if request.method == "POST":
+        # Counted before the photos and voice note are decoded: that is the costly part.
+        action = "case_report_behalf" if behalf else "case_report"
+        if wait := limits.check(action, request.user.pk):
+            return limits.too_many(request, wait, _("报得太频繁了。"))
         form = ReportForm(request.POST, request.FILES, user=request.user, behalf=behalf,
                           where=choices)
         if form.is_valid():

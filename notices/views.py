@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from buildings.access import may, require, scope_of
 from buildings.models import Household
+from portal import limits
 
 from . import selectors
 from .choices import Category, ReadVia
@@ -292,6 +293,11 @@ def told(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def remind(request: HttpRequest, pk: int) -> HttpResponse:
     notice, _ids, rows = _receipts_context(request, pk)
+    # Every unread household is told again, some by SMS: not on every tap.
+    wait = limits.check("notice_remind", notice.pk) or limits.check(
+        "notice_remind_author", request.user.pk)
+    if wait:
+        return limits.too_many(request, wait, _("刚刚提醒过了。"))
     counts = notice_remind(actor=request.user, notice=notice, rows=rows)
     messages.success(request, _("已提醒 %(app)s 人，发短信 %(sms)s 条。") % counts)
     return redirect("notices:receipts", pk=notice.pk)

@@ -11,6 +11,7 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
         from wagtail.signals import page_published, page_unpublished
 
+        from . import sockets  # noqa: F401  (closes a person's sockets when they log out)
         from .models import HOME_PAGE_CACHE_KEY, HomePage
 
         def home_page_changed(**kwargs) -> None:

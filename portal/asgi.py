@@ -2,7 +2,7 @@
 
 Each app that has live parts lists its WebSocket routes (``ws/...``) in its
 own ``routing.py``; they are gathered here behind the Origin check and the
-session authentication.
+session authentication (``portal.sockets``: never a wildcard Origin).
 """
 
 import os
@@ -13,17 +13,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from . import sockets  # noqa: E402
 from .routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": sockets.application(websocket_urlpatterns),
     }
 )

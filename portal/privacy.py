@@ -72,6 +72,7 @@ from django.utils.translation import gettext as _
 
 from .models import AuditEntry, Notification, RetentionSettings, SmsMessage, User
 from .services import audit
+from .sockets import sockets_close
 
 log = logging.getLogger("jiayuan.privacy")
 
@@ -474,7 +475,7 @@ def _delete_photos(qs) -> tuple[int, list[str]]:
 
 
 def _end_sessions_after_commit(user_pk: int) -> None:
-    """Remove every stored session of the person (cache and database)."""
+    """Remove every stored session of the person (cache and database), and close their sockets."""
 
     def end() -> None:
         from django.contrib.sessions.models import Session
@@ -487,6 +488,7 @@ def _end_sessions_after_commit(user_pk: int) -> None:
                 continue
             if str(data.get("_auth_user_id")) == str(user_pk):
                 store(session_key=session.session_key).delete()
+        sockets_close(user_pk)
 
     transaction.on_commit(end)
 

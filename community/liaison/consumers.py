@@ -23,18 +23,18 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 from buildings.access import forget_scope, may, scope_of
+from portal import limits
+from portal.sockets import SessionBoundSocket
 
 from . import selectors, services
 from .events import console_group, conversation_group
 from .models import Conversation
 
 MAX_FRAME = 16 * 1024
-SENDS_PER_WINDOW = 12
-WINDOW_SECONDS = 10
 TYPING_EVERY = 1.0
 LAYER_RETRY_SECONDS = 1.0
 
@@ -47,8 +47,9 @@ def _fresh(user) -> None:
         del user._liaison_on_duty
 
 
-class _JsonSocket(AsyncWebsocketConsumer):
-    """JSON frames, and a socket that outlives a failure of the channel layer.
+class _JsonSocket(SessionBoundSocket, AsyncWebsocketConsumer):
+    """JSON frames, closed when the person's session ends (``portal.sockets``), and a
+    socket that outlives a failure of the channel layer.
 
     Channels awaits the layer's ``receive`` next to the client's; if the layer
     raises (Redis slow, restarting, out of connections), the exception would
@@ -119,11 +120,13 @@ class ChatConsumer(_JsonSocket):
             return
         self.group = conversation_group(self.conversation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.bind_to_session()
         await self.accept()
 
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.unbind_session()
 
     @database_sync_to_async
     def _load(self) -> Conversation | None:
@@ -192,10 +195,14 @@ class ChatConsumer(_JsonSocket):
         body = content.get("body")
         if not isinstance(body, str):
             return
-        if not await self._allow_send():
+        if not await self.session_alive():  # logged out, and the doorbell was lost
+            await self.close(code=4401)
+            return
+        # Per person, across all their sockets; a refused message is not stored.
+        if wait := await limits.acheck("chat_send", self.user.pk):
             await self.send_json({"type": "error", "client_key": client_key, "code": "rate",
-                                  "retry": True,
-                                  "message": "发得太快了，请稍等几秒。 Too fast; wait a few seconds."})
+                                  "retry": True, "retry_after": wait,
+                                  "message": _("发得太快了，请稍等几秒再发。")})
             return
         try:
             message, _created = await self._db(
@@ -210,18 +217,6 @@ class ChatConsumer(_JsonSocket):
                                   "code": "invalid", "message": " ".join(exc.messages)})
             return
         await self.send_json({"type": "ack", "client_key": client_key, "seq": message.seq})
-
-    async def _allow_send(self) -> bool:
-        key = f"liaison:rate:{self.user.pk}:{int(time.time() // WINDOW_SECONDS)}"
-        try:
-            await cache.aadd(key, 0, WINDOW_SECONDS * 2)
-            count = await cache.aincr(key)
-        except ValueError:
-            count = 1
-        except Exception:  # the cache (Redis) failed: a lost count must not lose a message
-            log.warning("rate-limit cache failed; letting the send through", exc_info=True)
-            return True
-        return count <= SENDS_PER_WINDOW
 
     async def _send_state(self):
         if await self._load() is None:
@@ -275,6 +270,7 @@ class ConsoleConsumer(_JsonSocket):
             group = console_group(community_id)
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        await self.bind_to_session()
         await self.accept()
 
     @database_sync_to_async
@@ -292,6 +288,7 @@ class ConsoleConsumer(_JsonSocket):
     async def disconnect(self, code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        await self.unbind_session()
 
     async def receive_json(self, content):
         if content.get("type") == "ping":

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
+from portal import limits
 from portal.media import send_field
 from portal.models import User
 from portal.uploads import UploadRejected, clean_photo, clean_voice
@@ -107,6 +108,12 @@ def upload(request: HttpRequest, pk: int) -> JsonResponse:
     client_key = (request.POST.get("client_key") or "")[:64]
     photo = request.FILES.get("photo")
     voice = request.FILES.get("voice")
+    # Counted before the file is decoded and cleaned: that is the costly part.
+    if photo is not None and (wait := limits.check("chat_photo", request.user.pk)):
+        return limits.too_many(request, wait, _("照片发得太多了。"), json=True)
+    if photo is None and voice is not None and (
+            wait := limits.check("chat_voice", request.user.pk)):
+        return limits.too_many(request, wait, _("录音发得太多了。"), json=True)
     try:
         if photo is not None:
             clean = clean_photo(photo)

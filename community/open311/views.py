@@ -17,7 +17,6 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from buildings.models import Building, Unit
 from community.models import Category
 from community.workflow import WorkflowError
+from portal import limits
 from portal.clientip import client_ip
 
 from . import render, selectors
@@ -40,13 +40,7 @@ CHANGESET = "2026-11-26T00:00:00+08:00"
 
 
 def _over_limit(bucket: str, limit: int) -> bool:
-    key = f"open311:rate:{bucket}:{int(time.time() // 60)}"
-    cache.add(key, 0, 90)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, 90)
-        return False
+    return not limits.hit(f"open311:{bucket}", limit=limit, window=60)
 
 
 def endpoint(*, key_required: bool, methods=("GET",)):

@@ -7,6 +7,7 @@ from .base import *  # noqa: F401,F403
 DEBUG = False
 SECRET_KEY = "test-only"
 ALLOWED_HOSTS = ["*"]
+WEBSOCKET_ALLOWED_ORIGINS = ["localhost", "127.0.0.1", "[::1]"]  # as on the dev server
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not os.environ.get("DATABASE_URL"):
     # A file, not ":memory:": the browser tests' live server answers from

@@ -275,7 +275,7 @@
 
   function refused(data) {
     inflight = null;
-    if (data.retry) { setTimeout(pump, 3000); return; }
+    if (data.retry) { setTimeout(pump, Math.max(3, data.retry_after || 0) * 1000); return; }
     var key = data.client_key;
     forget(itemFor(key));
     var li = key ? log.querySelector('li.pending[data-key="' + cssEscape(key) + '"]') : null;
@@ -306,7 +306,8 @@
           refused({ client_key: item.client_key, message: res.d.message || "" });
           return;
         }
-        setTimeout(pump, 3000); // the server is busy: keep it and try again
+        // the server is busy, or asks to wait (429): keep it and try again
+        setTimeout(pump, Math.max(3, res.d.retry_after || 0) * 1000);
       })
       .catch(function () { // the network: try again soon, and at the next (re)connect
         uploading = null;

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from channels.auth import AuthMiddlewareStack
-from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
 from community.liaison import services
 from community.liaison.routing import websocket_urlpatterns
+from portal import sockets
 
 
 def application():
     """The same stack as portal/asgi.py, built under the current settings (ALLOWED_HOSTS)."""
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    return sockets.application(websocket_urlpatterns)
 
 
 def session_cookie(user) -> str:
