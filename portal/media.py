@@ -60,6 +60,8 @@ from django.utils.module_loading import autodiscover_modules
 from django.views.decorators.http import require_safe
 from django.views.static import was_modified_since
 
+from .downloads import as_download
+
 # What nginx adds to files it sends: nothing in them may run, even an HTML or
 # SVG someone managed to upload.
 SANDBOX_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
@@ -239,7 +241,7 @@ def _headers(response: HttpResponse, *, name: str, public: bool, inline: bool) -
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX_CSP
     if not inline:
-        response["Content-Disposition"] = f"attachment; filename=\"{posixpath.basename(name)}\""
+        as_download(response, posixpath.basename(name))
     if not public:
         # Whether a file exists and who may see it depends on the signed-in person.
         response["Vary"] = "Cookie"
