@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
@@ -758,7 +759,7 @@ def _not_own(actor: User, claim: Claim) -> None:
     """A volunteer never confirms or approves their own service (their household's
     included): the hours and points need someone else's word."""
     if claim.volunteer.user_id == actor.pk:
-        raise VolunteerError(_("不能确认或审核自己的服务，请由其他人确认。"))
+        raise PermissionDenied(_("不能确认或审核自己的服务，请由其他人确认。"))
 
 
 def claim_confirm(*, actor: User, claim_id: int) -> Claim:

@@ -266,14 +266,14 @@ def test_nobody_confirms_or_approves_their_own_service(world):
     with _at(t.starts_at + timedelta(hours=1)):
         services.claim_check_out(actor=me, task_id=t.pk)
     assert claim.pk not in [c.pk for c in selectors.claims_to_confirm(me)]
-    with pytest.raises(VolunteerError, match="不能确认或审核自己的服务"):
+    with pytest.raises(PermissionDenied, match="不能确认或审核自己的服务"):
         services.claim_confirm(actor=me, claim_id=claim.pk)
     claim.refresh_from_db()
     assert claim.confirmed_at is None
     assert not me.has_perm("volunteers.confirm_service", claim)
     # The neighbour in the household confirms; the volunteer still cannot approve.
     services.claim_confirm(actor=world.head_a, claim_id=claim.pk)
-    with pytest.raises(VolunteerError, match="不能确认或审核自己的服务"):
+    with pytest.raises(PermissionDenied, match="不能确认或审核自己的服务"):
         services.claim_approve_service(actor=me, claim_id=claim.pk)
     mine.refresh_from_db()
     assert mine.points_balance == 0
