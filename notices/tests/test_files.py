@@ -110,3 +110,21 @@ def test_images_outside_notices_stay_public(client, world):
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("public")
     assert get(client, None, image.get_rendition("width-20").url).status_code == 200
+
+
+def test_a_photo_in_a_notice_under_review_reaches_its_author_and_reviewer_only(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from notices.services import notice_post
+
+    page, state = notice_post(
+        author=world.head_a, title="楼道清理", category="other", text="周六清理楼道",
+        building_ids=[world.building_a.pk],
+        photo=SimpleUploadedFile("p.png", png(), content_type="image/png"))
+    assert state == "submitted"
+    image = next(b.value for b in page.get_latest_revision_as_object().body
+                 if b.block_type == "image")
+    for user in (world.head_a, world.worker_a, world.admin):
+        assert get(client, user, image.file.url).status_code == 200, user
+    for user in (None, world.resident_a, world.resident_b, world.worker_b):
+        assert get(client, user, image.file.url).status_code == 404, user
