@@ -40,6 +40,7 @@ from wagtail.admin.widgets.button import ListingButton
 from wagtail.log_actions import log
 from wagtail.permission_policies.base import BasePermissionPolicy
 
+from portal.downloads import as_download
 from portal.models import User
 from portal.phones import normalize_phone
 
@@ -681,11 +682,7 @@ class ImportTemplateView(ImportMixin, View):
             importer.template_workbook(),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = (
-            "attachment; filename=register-template.xlsx; "
-            "filename*=UTF-8''%E4%BD%8F%E6%88%B7%E7%99%BB%E8%AE%B0%E6%A8%A1%E6%9D%BF.xlsx"
-        )
-        return response
+        return as_download(response, _("住户登记模板") + ".xlsx", fallback="register-template.xlsx")
 
 
 class RegisterImportViewSet(ViewSet):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from wagtail.admin.ui.components import Component
 
 from buildings.access import scope_of
+from portal.downloads import as_download
 
 from .statistics import figures, rows_for_export
 
@@ -57,8 +58,7 @@ def case_statistics(request: HttpRequest) -> HttpResponse:
             book.save(buf)
             response = HttpResponse(buf.getvalue(), content_type=(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-        return response
+        return as_download(response, f"{name}.{fmt}")
     return render(request, "community/admin/statistics.html", {"f": f, "start": start,
                                                                "end": end})
 

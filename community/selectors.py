@@ -185,7 +185,7 @@ def similar_open_cases(*, user, category: Category | None, household: Household 
     "me too" to (never another household's flat); staff filing for someone
     (``behalf``), the cases in their own scope and, for a building head, the
     public parts of their buildings. Anyone else, nothing. The texts are
-    shown through ``mask_phones``.
+    shown through ``mask_phones_in_text``.
     """
     if category is None or user is None or not getattr(user, "is_authenticated", False):
         return []

@@ -37,7 +37,7 @@ from portal.choices import NotificationKind
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
-from portal.uploads import CleanPhoto, UploadRejected, clean_photo, clean_voice
+from portal.uploads import CleanPhoto, UploadRejected, clean_document, clean_photo, clean_voice
 
 from . import workdays
 from .choices import (
@@ -804,6 +804,12 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
         raise WorkflowError(_("请选择参加调解的人员。 Choose the mediators."))
     if not (agreement or "").strip() and not agreement_file:
         raise WorkflowError(_("请填写调解协议或上传协议附件。 Please give the agreement."))
+    if agreement_file:
+        # Checked by its content before anything is written: a PDF or a photo only.
+        try:
+            agreement_file = clean_document(agreement_file)
+        except UploadRejected as exc:
+            raise WorkflowError(exc.message) from None
     with transaction.atomic():
         dispute = _lock_dispute(dispute_id)
         for m in mediators:

@@ -20,7 +20,7 @@ from buildings.models import Building, Department, Unit
 from portal import limits
 from portal.forms_json import client_key_from, json_or_redirect
 from portal.models import User
-from portal.phones import mask_phones
+from portal.phones import mask_phones_in_text
 
 from . import selectors
 from .choices import EventKind, Priority, Status
@@ -207,7 +207,7 @@ def _shown_events(request: HttpRequest, case: Case, *, staff: bool, full: bool) 
         if not full:
             if e.actor_id in residents and e.actor_id != request.user.pk:
                 e.who = _("居民")
-            e.shown_note = mask_phones(e.note)
+            e.shown_note = mask_phones_in_text(e.note)
         e.photos_shown = [p for p in e.photos.all() if sees_photo(request.user, case, p)]
     return events
 
@@ -226,8 +226,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "full": full,
         "moves": moves,
         "events": _shown_events(request, case, staff=staff, full=full),
-        "description": case.description if full else mask_phones(case.description),
-        "feedback": case.feedback if full else mask_phones(case.feedback),
+        "description": case.description if full else mask_phones_in_text(case.description),
+        "feedback": case.feedback if full else mask_phones_in_text(case.feedback),
         "report_photos": [p for p in case.photos.filter(kind="report").select_related("event")
                           .order_by("pk") if sees_photo(request.user, case, p)],
         "can_urge": "urge" in moves and case.is_overdue,

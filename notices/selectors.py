@@ -22,7 +22,7 @@ from buildings.choices import ResidencyState
 from buildings.models import Building, Grid, Household, Residency
 
 from .choices import AckMethod, Audience, Category, Receipt
-from .models import NoticeAck, NoticeApprovalTask, NoticePage, NoticeRead
+from .models import NoticeAck, NoticeApprovalTask, NoticeAttachment, NoticePage, NoticeRead
 
 _REACH_ATTR = "_jiayuan_notice_reach"
 
@@ -323,3 +323,80 @@ def task_states_for_reviewer(user) -> list:
             state.notice = page
             out.append(state)
     return out
+
+
+# --- Files that belong to notices: attachments and body images --------------------
+
+
+def _may_read_any(user, notice_ids) -> bool:
+    """Whether this person may read one of these notices, or could see it as a draft
+    (its author, or whoever may review it)."""
+    if visible_notices(user).filter(pk__in=notice_ids).exists():
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    drafts = NoticePage.objects.filter(pk__in=notice_ids, live=False)
+    return any(page.owner_id == user.pk or may_moderate(user, page) for page in drafts)
+
+
+def _uploaded_by(user, obj) -> bool:
+    return (getattr(user, "is_authenticated", False)
+            and getattr(obj, "uploaded_by_user_id", None) == user.pk)
+
+
+def may_read_document(user, document) -> bool:
+    """A Wagtail document attached to notices goes to whoever may read one of them.
+
+    A document attached to no notice is for the community admin and the Wagtail
+    editors who manage documents; whoever uploaded a file may always read it back.
+    """
+    if scope_of(user).is_admin or _uploaded_by(user, document):
+        return True
+    notice_ids = list(NoticeAttachment.objects.filter(document_id=document.pk)
+                      .values_list("notice_id", flat=True))
+    if notice_ids:
+        return _may_read_any(user, notice_ids)
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from wagtail.permissions import policy_registry
+
+    policy = policy_registry.get_by_type(type(document))
+    return policy.user_has_any_permission_for_instance(
+        user, ["change", "choose"], document)
+
+
+def notice_ids_using_image(image) -> tuple[set[int], bool]:
+    """(notices whose body shows this image, whether anything else uses it too).
+
+    Read from Wagtail's reference index, which ``signals.py`` brings up to date
+    in the transaction that saves a notice.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ReferenceIndex
+
+    notice_type = ContentType.objects.get_for_model(NoticePage).pk
+    notice_ids: set[int] = set()
+    elsewhere = False
+    for type_id, object_id in (ReferenceIndex.get_references_to(image)
+                               .values_list("content_type_id", "object_id").distinct()):
+        if type_id == notice_type:
+            notice_ids.add(int(object_id))
+        else:
+            elsewhere = True
+    return notice_ids, elsewhere
+
+
+def image_is_public(image) -> bool:
+    """Images used in no notice, or also outside notices (the home page), stay public."""
+    notice_ids, elsewhere = notice_ids_using_image(image)
+    return not notice_ids or elsewhere
+
+
+def may_see_image(user, image) -> bool:
+    """An image (or a rendition of it) used only in notices follows their audience."""
+    notice_ids, elsewhere = notice_ids_using_image(image)
+    if not notice_ids or elsewhere:
+        return True
+    if scope_of(user).is_admin or _uploaded_by(user, image):
+        return True
+    return _may_read_any(user, notice_ids)

@@ -1,5 +1,6 @@
 """Wagtail's publish and unpublish signals keep the search index and the audience up to date."""
 
+from django.db.models.signals import post_save
 from wagtail.signals import page_published, page_unpublished
 
 from .models import NoticePage
@@ -22,3 +23,17 @@ def _unpublished(sender, instance, **kwargs):
 
 page_published.connect(_published, sender=NoticePage, dispatch_uid="notices_published")
 page_unpublished.connect(_unpublished, sender=NoticePage, dispatch_uid="notices_unpublished")
+
+
+def _saved(sender, instance, raw=False, **kwargs):
+    # Which images a notice shows decides who may fetch them (selectors.may_see_image).
+    # Wagtail updates its reference index in a background task; a notice's images
+    # must not be public until that task has run, so its references are written now.
+    if raw:
+        return
+    from wagtail.models import ReferenceIndex
+
+    ReferenceIndex.create_or_update_for_object(instance)
+
+
+post_save.connect(_saved, sender=NoticePage, dispatch_uid="notices_references")

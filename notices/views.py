@@ -318,3 +318,12 @@ def door_knock(request: HttpRequest, pk: int) -> HttpResponse:
     # The list to print and take round, whether or not volunteers were asked.
     return render(request, "notices/door_knock.html",
                   {"notice": notice, "rows": late, "task": task})
+
+
+def serve_document(document, request: HttpRequest) -> None:
+    """``/documents/<id>/<name>`` (Wagtail's ``before_serve_document`` hook): a
+    document attached to notices goes to whoever may read one of them, anyone
+    else gets a 404. Wagtail then sends it (or, on object storage, redirects to
+    ``/media/documents/...``, which ``notices/media.py`` checks the same way)."""
+    if not selectors.may_read_document(request.user, document):
+        raise Http404

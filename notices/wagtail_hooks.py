@@ -1,10 +1,10 @@
-"""Registration only: the notices on the home page and in 我的."""
+"""Registration only: the notices on the home page and in 我的; who gets a notice's documents."""
 
 from wagtail import hooks
 
 from buildings.access import scope_of
 
-from . import selectors
+from . import selectors, views
 
 
 @hooks.register("jiayuan_home_sections")
@@ -30,3 +30,7 @@ def me_waiting(request):
             "context": {"waiting": selectors.awaiting_ack(request.user),
                         "may_post": may_post, "may_review": may_review,
                         "L": selectors.item_labels()}}
+
+
+# After Wagtail's own collection restrictions (order 0): the notices' audience decides.
+hooks.register("before_serve_document", views.serve_document, order=100)

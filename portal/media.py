@@ -27,9 +27,10 @@ Apps say which of their file fields are private in a ``media.py`` module
     private(CasePhoto, ("image", "medium", "thumb"), permission="community.view_case",
             owner=lambda photo: photo.case, related=("case",))
 
-Files under a *public* prefix (Wagtail's images: notices, the home page) are
-served to anyone. Everything else under MEDIA_ROOT is a 404: Wagtail's
-documents, for one, have their own checked view under ``/documents/``.
+Files under a *public* prefix (the admin's avatars) are served to anyone.
+Wagtail's images and documents are registered by ``notices/media.py``: those
+that belong to notices follow the notices' audience. Everything else under
+MEDIA_ROOT is a 404.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ from django.utils.module_loading import autodiscover_modules
 from django.views.decorators.http import require_safe
 from django.views.static import was_modified_since
 
+from .downloads import as_download
+
 # What nginx adds to files it sends: nothing in them may run, even an HTML or
 # SVG someone managed to upload.
 SANDBOX_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
@@ -84,6 +87,10 @@ class PrivateFiles:
     prefixes: tuple[str, ...]
     check: Callable[[object, Model], bool]
     related: tuple[str, ...] = ()
+    anonymous: bool = False
+    """Ask ``check`` for visitors who are not signed in too (else they get a 404)."""
+    public_if: Callable[[Model], bool] | None = None
+    """Files of an owner for which this is true go to anyone, cached as public."""
 
     def owner_of(self, name: str) -> Model | None:
         query = Q()
@@ -114,12 +121,18 @@ def _prefix_of(model: type[Model], field_name: str) -> str:
 def private(model: type[Model], fields: Iterable[str], *, permission: str | None = None,
             owner: Callable[[Model], object] | None = None,
             check: Callable[[object, Model], bool] | None = None,
-            related: Iterable[str] = (), prefixes: Iterable[str] = ()) -> None:
+            related: Iterable[str] = (), prefixes: Iterable[str] = (),
+            anonymous: bool = False,
+            public_if: Callable[[Model], bool] | None = None) -> None:
     """Register private file fields.
 
     Either ``permission`` (asked with ``may(user, permission, owner(obj))``; owner
     defaults to the object itself) or ``check(user, obj) -> bool`` for more.
     ``prefixes`` default to the folders of the fields' ``upload_to``.
+    ``anonymous=True`` asks ``check`` for visitors who are not signed in as well
+    (a notice for the whole community is public); otherwise they never get the file.
+    ``public_if(obj)`` marks the files of some owners as public (anyone, cached by
+    anyone), e.g. a Wagtail image that no private page uses.
     """
     from buildings.access import may
 
@@ -136,7 +149,7 @@ def private(model: type[Model], fields: Iterable[str], *, permission: str | None
     if "" in folders:
         raise ValueError(f"{model.__name__}: a private field needs a folder of its own")
     entry = PrivateFiles(model=model, fields=fields, prefixes=folders, check=check,
-                         related=tuple(related))
+                         related=tuple(related), anonymous=anonymous, public_if=public_if)
     _private[:] = [e for e in _private if not (e.model is model and e.fields == fields)]
     _private.append(entry)
 
@@ -200,7 +213,8 @@ def resolve(path: str) -> Resolved | None:
     for entry in matches:
         obj = entry.owner_of(name)
         if obj is not None:
-            return Resolved(name=name, public=False, owner=obj, entry=entry)
+            public = entry.public_if is not None and bool(entry.public_if(obj))
+            return Resolved(name=name, public=public, owner=obj, entry=entry)
     if not matches and name.startswith(tuple(public_prefixes)):
         return Resolved(name=name, public=True)
     return None
@@ -209,7 +223,8 @@ def resolve(path: str) -> Resolved | None:
 def may_fetch(user, resolved: Resolved) -> bool:
     if resolved.public:
         return True
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not resolved.entry.anonymous and (
+            user is None or not getattr(user, "is_authenticated", False)):
         return False
     return bool(resolved.entry.check(user, resolved.owner))
 
@@ -226,7 +241,7 @@ def _headers(response: HttpResponse, *, name: str, public: bool, inline: bool) -
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX_CSP
     if not inline:
-        response["Content-Disposition"] = f"attachment; filename=\"{posixpath.basename(name)}\""
+        as_download(response, posixpath.basename(name))
     if not public:
         # Whether a file exists and who may see it depends on the signed-in person.
         response["Vary"] = "Cookie"

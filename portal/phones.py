@@ -42,20 +42,31 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-# A phone number as people type it in free text: a mobile (13712345678,
-# 137 1234 5678, +86-137-1234-5678), a landline with its area code
-# (0778-1234567), or any other long run of digits that could be one.
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?\d{4}[-\s]?(\d{4})(?!\d)")
-_OTHER_NUMBER_IN_TEXT = re.compile(r"(?<!\d)\d(?:[-\s]?\d){6,}(?!\d)")
+# Phone numbers written into free text ("电话13812345678", "138 1234 5678",
+# "0772-1234567", "(0772)1234567", "座机 5123456"): what leaves the portal in
+# someone else's words still must not carry a number in full.
+_SEP = r"[\s\-]?"
+_MOBILE_IN_TEXT = re.compile(
+    rf"(?<![\d+])(?:(?:\+|00)?86{_SEP})?(1[3-9]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?!\d)")
+_LANDLINE_IN_TEXT = re.compile(
+    rf"(?<!\d)([(（]?0\d{{2,3}}[)）]?){_SEP}(\d{{3,4}}){_SEP}(\d{{4}})(?!\d)")
+_LOCAL_IN_TEXT = re.compile(
+    rf"((?:电话|手机|座机|联系|号码|tel|phone)[^\d\n]{{0,6}})(\d{{3,4}}){_SEP}(\d{{4}})(?!\d)",
+    re.IGNORECASE)
 
 
-def mask_phones(text: str) -> str:
-    """``text`` with every phone number in it masked (138****1234; others all stars).
+def mask_phones_in_text(text: str) -> str:
+    """Mask every mainland mobile and landline number in free text.
 
-    For free text shown to people who may read the problem but not reach the
-    person who wrote it: a neighbour following a case, a "me too" list.
+    Mobiles as ``mask_phone`` shows them (138****5678); landlines keep their
+    area code and last two digits (0772-*****67); a bare local number after a
+    word like 电话 or 座机 likewise.
     """
     if not text:
         return text or ""
-    text = _MOBILE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
-    return _OTHER_NUMBER_IN_TEXT.sub(lambda m: "*" * len(m.group(0)), text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    text = _LANDLINE_IN_TEXT.sub(
+        lambda m: (f"{m.group(1)}{'' if m.group(1).endswith((')', '）')) else '-'}"
+                   f"{'*' * (len(m.group(2)) + 2)}{m.group(3)[-2:]}"), text)
+    return _LOCAL_IN_TEXT.sub(
+        lambda m: f"{m.group(1)}{'*' * (len(m.group(2)) + 2)}{m.group(3)[-2:]}", text)

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import privacy
+from .downloads import as_download
 from .models import RetentionSettings
 from .services import audit
 
@@ -47,8 +48,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
     body = privacy.personal_data_json(request.user)
     _audit_export(request, "json")
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("json")}"'
-    return response
+    return as_download(response, _filename("json"))
 
 
 @login_required
@@ -57,8 +57,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
 def export_zip(request: HttpRequest) -> HttpResponse:
     archive = privacy.personal_data_zip(request.user)
     _audit_export(request, "zip")
-    return FileResponse(archive, as_attachment=True, filename=_filename("zip"),
-                        content_type="application/zip")
+    return as_download(FileResponse(archive, content_type="application/zip"), _filename("zip"))
 
 
 @login_required

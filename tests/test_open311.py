@@ -13,6 +13,7 @@ from community.choices import Channel, Status
 from community.models import Case
 from community.open311.models import ApiCall, ApiKey
 from community.open311.services import api_key_issue
+from community.services import case_submit, case_triage
 from community.tests.factories import case_in, category
 
 BASE = "/open311/v2"
@@ -314,3 +315,22 @@ def test_anonymous_limit_counts_the_address_not_the_header(client, setup, settin
     codes = [client.get(f"{BASE}/services.json", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
                         REMOTE_ADDR="198.51.100.31").status_code for i in range(5)]
     assert codes == [200, 200, 200, 429, 429]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_key_that_sees_all_cases_gets_no_phone_numbers(client, setup, fmt):
+    """Residents' own words go out with every phone number in them masked."""
+    world, _repair, _key, _raw = setup
+    key, raw = api_key_issue(actor=world.admin, platform="县网格中心", sees_all_cases=True)
+    case = case_submit(reporter=world.resident_a, category=category(),
+                       household=world.household_a,
+                       description="灯坏了，打我电话13812345678或座机0772-5123456")
+    case_triage(actor=world.worker_a, case_id=case.pk, note="已联系，回电 139 0000 1234")
+    response = client.get(f"{BASE}/requests/{case.pk}.{fmt}", {"api_key": raw})
+    assert response.status_code == 200
+    text = response.content.decode()
+    for digits in ("13812345678", "5123456", "139 0000 1234", "13900001234"):
+        assert digits not in text
+    [item] = parse(response, fmt)
+    assert item["description"] == "灯坏了，打我电话138****5678或座机0772-*****56"
+    assert item["status_notes"].endswith("已联系，回电 139****1234")

@@ -279,3 +279,17 @@ def test_admin_sets_the_callback_and_reads_deliveries_and_calls_only(client, wor
         assert f"/admin/open311/{prefix}/delete/" not in listing
     assert CallbackDelivery.objects.filter(pk=delivery.pk).exists()
     assert ApiCall.objects.filter(pk=call.pk).exists()
+
+
+def test_callbacks_carry_no_phone_numbers(world, receiver):
+    key, _raw = api_key_issue(actor=world.admin, platform="罗城12345",
+                              callback_url=receiver.url)
+    case, _token = open311_case_submit(
+        key=key, category=category(), building=world.building_a, unit=None,
+        description="路灯不亮，联系人手机 +86 138-1234-5678", ticket_no="LC-9")
+    case_triage(actor=world.worker_a, case_id=case.pk, note="已回电（0772）5123456")
+    assert services.callbacks_send_due() == 1
+    body = receiver.received[0]["body"].decode()
+    assert "1234-5678" not in body and "5123456" not in body
+    [item] = json.loads(body)
+    assert item["description"] == "路灯不亮，联系人手机 138****5678"

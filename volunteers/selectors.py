@@ -140,6 +140,7 @@ def claims_to_confirm(user) -> list[Claim]:
         task__households__unit__building_id__in=scope.headed_building_ids)
     return list(Claim.objects.filter(mine, state=ClaimState.HELD, checked_out_at__isnull=False,
                                      confirmed_at__isnull=True)
+                .exclude(volunteer__user=user)  # nobody confirms their own service
                 .select_related("task", "volunteer").distinct().order_by("checked_out_at")[:50])
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
@@ -756,11 +757,19 @@ def claim_check_in_for(*, actor: User, claim_id: int, out: bool = False) -> Clai
         return _check_in(claim, actor=actor, now=timezone.now(), how="on_behalf")
 
 
+def _not_own(actor: User, claim: Claim) -> None:
+    """A volunteer never confirms or approves their own service (their household's
+    included): the hours and points need someone else's word."""
+    if claim.volunteer.user_id == actor.pk:
+        raise PermissionDenied(_("不能确认或审核自己的服务，请由其他人确认。"))
+
+
 def claim_confirm(*, actor: User, claim_id: int) -> Claim:
     """The person helped (or their building head) confirms the service, with one tap."""
     with transaction.atomic():
         claim = Claim.objects.select_for_update().select_related("task", "volunteer").get(
             pk=claim_id)
+        _not_own(actor, claim)
         require(actor, "volunteers.confirm_service", claim)
         if not claim.checked_out_at:
             raise VolunteerError(_("志愿者还没有完成服务。 The service is not finished yet."))
@@ -819,6 +828,7 @@ def claim_approve_service(*, actor: User, claim_id: int) -> Claim:
     """
     with transaction.atomic():
         claim = Claim.objects.select_related("task", "volunteer").get(pk=claim_id)
+        _not_own(actor, claim)
         require(actor, "volunteers.approve_service", claim)
         volunteer = _lock_volunteer(claim.volunteer_id)
         claim = Claim.objects.select_for_update().select_related("task").get(pk=claim_id)

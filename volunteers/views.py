@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
+from portal.downloads import as_download
 
 from . import selectors, services
 from .choices import LIVE_STATES, ClaimState, Skill, TaskKind, TaskState
@@ -556,16 +557,14 @@ def export(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(
             buffer.getvalue(),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="volunteer-records-{stamp}.xlsx"'
-        return response
+        return as_download(response, f"volunteer-records-{stamp}.xlsx")
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel on Windows reads UTF-8 with the mark
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_HEADER)
     writer.writerows(rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="volunteer-records-{stamp}.csv"'
-    return response
+    return as_download(response, f"volunteer-records-{stamp}.csv")
 
 
 @login_required

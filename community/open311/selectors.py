@@ -10,6 +10,7 @@ from django.utils import timezone
 from buildings.models import Building
 from community.choices import OPEN_STATES, Status
 from community.models import Case, CaseEvent, Category
+from portal.phones import mask_phones_in_text
 
 from .models import ApiKey
 
@@ -148,14 +149,20 @@ def agency_of(case: Case) -> str:
 
 
 def request_as_dict(case: Case, *, extensions: bool = False) -> dict:
+    """A case as a GeoReport service request: what every Open311 answer and callback sends.
+
+    Residents' own words (the description, the notes) go out with every phone
+    number in them masked: a key that sees all cases is still not the resident's
+    phone book.
+    """
     address = case.unit and str(case.unit) or (case.building.label if case.building_id else "")
     data = {
         "service_request_id": str(case.pk),
         "status": status_of(case),
-        "status_notes": status_notes(case),
+        "status_notes": mask_phones_in_text(status_notes(case)),
         "service_name": case.category.name,
         "service_code": case.category.code,
-        "description": case.description,
+        "description": mask_phones_in_text(case.description),
         "agency_responsible": agency_of(case),
         "service_notice": "",
         "requested_datetime": iso(case.created_at),

@@ -96,3 +96,75 @@ def test_dispute_pages_post_the_steps(world, dispute):
         "party_names": "李四\n王五"})
     assert response.status_code == 303
     assert client_for(world.resident_a).get(reverse("community:dispute_new")).status_code == 403
+
+
+def _pdf(extra: bytes = b"") -> bytes:
+    """A small but well-formed PDF: objects, an xref table where startxref says."""
+    body = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R " + extra + b">>\nendobj\n" \
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    xref = len(body)
+    return body + b"xref\n0 3\n0000000000 65535 f \ntrailer\n<< /Size 3 /Root 1 0 R >>\n" \
+        b"startxref\n" + str(xref).encode() + b"\n%%EOF\n"
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 10, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def mediating(world, dispute, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    dispute_advance(actor=world.worker_a, dispute_id=dispute.pk, kind="find", note="水管老化")
+    dispute_advance(actor=world.worker_a, dispute_id=dispute.pk, kind="intervene", note="同意调解")
+    return dispute, tmp_path
+
+
+def _mediate(world, dispute, name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client_for(world.worker_a).post(
+        reverse("community:dispute_act", args=[dispute.pk, "mediate"]),
+        {"held_on": "2026-11-01", "mediators": [world.handler.pk],
+         "agreement_file": SimpleUploadedFile(name, data, content_type="application/pdf")})
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("协议.pdf", b"<html><script>alert(1)</script></html>"),
+    ("协议.docx", b"PK\x03\x04 word document"),
+    ("协议.pdf", b"%PDF-1.4\nnot really a pdf"),
+    ("协议.pdf", _pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> ")),
+    ("协议.exe", b"MZ\x90\x00"),
+])
+def test_an_agreement_that_is_not_a_pdf_or_photo_is_refused_and_not_stored(
+        world, mediating, name, data):
+    dispute, media_root = mediating
+    response = _mediate(world, dispute, name, data)
+    assert response.status_code == 400
+    assert "只能上传PDF文件或照片" in response.content.decode()
+    dispute.refresh_from_db()
+    assert not dispute.agreement_file and dispute.stage == DisputeStage.INTERVENTION
+    assert not (media_root / "disputes").exists()
+
+
+def test_an_agreement_pdf_is_kept_and_a_photo_is_re_encoded(world, mediating):
+    dispute, _root = mediating
+    assert _mediate(world, dispute, "协议.pdf", _pdf()).status_code == 303
+    dispute.refresh_from_db()
+    assert dispute.stage == DisputeStage.FOLLOW_UP
+    assert dispute.agreement_file.name.endswith(".pdf")
+    assert dispute.agreement_file.read() == _pdf()
+
+    other = dispute_open(actor=world.worker_a, title="噪音", summary="夜间",
+                         building=world.building_a, party_users=[world.resident_a])
+    dispute_advance(actor=world.worker_a, dispute_id=other.pk, kind="find", note="噪音")
+    dispute_advance(actor=world.worker_a, dispute_id=other.pk, kind="intervene", note="调解")
+    assert _mediate(world, other, "照片.png", _png()).status_code == 303
+    other.refresh_from_db()
+    assert other.agreement_file.name.endswith(".jpg")
+    assert other.agreement_file.read()[:2] == b"\xff\xd8"  # stored as a fresh JPEG

@@ -2,7 +2,7 @@
 
 from django import template
 
-from portal.phones import mask_phones as _mask_phones
+from portal.phones import mask_phones_in_text as _mask_phones
 
 register = template.Library()
 

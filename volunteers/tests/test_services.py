@@ -244,3 +244,37 @@ def test_an_expired_offer_cannot_be_accepted(world, vols):
     cb.refresh_from_db()
     t.refresh_from_db()
     assert cb.state == ClaimState.LAPSED and t.filled == 0
+
+
+def test_nobody_confirms_or_approves_their_own_service(world):
+    """A resident of the household served, who is also its building head and the
+    task's grid worker, volunteers for it: every way in is closed to them."""
+    from buildings.access import forget_scope
+    from buildings.tests.factories import building_head, grid_worker
+    from volunteers import selectors
+
+    me = world.resident_a
+    building_head(world.building_a, user=me)
+    grid_worker(world.grid_a, user=me)
+    forget_scope(me)
+    mine = vf.volunteer(community=world.community, grid=world.grid_a, user=me)
+    t = vf.task(building=world.building_a, created_by=world.worker_a,
+                households=[world.household_a])
+    claim = services.task_claim(actor=me, task_id=t.pk)
+    with _at(t.starts_at):
+        services.claim_check_in(actor=me, task_id=t.pk, token=t.qr_token)
+    with _at(t.starts_at + timedelta(hours=1)):
+        services.claim_check_out(actor=me, task_id=t.pk)
+    assert claim.pk not in [c.pk for c in selectors.claims_to_confirm(me)]
+    with pytest.raises(PermissionDenied, match="不能确认或审核自己的服务"):
+        services.claim_confirm(actor=me, claim_id=claim.pk)
+    claim.refresh_from_db()
+    assert claim.confirmed_at is None
+    assert not me.has_perm("volunteers.confirm_service", claim)
+    # The neighbour in the household confirms; the volunteer still cannot approve.
+    services.claim_confirm(actor=world.head_a, claim_id=claim.pk)
+    with pytest.raises(PermissionDenied, match="不能确认或审核自己的服务"):
+        services.claim_approve_service(actor=me, claim_id=claim.pk)
+    mine.refresh_from_db()
+    assert mine.points_balance == 0
+    services.claim_approve_service(actor=world.worker_a, claim_id=claim.pk)
