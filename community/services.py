@@ -37,7 +37,9 @@ from portal.choices import NotificationKind
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
-from portal.uploads import CleanPhoto, UploadRejected, clean_photo, clean_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import CleanPhoto, clean_photo
+from portal.uploads.voice import clean_voice
 
 from . import workdays
 from .choices import (
@@ -125,7 +127,7 @@ def _save_photos(case: Case, event: CaseEvent | None, photos, kind: str) -> int:
 
 def _clean_photos(photos) -> list:
     """Check every photo before anything is written (UploadRejected → WorkflowError)."""
-    from portal.uploads import MAX_PHOTOS
+    from portal.uploads.photos import MAX_PHOTOS
 
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from buildings.access import may, require, scope_of
 from portal.media import send_field
 from portal.models import User
-from portal.uploads import UploadRejected, clean_photo, clean_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import clean_photo
+from portal.uploads.voice import clean_voice
 
 from . import selectors, services
 from .choices import ConversationStatus, MessageKind

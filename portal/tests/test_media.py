@@ -17,7 +17,7 @@ from community.services import case_dispatch, case_submit, case_triage, dispute_
 from community.tests.factories import category, jpeg
 from portal import media
 from portal.tests.upload_samples import wav
-from portal.uploads import clean_photo
+from portal.uploads.photos import clean_photo
 
 
 def get(client, user, url, **extra):

@@ -34,7 +34,8 @@ from notices.tests.helpers import make_notice
 from portal import privacy
 from portal.models import AuditEntry, Notification, RetentionSettings, SmsMessage, User
 from portal.periodic import REGISTRY, discover
-from portal.uploads import clean_photo, clean_voice
+from portal.uploads.photos import clean_photo
+from portal.uploads.voice import clean_voice
 from volunteers.choices import ClaimState
 from volunteers.models import Claim, HoursEntry, PointsEntry
 from volunteers.services import ledger_correct, task_claim

@@ -11,17 +11,12 @@ from django.db import models
 from django.test import RequestFactory
 from PIL import Image
 
-from portal import uploads
 from portal.forms_json import client_key_from, errors_of, json_or_redirect
-from portal.uploads import (
-    MAX_PHOTOS,
-    BasePhoto,
-    PhotosField,
-    UploadRejected,
-    VoiceField,
-    clean_photo,
-    clean_voice,
-)
+from portal.uploads import photos as uploads_photos
+from portal.uploads import voice as uploads_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import MAX_PHOTOS, BasePhoto, PhotosField, clean_photo
+from portal.uploads.voice import VoiceField, clean_voice
 
 from . import upload_samples as s
 
@@ -184,7 +179,7 @@ def test_gif_and_other_formats_are_refused():
 
 def test_empty_and_oversized_files_are_refused(monkeypatch):
     assert_refused(b"", "empty")
-    monkeypatch.setattr(uploads, "MAX_PHOTO_BYTES", 1000)
+    monkeypatch.setattr(uploads_photos, "MAX_PHOTO_BYTES", 1000)
     assert_refused(s.encode(s.two_tone((400, 300), noise=True), "PNG"), "too_large")
 
 
@@ -277,7 +272,7 @@ def test_voice_field_refuses_a_long_recording():
 def test_voice_formats_are_recognised_and_timed(maker, kind, ext):
     short = clean_voice(upload(maker(12), "voice.bin", "application/octet-stream"))
     assert short.name.endswith("." + ext)
-    assert short.content_type == uploads.VOICE_TYPES[kind][0]
+    assert short.content_type == uploads_voice.VOICE_TYPES[kind][0]
     assert short.seconds == pytest.approx(12, abs=0.6)
 
     with pytest.raises(UploadRejected) as exc:

@@ -14,7 +14,8 @@ from community.liaison.choices import MessageKind
 from community.liaison.models import Message
 from community.liaison.tests.helpers import picked
 from portal.tests import upload_samples
-from portal.uploads import UploadRejected, clean_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.voice import clean_voice
 
 # 2.5 s recorded by Chromium's MediaRecorder (Opus in WebM), as a phone sends it.
 CHROME_VOICE = (Path(settings.BASE_DIR) / "portal" / "tests" / "samples" / "chrome-voice.webm")
