@@ -39,7 +39,7 @@ from portal.models import User
 from portal.services import audit, notify
 from portal.uploads.base import UploadRejected
 from portal.uploads.photos import CleanPhoto, clean_photo
-from portal.uploads.voice import clean_voice
+from portal.uploads.voice import CleanVoice, clean_voice
 
 from . import workdays
 from .choices import (
@@ -243,8 +243,8 @@ def case_submit(
     """Register a case (step 1). Idempotent on (reporter, client_key).
 
     The same key returns the case already stored, unchanged. Photos are checked
-    (all of them) before anything is written; a voice note is checked for type
-    and length. Guarantees: one transaction; a ``submit`` event; an audit row;
+    (all of them) before anything is written; a voice note is decoded, timed and
+    stored re-encoded (``portal.uploads.voice``). Guarantees: one transaction; a ``submit`` event; an audit row;
     the reporter and the grid workers of the place's grid are told.
     """
     key = str(client_key or "")[:64]
@@ -261,7 +261,7 @@ def case_submit(
     clean = _clean_photos(photos)
     voice_file = None
     if voice:
-        voice_file = voice if getattr(voice, "seconds", "x") != "x" else None
+        voice_file = voice if isinstance(voice, CleanVoice) else None
         if voice_file is None:
             try:
                 voice_file = clean_voice(voice)

@@ -62,18 +62,16 @@ from .photos import (
 from .voice import (
     MAX_VOICE_BYTES,
     MAX_VOICE_SECONDS,
-    VOICE_TYPES,
+    MIN_VOICE_SECONDS,
+    CleanVoice,
     VoiceField,
-    VoiceInfo,
     clean_voice,
-    sniff_voice,
-    voice_info,
 )
 
 __all__ = [
     "JPEG_QUALITY", "LARGE", "MAX_PHOTO_BYTES", "MAX_PHOTOS", "MAX_PIXELS", "MAX_VOICE_BYTES",
-    "MAX_VOICE_SECONDS", "MEDIUM", "PHOTO_FORMATS", "THUMB", "VOICE_TYPES", "BasePhoto",
-    "CleanPhoto", "MultipleFileInput", "PhotosField", "UploadRejected", "VoiceField", "VoiceInfo",
-    "clean_photo", "clean_voice", "medium_upload_to", "photo_upload_to", "sniff_voice",
-    "thumb_upload_to", "voice_info",
+    "MAX_VOICE_SECONDS", "MEDIUM", "MIN_VOICE_SECONDS", "PHOTO_FORMATS", "THUMB", "BasePhoto",
+    "CleanPhoto", "CleanVoice", "MultipleFileInput", "PhotosField", "UploadRejected",
+    "VoiceField", "clean_photo", "clean_voice", "medium_upload_to", "photo_upload_to",
+    "thumb_upload_to",
 ]

@@ -1,16 +1,42 @@
-"""Voice notes that people record: checked and stored.
+"""Voice notes that people record: decoded, measured, and stored re-encoded.
 
-A voice note is recognised by its first bytes (not by the content type the
-browser claims): WebM, Ogg (Opus/Vorbis), MP4/M4A (AAC), WAV or MP3, capped
-in size and in duration, the duration read from the container.
+A voice note is what FFmpeg (through PyAV) decodes as sound, not what its
+first bytes or the browser's content type claim; and what is stored is made
+from the decoded sound, never the uploaded bytes, so nothing rides along
+(a photo with its GPS position behind an ID3 tag, a web page, tags such as
+a title or a comment). ``clean_voice`` takes an upload through these steps:
+
+1. at most ``MAX_VOICE_BYTES``, read into memory;
+2. opened only by the demuxers phones record into (WebM/Matroska, Ogg,
+   MP4/M4A/3GP, WAV, MP3, AMR, ADTS AAC): FFmpeg knows hundreds of formats,
+   among them images and playlists that open other files, and refuses the
+   rest after probing; only the audio decoders in ``DECODERS`` may run;
+3. exactly one audio stream and no video or picture stream (a HEIC photo is
+   an MP4 with an image stream, an MP3 may carry a cover picture);
+4. decoded packet by packet: the count of decoded samples is the duration,
+   whatever the container says. Empty, shorter than ``MIN_VOICE_SECONDS`` or
+   longer than the limit is refused; decoding stops as soon as the limit is
+   passed, or after ``MAX_DECODE_CPU_SECONDS`` of CPU;
+5. plausible: a few packets at most that the decoder rejects, a compressed
+   stream of at most ``MAX_COMPRESSED_BYTES_PER_SECOND``, no more than
+   ``MAX_OVERHEAD_BYTES`` of the file outside the sound, and a WAV header whose
+   byte rate agrees with its sample rate;
+6. re-encoded while it is decoded: Opus, mono, 48 kHz, about 32 kbit/s, in WebM
+   (what Chromium records, with a Duration so players can seek), with no tag
+   from the upload and no version strings (``bitexact``).
+
+A 60-second note takes about half a second of one core (tests/perf/bench_voice.py).
 """
 
 from __future__ import annotations
 
+import io
 import struct
+import time
 import uuid
-from dataclasses import dataclass
+from fractions import Fraction
 
+import av
 from django import forms
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
@@ -19,327 +45,222 @@ from .base import UploadRejected, _read_upload
 
 MAX_VOICE_BYTES = 2 * 1024 * 1024
 MAX_VOICE_SECONDS = 60
+MIN_VOICE_SECONDS = 0.5
+"""voice.js throws away anything under 0.8 s; the server allows for the recorder's timing."""
 
+STORED_CONTENT_TYPE = "audio/webm"
+STORED_EXTENSION = "webm"
+STORED_RATE = 48_000
+STORED_BIT_RATE = 32_000
 
-@dataclass
-class VoiceInfo:
-    kind: str  # webm, ogg, mp4, wav, mp3
-    content_type: str
-    seconds: float | None
+MAX_DECODE_CPU_SECONDS = 5.0
+"""CPU time of this thread for one note; a real 60-second note needs about 0.5 s."""
+MAX_BAD_PACKETS = 2
+"""A phone that stops recording abruptly may leave a broken last packet; noise does not decode."""
+MAX_COMPRESSED_BYTES_PER_SECOND = 64_000
+"""512 kbit/s: above any codec's speech or music setting (Opus stops at 510 kbit/s)."""
+MAX_OVERHEAD_BYTES = 64 * 1024
+"""Container headers, indexes and tags around the sound: a few kB in a real recording."""
 
-
-VOICE_TYPES = {
-    "webm": ("audio/webm", "webm"),
-    "ogg": ("audio/ogg", "ogg"),
-    "mp4": ("audio/mp4", "m4a"),
-    "wav": ("audio/wav", "wav"),
-    "mp3": ("audio/mpeg", "mp3"),
+DEMUXERS = "matroska,webm,ogg,mov,mp4,m4a,3gp,wav,mp3,amr,aac"
+DECODERS = frozenset({
+    "opus", "libopus", "vorbis", "libvorbis", "aac", "aac_fixed", "mp3float", "mp3",
+    "amrnb", "amrwb", "libopencore_amrnb", "libopencore_amrwb", "alac", "flac",
+    "pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8",
+    "pcm_alaw", "pcm_mulaw",
+})
+_OPEN_OPTIONS = {
+    "format_whitelist": DEMUXERS,
+    "codec_whitelist": ",".join(sorted(DECODERS)),  # for the decoders probing opens
+    "protocol_whitelist": "none",  # a demuxer may not open other files or URLs
+    "max_streams": "8",
 }
-
-# When a container does not say how long it is, bound the length by its size:
-# a file this many bytes per second or fewer would be longer than allowed at
-# the lowest bitrate recorders use for speech (Opus ~ 24 kbit/s).
-_MIN_SPEECH_BYTES_PER_SECOND = 3_000
+_MAX_CHANNELS = 8
+_RATES = range(8_000, 96_001)
 
 
-def sniff_voice(data: bytes) -> str | None:
-    """The container, from the first bytes; None if it is not one we accept."""
-    if data[:4] == b"\x1a\x45\xdf\xa3":
-        return "webm"
-    if data[:4] == b"OggS":
-        return "ogg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return "wav"
-    if data[4:8] == b"ftyp":
-        return "mp4"
-    if data[:3] == b"ID3":
-        return "mp3"
-    if len(data) > 1 and data[0] == 0xFF and (data[1] & 0xE0) == 0xE0 and (data[1] & 0x06):
-        return "mp3"  # MPEG audio frame sync, layer I-III
-    return None
+class CleanVoice(ContentFile):
+    """A voice note re-encoded from its decoded sound, ready to be saved.
 
-
-def _wav_seconds(data: bytes) -> float | None:
-    pos, byte_rate, data_size = 12, None, None
-    while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        if cid == b"fmt " and size >= 16:
-            byte_rate = struct.unpack_from("<I", data, pos + 16)[0]
-        elif cid == b"data":
-            data_size = min(size, len(data) - pos - 8)
-            break
-        pos += 8 + size + (size & 1)
-    if not byte_rate or data_size is None:
-        return None
-    return data_size / byte_rate
-
-
-def _ogg_seconds(data: bytes) -> float | None:
-    """Last page's granule position over the sample rate (Opus: always 48 kHz)."""
-    if len(data) < 28:
-        return None
-    rate, pre_skip = None, 0
-    head = data[:4096]
-    i = head.find(b"OpusHead")
-    if i >= 0 and i + 12 <= len(head):
-        rate = 48000
-        pre_skip = struct.unpack_from("<H", head, i + 10)[0]
-    else:
-        j = head.find(b"\x01vorbis")
-        if j >= 0 and j + 16 <= len(head):
-            rate = struct.unpack_from("<I", head, j + 12)[0]
-    if not rate:
-        return None
-    last = data.rfind(b"OggS")
-    while last >= 0:
-        if last + 14 <= len(data):
-            granule = struct.unpack_from("<q", data, last + 6)[0]
-            if granule >= 0:
-                return max(0.0, (granule - pre_skip) / rate)
-        last = data.rfind(b"OggS", 0, last)
-    return None
-
-
-def _ebml_vint(data: bytes, pos: int, *, keep_marker: bool) -> tuple[int, int]:
-    first = data[pos]
-    length = 1
-    mask = 0x80
-    while length <= 8 and not first & mask:
-        mask >>= 1
-        length += 1
-    if length > 8 or pos + length > len(data):
-        raise ValueError("bad vint")
-    value = first if keep_marker else first & (mask - 1)
-    for b in data[pos + 1:pos + length]:
-        value = (value << 8) | b
-    return value, length
-
-
-# Master elements we step into rather than skip: Segment, Info, Cluster, BlockGroup.
-_EBML_MASTERS = {0x18538067, 0x1549A966, 0x1F43B675, 0xA0}
-
-
-def _webm_seconds(data: bytes) -> float | None:
-    """The Duration in Info, or else the last block's timestamp.
-
-    Chrome's MediaRecorder writes WebM as a live stream, without a Duration and
-    with clusters of unknown size, so the file is scanned flat: masters are
-    entered, everything else is skipped by its size.
+    ``seconds`` is measured from the decoded samples; ``content_type`` is what
+    the stored bytes are (and what ``portal.media`` serves for ``.webm``).
     """
-    pos, scale, duration, cluster_tc, last_tc = 0, 1_000_000, None, 0, None
-    n = len(data)
+
+    content_type = STORED_CONTENT_TYPE
+
+    def __init__(self, content: bytes, *, seconds: float):
+        super().__init__(content, name=f"{uuid.uuid4().hex}.{STORED_EXTENSION}")
+        self.seconds = seconds
+
+
+def _not_audio(code: str = "not_audio") -> UploadRejected:
+    return UploadRejected(_("这不是录音文件，请重新录一段。"), code=code)
+
+
+def _too_long(max_seconds: int) -> UploadRejected:
+    return UploadRejected(
+        _("录音太长了，最长 %(s)d 秒，请说短一点再录。") % {"s": max_seconds}, code="too_long")
+
+
+def _too_short() -> UploadRejected:
+    return UploadRejected(_("录音太短了，请按住按钮多说几句。"), code="too_short")
+
+
+def _wav_byte_rate_agrees(head: bytes) -> bool:
+    """The ``fmt `` chunk's byte rate is sample rate × block size, as every PCM WAV says.
+
+    FFmpeg recomputes the rate from the other fields and never looks at this
+    one, so a header that contradicts itself would pass it.
+    """
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, size = head[pos:pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if cid == b"fmt ":
+            if size < 16 or pos + 24 > len(head):
+                return False
+            rate, byte_rate, block_align = struct.unpack_from("<IIH", head, pos + 12)
+            return byte_rate > 0 and byte_rate == rate * block_align
+        pos += 8 + size + (size & 1)
+    return False
+
+
+class _Encoder:
+    """Opus in WebM, into memory, from frames of any format, rate and layout."""
+
+    def __init__(self):
+        self.buffer = io.BytesIO()
+        # bitexact: no library version strings; no metadata is ever set on it.
+        self.container = av.open(self.buffer, "w", format="webm",
+                                 options={"fflags": "+bitexact"})
+        self.stream = self.container.add_stream(
+            "libopus", rate=STORED_RATE, layout="mono",
+            # Constrained VBR: about 32 kbit/s whatever the sound (unconstrained
+            # Opus spends up to twice that on a steady tone).
+            options={"application": "voip", "vbr": "constrained", "flags": "+bitexact"})
+        self.stream.bit_rate = STORED_BIT_RATE
+        self.resampler = None
+        self.source = None
+        self.samples = 0
+
+    def _encode(self, frames) -> None:
+        for frame in frames:
+            frame.pts, frame.time_base = self.samples, Fraction(1, STORED_RATE)
+            self.samples += frame.samples
+            for packet in self.stream.encode(frame):
+                self.container.mux(packet)
+
+    def add(self, frame) -> None:
+        source = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if source != self.source:  # a resampler serves one input format: flush, start anew
+            if self.resampler is not None:
+                self._encode(self.resampler.resample(None))
+            self.resampler = av.AudioResampler(format="flt", layout="mono", rate=STORED_RATE)
+            self.source = source
+        frame.pts = None  # the resampler counts its own time
+        self._encode(self.resampler.resample(frame))
+
+    def finish(self) -> bytes:
+        if self.resampler is not None:
+            self._encode(self.resampler.resample(None))
+        for packet in self.stream.encode(None):
+            self.container.mux(packet)
+        self.container.close()
+        return self.buffer.getvalue()
+
+    def close(self) -> None:
+        try:
+            self.container.close()
+        except av.FFmpegError:
+            pass
+
+
+def _audio_stream(container):
+    audio = [s for s in container.streams if s.type == "audio"]
+    # A picture (a HEIC photo, an MP3's cover) is a video stream; a Matroska
+    # attachment is a file. Data and subtitle streams are left unread.
+    if len(audio) != 1 or any(s.type in ("video", "attachment") for s in container.streams):
+        raise _not_audio()
+    stream = audio[0]
+    ctx = stream.codec_context
+    if ctx.name not in DECODERS or ctx.sample_rate not in _RATES:
+        raise _not_audio()
+    if not 1 <= ctx.channels <= _MAX_CHANNELS:
+        raise _not_audio()
+    ctx.options = {"codec_whitelist": _OPEN_OPTIONS["codec_whitelist"]}
+    ctx.thread_count = 1
+    return stream
+
+
+def _decode_and_encode(data: bytes, max_seconds: int) -> tuple[bytes, float]:
+    started = time.thread_time()
     try:
-        while pos < n:
-            eid, idlen = _ebml_vint(data, pos, keep_marker=True)
-            size, szlen = _ebml_vint(data, pos + idlen, keep_marker=False)
-            body = pos + idlen + szlen
-            if eid in _EBML_MASTERS:
-                pos = body
+        container = av.open(io.BytesIO(data), options=_OPEN_OPTIONS)
+    except (av.FFmpegError, ValueError):
+        raise _not_audio() from None
+    encoder = None
+    try:
+        stream = _audio_stream(container)
+        if container.format.name == "wav" and stream.codec_context.name.startswith("pcm_"):
+            if not _wav_byte_rate_agrees(data[:4096]):
+                raise _not_audio()
+        encoder = _Encoder()
+        seconds, payload, bad = 0.0, 0, 0
+        for packet in container.demux(stream):
+            if time.thread_time() - started > MAX_DECODE_CPU_SECONDS:
+                raise _not_audio("too_costly")
+            payload += packet.size
+            try:
+                frames = packet.decode()
+            except (av.FFmpegError, ValueError):
+                bad += 1
+                if bad > MAX_BAD_PACKETS:
+                    raise _not_audio() from None
                 continue
-            if size == (1 << (7 * szlen)) - 1:
-                # "Unknown size" is all ones *for that length*: 127 in two bytes is just 127.
-                break
-            payload = data[body:body + size]
-            if eid == 0x2AD7B1:  # TimecodeScale (ns)
-                scale = int.from_bytes(payload, "big") or scale
-            elif eid == 0x4489:  # Duration (float, in TimecodeScale units)
-                if size == 4:
-                    duration = struct.unpack(">f", payload)[0]
-                elif size == 8:
-                    duration = struct.unpack(">d", payload)[0]
-            elif eid == 0xE7:  # Cluster Timecode
-                cluster_tc = int.from_bytes(payload, "big")
-            elif eid in (0xA3, 0xA1) and size >= 4:  # SimpleBlock / Block
-                _track, tlen = _ebml_vint(payload, 0, keep_marker=False)
-                rel = struct.unpack_from(">h", payload, tlen)[0]
-                tc = cluster_tc + rel
-                last_tc = tc if last_tc is None else max(last_tc, tc)
-            pos = body + size
-    except (ValueError, IndexError, struct.error):
-        pass  # a truncated tail: use what was read
-    if duration:
-        return duration * scale / 1e9
-    if last_tc is not None:
-        return last_tc * scale / 1e9
-    return None
+            for frame in frames:
+                seconds += frame.samples / frame.sample_rate
+                if frame.layout.nb_channels > _MAX_CHANNELS:
+                    raise _not_audio()
+                encoder.add(frame)
+            if seconds > max_seconds + 0.5:
+                raise _too_long(max_seconds)
+        if seconds <= 0:
+            raise _not_audio()
+        if seconds < MIN_VOICE_SECONDS:
+            raise _too_short()
+        # The sound must be what the file is made of: not a few decodable packets
+        # inside a large file, nor a "stream" far denser than any recorder writes.
+        if len(data) - payload > MAX_OVERHEAD_BYTES:
+            raise _not_audio()
+        if (not stream.codec_context.name.startswith("pcm_")
+                and payload > MAX_COMPRESSED_BYTES_PER_SECOND * seconds + 4096):
+            raise _not_audio()
+        out = encoder.finish()
+        encoder = None
+        return out, seconds
+    except (av.FFmpegError, ValueError):
+        raise _not_audio() from None
+    finally:
+        if encoder is not None:
+            encoder.close()
+        container.close()
 
 
-def _mp4_boxes(data: bytes, start: int, end: int):
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1 and pos + 16 <= end:
-            size = struct.unpack_from(">Q", data, pos + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header:
-            return
-        yield kind, pos + header, min(pos + size, end)
-        pos += size
+def clean_voice(uploaded_file, *, max_seconds: int = MAX_VOICE_SECONDS) -> CleanVoice:
+    """Decode a voice note and return it re-encoded as Opus in WebM (``<random>.webm``).
 
-
-def _mp4_seconds(data: bytes) -> float | None:
-    """mvhd's duration; for fragmented files (Safari's recorder), the sum of the fragments."""
-    n = len(data)
-    timescale = None
-    frag_total = 0
-    mdhd_scale = None
-    for kind, b, e in _mp4_boxes(data, 0, n):
-        if kind == b"moov":
-            for k2, b2, e2 in _mp4_boxes(data, b, e):
-                if k2 == b"mvhd":
-                    version = data[b2]
-                    if version == 1:
-                        timescale, dur = struct.unpack_from(">IQ", data, b2 + 20)
-                    else:
-                        timescale, dur = struct.unpack_from(">II", data, b2 + 12)
-                    if timescale and dur and dur not in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
-                        return dur / timescale
-                elif k2 == b"mvex":
-                    for k3, b3, _e3 in _mp4_boxes(data, b2, e2):
-                        if k3 == b"mehd" and timescale:
-                            version = data[b3]
-                            dur = (struct.unpack_from(">Q", data, b3 + 4)[0] if version == 1
-                                   else struct.unpack_from(">I", data, b3 + 4)[0])
-                            if dur:
-                                return dur / timescale
-                elif k2 == b"trak" and mdhd_scale is None:
-                    for k3, b3, e3 in _mp4_boxes(data, b2, e2):
-                        if k3 == b"mdia":
-                            for k4, b4, _e4 in _mp4_boxes(data, b3, e3):
-                                if k4 == b"mdhd":
-                                    off = 20 if data[b4] == 1 else 12
-                                    mdhd_scale = struct.unpack_from(">I", data, b4 + off)[0]
-        elif kind == b"moof":
-            frag_total += _moof_duration(data, b, e)
-    if frag_total and mdhd_scale:
-        return frag_total / mdhd_scale
-    return None
-
-
-def _moof_duration(data: bytes, start: int, end: int) -> int:
-    total = 0
-    for kind, b, e in _mp4_boxes(data, start, end):
-        if kind != b"traf":
-            continue
-        default_dur = 0
-        for k2, b2, _e2 in _mp4_boxes(data, b, e):
-            if k2 == b"tfhd":
-                flags = int.from_bytes(data[b2 + 1:b2 + 4], "big")
-                off = b2 + 8  # version/flags, track_ID
-                if flags & 0x01:
-                    off += 8
-                if flags & 0x02:
-                    off += 4
-                if flags & 0x08:
-                    default_dur = struct.unpack_from(">I", data, off)[0]
-            elif k2 == b"trun":
-                flags = int.from_bytes(data[b2 + 1:b2 + 4], "big")
-                count = struct.unpack_from(">I", data, b2 + 4)[0]
-                off = b2 + 8
-                if flags & 0x01:
-                    off += 4
-                if flags & 0x04:
-                    off += 4
-                per = 4 * sum(bool(flags & f) for f in (0x100, 0x200, 0x400, 0x800))
-                if flags & 0x100:
-                    for i in range(count):
-                        total += struct.unpack_from(">I", data, off + i * per)[0]
-                else:
-                    total += default_dur * count
-    return total
-
-
-_MP3_BITRATES = {  # MPEG-1 layer III, MPEG-2/2.5 layer III (kbit/s)
-    3: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0],
-    2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0],
-}
-_MP3_RATES = {3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000]}
-
-
-def _mp3_seconds(data: bytes) -> float | None:
-    """Xing/Info frame count when present (VBR), else size over the first frame's bitrate."""
-    pos = 0
-    if data[:3] == b"ID3" and len(data) >= 10:
-        pos = 10 + (((data[6] & 0x7F) << 21) | ((data[7] & 0x7F) << 14)
-                    | ((data[8] & 0x7F) << 7) | (data[9] & 0x7F))
-    limit = min(len(data) - 4, pos + 64 * 1024)
-    while pos < limit and not (data[pos] == 0xFF and (data[pos + 1] & 0xE0) == 0xE0):
-        pos += 1
-    if pos >= limit:
-        return None
-    h = struct.unpack_from(">I", data, pos)[0]
-    version = (h >> 19) & 3  # 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5
-    layer = (h >> 17) & 3
-    br_idx, sr_idx = (h >> 12) & 0xF, (h >> 10) & 3
-    if version == 1 or layer != 1 or sr_idx == 3:
-        return None  # only layer III is worth supporting for recordings
-    rate = _MP3_RATES[version][sr_idx]
-    kbps = _MP3_BITRATES[3 if version == 3 else 2][br_idx]
-    samples = 1152 if version == 3 else 576
-    frame = data[pos:pos + 200]
-    for tag in (b"Xing", b"Info"):
-        i = frame.find(tag)
-        if i >= 0 and struct.unpack_from(">I", frame, i + 4)[0] & 1:
-            frames = struct.unpack_from(">I", frame, i + 8)[0]
-            return frames * samples / rate
-    if not kbps:
-        return None
-    return (len(data) - pos) * 8 / (kbps * 1000)
-
-
-_DURATION = {"wav": _wav_seconds, "ogg": _ogg_seconds, "webm": _webm_seconds,
-             "mp4": _mp4_seconds, "mp3": _mp3_seconds}
-
-
-def voice_info(data: bytes) -> VoiceInfo:
-    """What the recording is and how long it lasts (None if the container does not say)."""
-    kind = sniff_voice(data)
-    if kind is None:
-        raise UploadRejected(
-            _("这不是录音文件，请重新录一段。 / This is not a voice recording; please record again."),
-            code="not_audio",
-        )
-    try:
-        seconds = _DURATION[kind](data)
-    except (ValueError, IndexError, struct.error):
-        seconds = None
-    return VoiceInfo(kind=kind, content_type=VOICE_TYPES[kind][0], seconds=seconds)
-
-
-def clean_voice(uploaded_file, *, max_seconds: int = MAX_VOICE_SECONDS) -> ContentFile:
-    """Check a voice note; return it as a ContentFile named ``<random>.<ext>``.
-
-    The file's first bytes decide what it is, not the browser's content type.
-    The length is read from the container (WAV header, Ogg granule position,
-    WebM Duration or last block timestamp, MP4 mvhd or fragment durations,
-    MP3 Xing frame count or bitrate). Where a container does not say, the
-    length is bounded by the size: a file larger than ``max_seconds`` at 24
-    kbit/s is refused. Raises ``UploadRejected``.
+    Raises ``UploadRejected`` for anything that is not a single audio stream of
+    a format phones record in, that decodes to less than ``MIN_VOICE_SECONDS``
+    or more than ``max_seconds`` of sound, that is larger than
+    ``MAX_VOICE_BYTES``, or that is not plausibly a recording (see the module's
+    docstring). Nothing of the uploaded bytes is in the result.
     """
     data = _read_upload(uploaded_file, MAX_VOICE_BYTES)
-    info = voice_info(data)
-    too_long = UploadRejected(
-        _("录音太长了，最长 %(s)d 秒，请说短一点再录。"
-          " / The recording is too long (at most %(s)d seconds); please record a shorter one.")
-        % {"s": max_seconds},
-        code="too_long",
-    )
-    if info.seconds is not None:
-        if info.seconds > max_seconds + 0.5:
-            raise too_long
-    elif len(data) > max_seconds * _MIN_SPEECH_BYTES_PER_SECOND:
-        raise too_long
-    out = ContentFile(data, name=f"{uuid.uuid4().hex}.{VOICE_TYPES[info.kind][1]}")
-    out.content_type = info.content_type
-    out.seconds = info.seconds
-    return out
+    content, seconds = _decode_and_encode(data, max_seconds)
+    return CleanVoice(content, seconds=round(seconds, 3))
 
 
 class VoiceField(forms.FileField):
-    """A recorded voice note; cleans to a ContentFile (or None)."""
+    """A recorded voice note; cleans to a ``CleanVoice`` (or None)."""
 
     def __init__(self, *args, max_seconds: int = MAX_VOICE_SECONDS, **kwargs):
         kwargs.setdefault("required", False)
