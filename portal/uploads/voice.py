@@ -25,7 +25,8 @@ a title or a comment). ``clean_voice`` takes an upload through these steps:
    (what Chromium records, with a Duration so players can seek), with no tag
    from the upload and no version strings (``bitexact``).
 
-A 60-second note takes about half a second of one core (tests/perf/bench_voice.py).
+A 60-second note takes 0.4–0.8 s of one core and at most 2 MB more memory
+(tests/perf/bench_voice.py); the CPU budget is six times that.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ STORED_RATE = 48_000
 STORED_BIT_RATE = 32_000
 
 MAX_DECODE_CPU_SECONDS = 5.0
-"""CPU time of this thread for one note; a real 60-second note needs about 0.5 s."""
+"""CPU time of this thread for one note; a real 60-second note needs 0.4–0.8 s."""
 MAX_BAD_PACKETS = 2
 """A phone that stops recording abruptly may leave a broken last packet; noise does not decode."""
 MAX_COMPRESSED_BYTES_PER_SECOND = 64_000
