@@ -359,6 +359,9 @@ HOSTILE = {
     "a real recording followed by 1 MB of random bytes":
         lambda: s.recording(3) + s.random_bytes(1_000_000),
     "a JPEG": lambda: s.phone_jpeg((320, 240)),
+    "WebM of a codec nobody knows": lambda: (
+        Path(__file__).parent / "samples" / "chrome-voice.webm").read_bytes().replace(
+        b"A_OPUS", b"A_QQQQ"),
     "an HLS playlist pointing at a local file":
         lambda: b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:///etc/passwd\n"
                 b"#EXT-X-ENDLIST\n",
@@ -373,6 +376,30 @@ def test_what_only_looks_like_a_recording_is_refused(name):
         clean_voice(upload(data, "voice.m4a", "audio/mp4"))
     assert exc.value.code == "not_audio"
     assert str(exc.value) == "这不是录音文件，请重新录一段。"
+
+
+@pytest.mark.parametrize("params", [
+    {"fmt": "webm"}, {"fmt": "ogg"}, {"fmt": "ipod", "codec": "aac", "rate": 44100},
+    {"fmt": "mp3", "codec": "libmp3lame", "rate": 44100}, {"fmt": "wav", "codec": "pcm_s16le"},
+])
+def test_cut_or_damaged_recordings_are_refused_or_cleaned_never_an_error(params):
+    import random
+
+    data = s.recording(2, **params)
+    rng = random.Random(3)
+    damaged = [data[:n] for n in (4, 40, 400, len(data) // 2, len(data) - 10)]
+    for _ in range(8):
+        flipped = bytearray(data)
+        for i in rng.sample(range(len(data)), 20):
+            flipped[i] ^= 0xFF
+        damaged.append(bytes(flipped))
+    for sample in damaged:
+        try:
+            clean = clean_voice(upload(sample))
+        except UploadRejected as exc:
+            assert "录音" in str(exc)
+        else:
+            assert clean.read()[:4] == b"\x1a\x45\xdf\xa3" and clean.seconds <= 2.5
 
 
 def test_decoding_has_a_cpu_budget(monkeypatch):

@@ -182,8 +182,8 @@ def _audio_stream(container):
     if len(audio) != 1 or any(s.type in ("video", "attachment") for s in container.streams):
         raise _not_audio()
     stream = audio[0]
-    ctx = stream.codec_context
-    if ctx.name not in DECODERS or ctx.sample_rate not in _RATES:
+    ctx = stream.codec_context  # None when FFmpeg has no decoder for it at all
+    if ctx is None or ctx.name not in DECODERS or ctx.sample_rate not in _RATES:
         raise _not_audio()
     if not 1 <= ctx.channels <= _MAX_CHANNELS:
         raise _not_audio()
@@ -218,9 +218,11 @@ def _decode_and_encode(data: bytes, max_seconds: int) -> tuple[bytes, float]:
                     raise _not_audio() from None
                 continue
             for frame in frames:
-                seconds += frame.samples / frame.sample_rate
-                if frame.layout.nb_channels > _MAX_CHANNELS:
+                # The decoder may change its mind mid-stream; each frame is checked.
+                if (frame.sample_rate not in _RATES
+                        or not 1 <= frame.layout.nb_channels <= _MAX_CHANNELS):
                     raise _not_audio()
+                seconds += frame.samples / frame.sample_rate
                 encoder.add(frame)
             if seconds > max_seconds + 0.5:
                 raise _too_long(max_seconds)
@@ -238,7 +240,7 @@ def _decode_and_encode(data: bytes, max_seconds: int) -> tuple[bytes, float]:
         out = encoder.finish()
         encoder = None
         return out, seconds
-    except (av.FFmpegError, ValueError):
+    except (av.FFmpegError, ValueError, ArithmeticError):  # a broken file, never a 500
         raise _not_audio() from None
     finally:
         if encoder is not None:
