@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from buildings.choices import ResidencyState
 from buildings.models import Building, Household, PublicPlace, Unit
 from portal.phones import normalize_phone
-from portal.uploads import PhotosField, VoiceField
+from portal.uploads.photos import PhotosField
+from portal.uploads.voice import VoiceField
 
 from .choices import Channel, Priority
 from .models import Category

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
-from portal.uploads import BasePhoto
+from portal.uploads.photos import BasePhoto
 
 from .choices import (
     ICONS,

@@ -37,7 +37,10 @@ from portal.choices import NotificationKind
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
-from portal.uploads import CleanPhoto, UploadRejected, clean_document, clean_photo, clean_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.documents import clean_document
+from portal.uploads.photos import CleanPhoto, clean_photo
+from portal.uploads.voice import CleanVoice, clean_voice
 
 from . import workdays
 from .choices import (
@@ -125,7 +128,7 @@ def _save_photos(case: Case, event: CaseEvent | None, photos, kind: str) -> int:
 
 def _clean_photos(photos) -> list:
     """Check every photo before anything is written (UploadRejected → WorkflowError)."""
-    from portal.uploads import MAX_PHOTOS
+    from portal.uploads.photos import MAX_PHOTOS
 
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:
@@ -241,8 +244,8 @@ def case_submit(
     """Register a case (step 1). Idempotent on (reporter, client_key).
 
     The same key returns the case already stored, unchanged. Photos are checked
-    (all of them) before anything is written; a voice note is checked for type
-    and length. Guarantees: one transaction; a ``submit`` event; an audit row;
+    (all of them) before anything is written; a voice note is decoded, timed and
+    stored re-encoded (``portal.uploads.voice``). Guarantees: one transaction; a ``submit`` event; an audit row;
     the reporter and the grid workers of the place's grid are told.
     """
     key = str(client_key or "")[:64]
@@ -259,7 +262,7 @@ def case_submit(
     clean = _clean_photos(photos)
     voice_file = None
     if voice:
-        voice_file = voice if getattr(voice, "seconds", "x") != "x" else None
+        voice_file = voice if isinstance(voice, CleanVoice) else None
         if voice_file is None:
             try:
                 voice_file = clean_voice(voice)

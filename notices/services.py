@@ -85,7 +85,8 @@ def ensure_notice_index() -> NoticeIndexPage:
 
 def _shrink_photo(upload) -> SimpleUploadedFile:
     """The shared photo cleaning: checked, turned upright, shrunk, no EXIF (no GPS position)."""
-    from portal.uploads import UploadRejected, clean_photo
+    from portal.uploads.base import UploadRejected
+    from portal.uploads.photos import clean_photo
 
     try:
         cleaned = clean_photo(upload)

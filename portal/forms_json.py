@@ -30,7 +30,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from .uploads import UploadRejected
+from .uploads.base import UploadRejected
 
 NON_FIELD = "__all__"
 

@@ -252,10 +252,12 @@ def test_hold_to_talk_records_a_voice_note(mic_browser, live_server):
         context.close()
     voice = server.RECEIVED[0]["voice"]
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "uploads-voice.webm").write_bytes(voice["data"])  # Chrome's real recording
+    (ARTIFACTS / "uploads-voice.webm").write_bytes(voice["data"])  # as stored: re-encoded
     assert voice["name"].endswith(".webm")
-    # The server read the length from Chrome's own WebM (no Duration element there).
+    # The server counted the decoded samples of Chrome's WebM (no Duration element there)
+    # and stored Opus it encoded itself.
     assert 1.5 <= voice["seconds"] <= 4.0, voice["seconds"]
+    assert samples.decoded_seconds(voice["data"]) == pytest.approx(voice["seconds"], abs=0.2)
 
 
 def test_no_microphone_is_said_plainly(phone, live_server):

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.uploads import BasePhoto
+from portal.uploads.photos import BasePhoto
 
 from .choices import ConversationStatus, MessageKind, SenderRole, Weekday
 

@@ -21,6 +21,7 @@ from buildings.access import scope_of
 from portal.i18n import later
 from portal.services import audit, notify
 from portal.templatetags.jiayuan_dates import weekday_when
+from portal.uploads.voice import CleanVoice, clean_voice
 
 from . import events
 from .choices import ConversationStatus, MessageKind, SenderRole
@@ -134,6 +135,8 @@ def message_post(*, conversation: Conversation, sender, body: str = "", client_k
     repeat of the same ``client_key`` from the same sender returns the stored
     message and stores nothing; the live event goes out after commit; outside
     duty hours the resident is told (once in a while) when someone will answer.
+    A voice note is stored only as ``clean_voice`` made it (an uncleaned file is
+    cleaned first; ``UploadRejected`` if it is not a recording).
     """
     body = (body or "").strip()
     if len(body) > MAX_BODY:
@@ -142,6 +145,11 @@ def message_post(*, conversation: Conversation, sender, body: str = "", client_k
         raise ChatError(_("消息是空的。 The message is empty."))
     client_key = (client_key or "")[:64]
     now = now or timezone.now()
+    if voice is not None and not isinstance(voice, CleanVoice):
+        # Decoded and re-encoded here, before the number is taken under its lock.
+        voice = clean_voice(voice)
+    if voice is not None and voice_seconds is None:
+        voice_seconds = max(1, round(voice.seconds))
     with transaction.atomic():
         conversation, seq = _next_seq(conversation.pk)
         if client_key:

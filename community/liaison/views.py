@@ -16,7 +16,9 @@ from buildings.access import may, require, scope_of
 from portal import limits
 from portal.media import send_field
 from portal.models import User
-from portal.uploads import UploadRejected, clean_photo, clean_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import clean_photo
+from portal.uploads.voice import clean_voice
 
 from . import selectors, services
 from .choices import ConversationStatus, MessageKind
@@ -121,11 +123,9 @@ def upload(request: HttpRequest, pk: int) -> JsonResponse:
                 conversation=conversation, sender=request.user, kind=MessageKind.PHOTO,
                 body=(request.POST.get("body") or "")[:200], client_key=client_key, photo=clean)
         elif voice is not None:
-            clean = clean_voice(voice)
-            seconds = round(clean.seconds) if clean.seconds else None
             message, _c = services.message_post(
                 conversation=conversation, sender=request.user, kind=MessageKind.VOICE,
-                client_key=client_key, voice=clean, voice_seconds=seconds)
+                client_key=client_key, voice=clean_voice(voice))
         else:
             return _error(_("没有收到照片或录音。 No photo or recording arrived."))
     except UploadRejected as exc:

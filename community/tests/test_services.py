@@ -70,7 +70,10 @@ def test_submit_keeps_photos_without_exif_and_the_voice(world):
                        photos=[jpeg(size=(3000, 2000))])
     photo = case.photos.get()
     assert max(photo.width, photo.height) <= 1600
-    assert case.voice.name.endswith(".wav")
+    # Stored re-encoded from the decoded sound (Opus in WebM), not as sent.
+    assert case.voice.name.endswith(".webm")
+    stored = case.voice.read()
+    assert stored[:4] == b"\x1a\x45\xdf\xa3" and b"WAVE" not in stored
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -1,6 +1,7 @@
 """Every case URL for every role, forged ids, bad input, and query budgets."""
 
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,6 +10,7 @@ from django.urls import reverse
 
 from community.choices import Status
 from community.models import Case, CaseEvent
+from portal.tests import upload_samples
 
 from .factories import case_in, category, jpeg
 from .test_services import wav
@@ -161,6 +163,43 @@ def test_report_bad_input(world, extra, field):
     # Without JavaScript: the page again, 400, with the message.
     response = c.post(reverse("community:new"), _report(world, **extra))
     assert response.status_code == 400 and 'role="alert"' in response.content.decode()
+
+
+@pytest.mark.parametrize("make", [
+    upload_samples.heic_with_gps,
+    lambda: upload_samples.id3_then(upload_samples.phone_jpeg((320, 240))),
+    lambda: upload_samples.id3_then(b"<html><script>x()</script></html>" * 40),
+    upload_samples.wav_with_byte_rate_zero,
+    lambda: upload_samples.random_bytes(1_900_000),
+    upload_samples.opus_of_random_packets,
+], ids=["heic", "id3-jpeg", "id3-html", "wav-byte-rate-0", "random", "opus-random-packets"])
+def test_report_with_something_that_only_looks_like_a_recording(world, settings, make):
+    """Security issue 7: these were stored as voice notes, as sent."""
+    folder = Path(settings.MEDIA_ROOT) / "cases" / "voice"
+    before = set(folder.rglob("*")) if folder.exists() else set()
+    c = client_for(world.resident_a)
+    voice = SimpleUploadedFile("voice.m4a", make(), "audio/mp4")
+    response = c.post(reverse("community:new"), _report(world, voice=voice),
+                      HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert "这不是录音文件" in response.json()["errors"]["voice"][0]
+    assert Case.objects.count() == 0
+    assert (set(folder.rglob("*")) if folder.exists() else set()) == before
+
+
+def test_report_with_a_real_recording_stores_it_re_encoded(world):
+    c = client_for(world.resident_a)
+    data = upload_samples.recording(3, fmt="ipod", codec="aac", rate=44100,
+                                    tags={"comment": "SECRET"})
+    voice = SimpleUploadedFile("voice.m4a", data, "audio/mp4")
+    response = c.post(reverse("community:new"), _report(world, voice=voice),
+                      HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, response.content
+    stored = Case.objects.get().voice
+    assert stored.name.endswith(".webm")
+    stored_bytes = stored.read()
+    assert stored_bytes != data and b"SECRET" not in stored_bytes
+    assert upload_samples.decoded_seconds(stored_bytes) == pytest.approx(3, abs=0.2)
 
 
 def test_report_json_and_plain_post_and_the_same_key_twice(world):

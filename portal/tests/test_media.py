@@ -17,7 +17,7 @@ from community.services import case_dispatch, case_submit, case_triage, dispute_
 from community.tests.factories import category, jpeg
 from portal import media
 from portal.tests.upload_samples import wav
-from portal.uploads import clean_photo
+from portal.uploads.photos import clean_photo
 
 
 def get(client, user, url, **extra):
@@ -80,7 +80,7 @@ def test_case_voice_note_has_an_audio_type_and_answers_ranges(client, case_with_
     data = case.voice.storage.open(case.voice.name).read()
     response = get(client, world.resident_a, case.voice.url)
     assert response.status_code == 200
-    assert response["Content-Type"] == "audio/wav"
+    assert response["Content-Type"] == "audio/webm"  # stored re-encoded, whatever was sent
     assert response["Accept-Ranges"] == "bytes"
     part = get(client, world.resident_a, case.voice.url, HTTP_RANGE="bytes=0-99")
     assert part.status_code == 206
@@ -117,7 +117,7 @@ def test_chat_photo_and_voice_only_for_the_conversations_people(client, world, c
     assert get(client, world.admin, photo.thumb.url).status_code == 200
     chat.conversation_pick_up(conversation=conversation, staff=world.liaison)
     assert get(client, world.liaison, voice.voice.url).status_code == 200
-    assert get(client, world.liaison, voice.voice.url)["Content-Type"] == "audio/wav"
+    assert get(client, world.liaison, voice.voice.url)["Content-Type"] == "audio/webm"
 
 
 def test_dispute_agreement_only_for_its_parties_and_staff(client, world):
@@ -220,7 +220,7 @@ def test_a_view_that_checked_itself_can_hand_the_file_over(rf, case_with_photo):
     case, photo = case_with_photo
     response = media.send_field(rf.get("/x"), case.voice)
     assert response["X-Accel-Redirect"] == "/protected-media/" + case.voice.name
-    assert response["Content-Type"] == "audio/wav"
+    assert response["Content-Type"] == "audio/webm"
     assert response["Cache-Control"].startswith("private")
 
 

@@ -11,17 +11,12 @@ from django.db import models
 from django.test import RequestFactory
 from PIL import Image
 
-from portal import uploads
 from portal.forms_json import client_key_from, errors_of, json_or_redirect
-from portal.uploads import (
-    MAX_PHOTOS,
-    BasePhoto,
-    PhotosField,
-    UploadRejected,
-    VoiceField,
-    clean_photo,
-    clean_voice,
-)
+from portal.uploads import photos as uploads_photos
+from portal.uploads import voice as uploads_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import MAX_PHOTOS, BasePhoto, PhotosField, clean_photo
+from portal.uploads.voice import VoiceField, clean_voice
 
 from . import upload_samples as s
 
@@ -184,7 +179,7 @@ def test_gif_and_other_formats_are_refused():
 
 def test_empty_and_oversized_files_are_refused(monkeypatch):
     assert_refused(b"", "empty")
-    monkeypatch.setattr(uploads, "MAX_PHOTO_BYTES", 1000)
+    monkeypatch.setattr(uploads_photos, "MAX_PHOTO_BYTES", 1000)
     assert_refused(s.encode(s.two_tone((400, 300), noise=True), "PNG"), "too_large")
 
 
@@ -256,46 +251,88 @@ def test_voice_field_refuses_a_long_recording():
     from django.utils.datastructures import MultiValueDict
 
     form = ReportForm({}, MultiValueDict({"voice": [upload(s.wav(75), "v.wav", "audio/wav")]}))
-    assert not form.is_valid() and "too long" in form.errors["voice"][0]
+    assert not form.is_valid() and "录音太长" in form.errors["voice"][0]
 
 
 # --- Voice notes -----------------------------------------------------------------
 
-
-@pytest.mark.parametrize(
-    "maker, kind, ext",
-    [
-        (s.wav, "wav", "wav"),
-        (s.ogg_opus, "ogg", "ogg"),
-        (s.webm_live, "webm", "webm"),
-        (lambda sec: s.webm_live(sec, with_duration=True), "webm", "webm"),
-        (s.m4a, "mp4", "m4a"),
-        (lambda sec: s.m4a(sec, fragmented=True), "mp4", "m4a"),
-        (s.mp3_cbr, "mp3", "mp3"),
-    ],
-)
-def test_voice_formats_are_recognised_and_timed(maker, kind, ext):
-    short = clean_voice(upload(maker(12), "voice.bin", "application/octet-stream"))
-    assert short.name.endswith("." + ext)
-    assert short.content_type == uploads.VOICE_TYPES[kind][0]
-    assert short.seconds == pytest.approx(12, abs=0.6)
-
-    with pytest.raises(UploadRejected) as exc:
-        clean_voice(upload(maker(75), "voice.webm", "audio/webm"))
-    assert exc.value.code == "too_long" and "60" in str(exc.value)
-    # A shorter cap is honoured too.
-    with pytest.raises(UploadRejected):
-        clean_voice(upload(maker(12)), max_seconds=10)
+TAGS = {"title": "SECRET-TITLE 家里地址", "comment": "SECRET-COMMENT GPS 24.77N 108.90E",
+        "artist": "SECRET-ARTIST"}
+"""Tags a recording may carry; none of them may reach what is stored."""
 
 
-def test_a_real_chrome_recording_is_timed():
-    """2.5 s recorded by Chromium's MediaRecorder (Opus in live WebM: no Duration, and a
-    block of 127 bytes whose size is written in two bytes)."""
+def assert_stored_as_clean_opus(stored, upload_bytes: bytes, seconds: float) -> None:
+    """What ``clean_voice`` returns is Opus in WebM made from the sound, nothing else."""
+    import av
+
+    stored.seek(0)
+    data = stored.read()
+    assert data != upload_bytes
+    assert stored.name.endswith(".webm") and stored.content_type == "audio/webm"
+    assert b"SECRET" not in data and "家里地址".encode() not in data
+    with av.open(io.BytesIO(data)) as container:
+        assert container.format.name == "matroska,webm"
+        assert [st.type for st in container.streams] == ["audio"]
+        audio = container.streams.audio[0]
+        assert audio.codec_context.name == "opus"
+        assert audio.codec_context.layout.name == "mono" and audio.sample_rate == 48000
+        tags = dict(container.metadata) | dict(audio.metadata)
+        assert not set(tags) & {"title", "comment", "artist", "TITLE", "COMMENT", "ARTIST"}
+        assert set(tags) <= {"encoder", "ENCODER", "DURATION"}, tags
+        assert all("Lavf" == v or k == "DURATION" for k, v in tags.items()), tags
+    assert s.decoded_seconds(data) == pytest.approx(seconds, abs=0.2)
+    assert stored.seconds == pytest.approx(seconds, abs=0.2)
+
+
+@pytest.mark.parametrize("kind, params", [
+    ("webm", {"fmt": "webm"}),
+    ("ogg", {"fmt": "ogg"}),
+    ("m4a", {"fmt": "ipod", "codec": "aac", "rate": 44100, "layout": "stereo"}),
+    ("mp3", {"fmt": "mp3", "codec": "libmp3lame", "rate": 44100}),
+    ("wav", {"fmt": "wav", "codec": "pcm_s16le", "rate": 16000}),
+    ("3gp", {"fmt": "3gp", "codec": "libopencore_amrnb", "rate": 8000}),
+    ("amr", {"fmt": "amr", "codec": "libopencore_amrnb", "rate": 8000}),
+])
+def test_a_real_recording_is_stored_re_encoded_without_its_tags(kind, params):
+    data = s.recording(4, tags=TAGS, **params)
+    if kind in ("webm", "m4a", "mp3", "wav"):
+        assert b"SECRET-TITLE" in data  # the upload really carries them
+    clean = clean_voice(upload(data, "voice.bin", "application/octet-stream"))
+    assert_stored_as_clean_opus(clean, data, 4)
+
+
+def test_a_real_chrome_recording_is_timed_and_re_encoded():
+    """2.5 s recorded by Chromium's MediaRecorder (Opus in live WebM: no Duration,
+    unknown sizes, a Chrome ``encoder`` tag)."""
     data = (Path(__file__).parent / "samples" / "chrome-voice.webm").read_bytes()
     voice = clean_voice(upload(data, "blob", "audio/webm;codecs=opus"))
-    assert voice.seconds == pytest.approx(2.52, abs=0.05)
-    with pytest.raises(UploadRejected):
+    assert voice.seconds == pytest.approx(2.58, abs=0.05)
+    assert_stored_as_clean_opus(voice, data, 2.58)
+    assert b"Chrome" not in voice.read()
+    with pytest.raises(UploadRejected) as exc:
         clean_voice(upload(data), max_seconds=2)
+    assert exc.value.code == "too_long"
+
+
+@pytest.mark.parametrize("params", [
+    {"fmt": "webm"},
+    {"fmt": "ipod", "codec": "aac", "rate": 44100},
+    {"fmt": "wav", "codec": "pcm_s16le", "rate": 8000},
+])
+def test_length_is_counted_in_decoded_sound(params):
+    with pytest.raises(UploadRejected) as exc:
+        clean_voice(upload(s.recording(12, **params)), max_seconds=10)
+    assert exc.value.code == "too_long" and "录音太长" in str(exc.value) and "10" in str(exc.value)
+    with pytest.raises(UploadRejected) as exc:
+        clean_voice(upload(s.recording(0.3, **params)))
+    assert exc.value.code == "too_short" and "录音太短" in str(exc.value)
+
+
+def test_the_sixty_second_limit_holds():
+    assert clean_voice(upload(s.wav(59))).seconds == pytest.approx(59, abs=0.05)
+    with pytest.raises(UploadRejected) as exc:
+        clean_voice(upload(s.wav(61)))
+    assert exc.value.code == "too_long" and "60" in str(exc.value)
 
 
 def test_voice_content_type_claimed_by_the_browser_is_ignored():
@@ -303,22 +340,82 @@ def test_voice_content_type_claimed_by_the_browser_is_ignored():
         clean_voice(upload(b"<html>not audio</html>" * 10, "v.webm", "audio/webm"))
     assert exc.value.code == "not_audio"
     # and a real recording sent as text/plain is fine
-    assert clean_voice(upload(s.ogg_opus(3), "v.txt", "text/plain")).name.endswith(".ogg")
+    assert clean_voice(upload(s.recording(2, fmt="ogg"), "v.txt", "text/plain")).name.endswith(
+        ".webm")
+
+
+HOSTILE = {
+    "heic photo with GPS": s.heic_with_gps,
+    "ID3 header then a JPEG with GPS": lambda: s.id3_then(s.phone_jpeg((320, 240))),
+    "ID3 header then HTML": lambda: s.id3_then(
+        b"<html><body><script>alert(document.cookie)</script></body></html>" * 30),
+    "MP3 whose tag carries a photo with GPS": s.mp3_with_cover,
+    "WAV with byte rate 0 around a photo": s.wav_with_byte_rate_zero,
+    "WAV with byte rate 0 around sound": lambda: s.wav_with_byte_rate_zero(b"\x80" * 24_000),
+    "1.9 MB of random bytes": lambda: s.random_bytes(1_900_000),
+    "Ogg header claiming 10 s, then random bytes": s.ogg_claiming,
+    "WebM Opus of random packets claiming 10 s": s.opus_of_random_packets,
+    "Ogg Opus of random packets claiming 10 s": lambda: s.opus_of_random_packets(fmt="ogg"),
+    "a real recording followed by 1 MB of random bytes":
+        lambda: s.recording(3) + s.random_bytes(1_000_000),
+    "a JPEG": lambda: s.phone_jpeg((320, 240)),
+    "WebM of a codec nobody knows": lambda: (
+        Path(__file__).parent / "samples" / "chrome-voice.webm").read_bytes().replace(
+        b"A_OPUS", b"A_QQQQ"),
+    "an HLS playlist pointing at a local file":
+        lambda: b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:///etc/passwd\n"
+                b"#EXT-X-ENDLIST\n",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_what_only_looks_like_a_recording_is_refused(name):
+    data = HOSTILE[name]()
+    assert len(data) <= uploads_voice.MAX_VOICE_BYTES
+    with pytest.raises(UploadRejected) as exc:
+        clean_voice(upload(data, "voice.m4a", "audio/mp4"))
+    assert exc.value.code == "not_audio"
+    assert str(exc.value) == "这不是录音文件，请重新录一段。"
+
+
+@pytest.mark.parametrize("params", [
+    {"fmt": "webm"}, {"fmt": "ogg"}, {"fmt": "ipod", "codec": "aac", "rate": 44100},
+    {"fmt": "mp3", "codec": "libmp3lame", "rate": 44100}, {"fmt": "wav", "codec": "pcm_s16le"},
+])
+def test_cut_or_damaged_recordings_are_refused_or_cleaned_never_an_error(params):
+    import random
+
+    data = s.recording(2, **params)
+    rng = random.Random(3)
+    damaged = [data[:n] for n in (4, 40, 400, len(data) // 2, len(data) - 10)]
+    for _ in range(8):
+        flipped = bytearray(data)
+        for i in rng.sample(range(len(data)), 20):
+            flipped[i] ^= 0xFF
+        damaged.append(bytes(flipped))
+    for sample in damaged:
+        try:
+            clean = clean_voice(upload(sample))
+        except UploadRejected as exc:
+            assert "录音" in str(exc)
+        else:
+            assert clean.read()[:4] == b"\x1a\x45\xdf\xa3" and clean.seconds <= 2.5
+
+
+def test_decoding_has_a_cpu_budget(monkeypatch):
+    monkeypatch.setattr(uploads_voice, "MAX_DECODE_CPU_SECONDS", 0.0)
+    with pytest.raises(UploadRejected) as exc:
+        clean_voice(upload(s.recording(3)))
+    assert exc.value.code == "too_costly" and "不是录音" in str(exc.value)
 
 
 def test_voice_size_cap():
     with pytest.raises(UploadRejected) as exc:
         clean_voice(upload(s.wav(50, rate=44100)))  # 44 kB a second: 2.2 MB
     assert exc.value.code == "too_large" and "2 MB" in str(exc.value)
-
-
-def test_voice_without_a_readable_length_is_bounded_by_size():
-    # An Ogg stream whose header is not Opus or Vorbis: no rate, so no length.
-    small = b"OggS" + b"\0" * 5000
-    assert clean_voice(upload(small)).seconds is None
     with pytest.raises(UploadRejected) as exc:
-        clean_voice(upload(b"OggS" + b"\0" * 400_000))
-    assert exc.value.code == "too_long"
+        clean_voice(upload(b""))
+    assert exc.value.code == "empty"
 
 
 # --- json_or_redirect ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Real files for upload tests, made on the spot: photos with Pillow, recordings by hand.
+"""Real files for upload tests, made on the spot: photos with Pillow, recordings with PyAV.
 
 Used by portal/tests/test_uploads.py, tests/perf/bench_photos.py and the
 browser test; other apps' tests may use them too (``phone_jpeg()`` is a
@@ -7,10 +7,14 @@ realistic photo with EXIF GPS and an orientation tag).
 
 from __future__ import annotations
 
+import array
 import io
+import math
+import random
 import struct
 import wave
 import zlib
+from fractions import Fraction
 
 from PIL import Image, ImageDraw
 
@@ -75,6 +79,7 @@ def big_jpeg(width: int = 10_000, height: int = 10_000) -> bytes:
 
 
 def wav(seconds: float, *, rate: int = 8000) -> bytes:
+    """8-bit silence, as Python's own ``wave`` writes it."""
     out = io.BytesIO()
     with wave.open(out, "wb") as w:
         w.setnchannels(1)
@@ -82,6 +87,131 @@ def wav(seconds: float, *, rate: int = 8000) -> bytes:
         w.setframerate(rate)
         w.writeframes(b"\x80" * int(seconds * rate))
     return out.getvalue()
+
+
+def _voice_blocks(rate: int, channels: int) -> list[bytes]:
+    """20 ms of a 400 Hz tone at a few loudnesses (s16, interleaved): a voice that rises
+    and falls. 400 Hz fits a whole number of periods in 20 ms, so blocks join without a click."""
+    n = rate // 50
+    blocks = []
+    for level in (0.05, 0.2, 0.4, 0.2):
+        samples = array.array("h")
+        for k in range(n):
+            v = int(32767 * level * math.sin(2 * math.pi * 400 * k / rate))
+            samples.extend([v] * channels)
+        blocks.append(samples.tobytes())
+    return blocks
+
+
+def recording(seconds: float, *, fmt: str = "webm", codec: str = "libopus", rate: int = 48000,
+              layout: str = "mono", tags: dict | None = None) -> bytes:
+    """A real recording encoded by FFmpeg (PyAV): ``fmt`` is FFmpeg's muxer
+    (webm, ogg, ipod = .m4a, mp3, wav, 3gp, amr), ``codec`` its encoder
+    (libopus, aac, libmp3lame, pcm_s16le, libopencore_amrnb); ``tags`` become the
+    file's metadata (an ID3 title, an MP4 comment, ...)."""
+    import av
+
+    out = io.BytesIO()
+    container = av.open(out, "w", format=fmt)
+    container.metadata.update(tags or {})
+    stream = container.add_stream(codec, rate=rate, layout=layout)
+    channels = stream.codec_context.layout.nb_channels
+    blocks = _voice_blocks(rate, channels)
+    per_block = rate // 50
+    for i in range(round(seconds * 50)):
+        frame = av.AudioFrame(format="s16", layout=layout, samples=per_block)
+        frame.planes[0].update(blocks[(i // 25) % len(blocks)])
+        frame.sample_rate, frame.pts = rate, i * per_block
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
+    container.close()
+    return out.getvalue()
+
+
+def decoded_seconds(data: bytes) -> float:
+    """How much sound a file holds, counted in decoded samples."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        return sum(f.samples / f.sample_rate for f in container.decode(stream))
+
+
+# --- Files that claim to be recordings ------------------------------------------
+
+
+def heic_with_gps(size=(320, 240)) -> bytes:
+    """An iPhone photo (HEIC) with its GPS position: an ISO-BMFF file like an .m4a."""
+    return encode(two_tone(size), "HEIF", exif=exif_bytes(gps=True))
+
+
+def _syncsafe(n: int) -> bytes:
+    return bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
+
+
+def id3(frames: bytes = b"") -> bytes:
+    """An ID3v2.3 tag, as at the start of an MP3."""
+    return b"ID3\x03\x00\x00" + _syncsafe(len(frames)) + frames
+
+
+def id3_frame(kind: bytes, payload: bytes) -> bytes:
+    return kind + struct.pack(">IH", len(payload), 0) + payload
+
+
+def id3_then(payload: bytes) -> bytes:
+    """An (empty) ID3 header and then anything: what "starts like an MP3" means."""
+    return id3() + payload
+
+
+def mp3_with_cover(seconds: float = 2, picture: bytes | None = None) -> bytes:
+    """A real MP3 whose ID3 tag carries a picture (APIC): a phone photo with GPS by default."""
+    picture = picture if picture is not None else phone_jpeg((320, 240))
+    apic = id3_frame(b"APIC", b"\x00image/jpeg\x00\x03\x00" + picture)
+    return id3(apic) + recording(seconds, fmt="mp3", codec="libmp3lame", rate=44100)
+
+
+def wav_with_byte_rate_zero(payload: bytes | None = None) -> bytes:
+    """A WAV header whose byte rate is 0, followed by anything (a photo with GPS by default)."""
+    payload = payload if payload is not None else phone_jpeg((320, 240))
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 0, 1, 8)
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+            + b"data" + struct.pack("<I", len(payload)) + payload)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def random_bytes(n: int, seed: int = 7) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+def opus_of_random_packets(seconds: float = 10, size: int = 1_900_000, *,
+                           fmt: str = "webm") -> bytes:
+    """A genuine Opus header and timing for ``seconds``, every packet random bytes."""
+    import av
+
+    out = io.BytesIO()
+    container = av.open(out, "w", format=fmt)
+    stream = container.add_stream("libopus", rate=48000, layout="mono")
+    count = round(seconds * 50)
+    rng = random.Random(7)
+    for i in range(count):
+        packet = av.Packet(rng.randbytes(size // count))
+        packet.stream = stream
+        packet.pts = packet.dts = i * 960
+        packet.duration = 960
+        packet.time_base = Fraction(1, 48000)
+        container.mux(packet)
+    container.close()
+    return out.getvalue()
+
+
+def ogg_claiming(seconds: float = 10, size: int = 1_900_000) -> bytes:
+    """An Ogg page with an OpusHead, and an end granule claiming ``seconds``, around random bytes."""
+    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
+    page = _ogg_page(head, 0, 0, 2)
+    last = _ogg_page(b"\xfc", int(seconds * 48000) + 312, 2, 4)
+    return page + random_bytes(size - len(page) - len(last)) + last
 
 
 def _ogg_page(payload: bytes, granule: int, seq: int, flags: int = 0) -> bytes:
@@ -93,73 +223,3 @@ def _ogg_page(payload: bytes, granule: int, seq: int, flags: int = 0) -> bytes:
     segs.append(n)
     return (b"OggS" + bytes([0, flags]) + struct.pack("<qIII", granule, 1, seq, 0)
             + bytes([len(segs)]) + bytes(segs) + payload)
-
-
-def ogg_opus(seconds: float, *, pre_skip: int = 312, filler: int = 2000) -> bytes:
-    """Ogg Opus pages: OpusHead, OpusTags, audio pages; granule = 48 kHz samples."""
-    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", pre_skip, 48000, 0, 0)
-    tags = b"OpusTags" + struct.pack("<I", 4) + b"test" + struct.pack("<I", 0)
-    pages = [_ogg_page(head, 0, 0, 2), _ogg_page(tags, 0, 1)]
-    total = int(seconds * 48000) + pre_skip
-    steps = 4
-    for i in range(1, steps + 1):
-        pages.append(_ogg_page(b"\xfc" * (filler // steps), total * i // steps, i + 1,
-                               4 if i == steps else 0))
-    return b"".join(pages)
-
-
-def _ebml(eid: int, payload: bytes, *, unknown: bool = False) -> bytes:
-    idb = eid.to_bytes((eid.bit_length() + 7) // 8, "big")
-    if unknown:
-        return idb + b"\x01\xff\xff\xff\xff\xff\xff\xff" + payload
-    return idb + (0x10000000 | len(payload)).to_bytes(4, "big") + payload
-
-
-def webm_live(seconds: float, *, with_duration: bool = False, filler: int = 200) -> bytes:
-    """WebM as Chrome's MediaRecorder writes it: unknown sizes, no Duration, 1 ms ticks."""
-    header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
-    info = _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))
-    if with_duration:
-        info += _ebml(0x4489, struct.pack(">d", seconds * 1000))
-    body = _ebml(0x1549A966, info)
-    ms = int(seconds * 1000)
-    for cluster_start in range(0, ms + 1, 10_000):
-        blocks = b""
-        for rel in range(0, min(10_000, ms - cluster_start + 1), 1000):
-            blocks += _ebml(0xA3, b"\x81" + struct.pack(">h", rel) + b"\x80" + b"\0" * filler)
-        body += _ebml(0x1F43B675, _ebml(0xE7, cluster_start.to_bytes(4, "big")) + blocks,
-                      unknown=True)
-    return header + _ebml(0x18538067, body, unknown=True)
-
-
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", 8 + len(payload)) + kind + payload
-
-
-def m4a(seconds: float, *, fragmented: bool = False) -> bytes:
-    """MP4 audio: a plain file (duration in mvhd) or Safari's fragmented kind."""
-    ftyp = _box(b"ftyp", b"M4A \0\0\0\0isomM4A ")
-    mvhd_dur = 0 if fragmented else int(seconds * 1000)
-    mvhd = _box(b"mvhd", b"\0\0\0\0" + struct.pack(">IIII", 0, 0, 1000, mvhd_dur) + b"\0" * 80)
-    mdhd = _box(b"mdhd", b"\0\0\0\0" + struct.pack(">IIII", 0, 0, 48000, 0) + b"\0" * 4)
-    moov = _box(b"moov", mvhd + _box(b"trak", _box(b"mdia", mdhd)))
-    out = ftyp + moov
-    if fragmented:
-        frames = int(seconds * 48000 / 1024)
-        per_fragment = 47  # about one second of AAC frames
-        while frames > 0:
-            count = min(per_fragment, frames)
-            frames -= count
-            tfhd = _box(b"tfhd", b"\0\0\0\x08" + struct.pack(">II", 1, 1024))
-            trun = _box(b"trun", b"\0\0\x02\0" + struct.pack(">I", count)
-                        + struct.pack(">I", 10) * count)
-            out += _box(b"moof", _box(b"traf", tfhd + trun)) + _box(b"mdat", b"\0" * 10 * count)
-    else:
-        out += _box(b"mdat", b"\0" * 1000)
-    return out
-
-
-def mp3_cbr(seconds: float) -> bytes:
-    """MPEG-1 layer III frames at 128 kbit/s, 44.1 kHz (417 bytes each)."""
-    frame = b"\xff\xfb\x90\x64" + b"\0" * 413
-    return frame * int(seconds * 44100 / 1152)

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_http_methods
 from PIL import Image
 
 from portal.forms_json import client_key_from, json_or_redirect
-from portal.uploads import MAX_PHOTOS, UploadRejected, clean_photo, clean_voice
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import MAX_PHOTOS, clean_photo
+from portal.uploads.voice import clean_voice
 from portal.urls import urlpatterns as site_urlpatterns
 
 RECEIVED: list[dict] = []

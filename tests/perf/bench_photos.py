@@ -48,7 +48,7 @@ def plain(upload) -> bytes:
 
 
 def ours(upload):
-    from portal.uploads import clean_photo
+    from portal.uploads.photos import clean_photo
 
     return clean_photo(upload)
 

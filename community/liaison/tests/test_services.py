@@ -202,7 +202,7 @@ def test_unread_reply_sends_one_sms_after_a_few_minutes(world):
 def test_turn_into_a_case_carries_text_photos_and_reporter(world):
     from community.models import Case
     from community.tests.factories import category, jpeg
-    from portal.uploads import clean_photo
+    from portal.uploads.photos import clean_photo
 
     category()
     c = picked(world.resident_a, world.liaison, text="3栋楼道灯坏了一个星期")
