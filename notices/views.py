@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from buildings.access import may, require, scope_of
 from buildings.models import Household
-from portal.params import parse_int
+from portal.params import MAX_ID, parse_int
 
 from . import selectors
 from .choices import Category, ReadVia
@@ -156,7 +156,7 @@ def post(request: HttpRequest) -> HttpResponse:
 
 
 def _editable(request: HttpRequest, pk: int) -> NoticePage:
-    notice = NoticePage.objects.filter(pk=pk).first()
+    notice = NoticePage.objects.filter(pk=pk).first() if pk <= MAX_ID else None
     if notice is None or not may(request.user, "notices.edit", notice):
         raise Http404
     return notice
@@ -242,7 +242,7 @@ def review(request: HttpRequest, state_id: int) -> HttpResponse:
 
 
 def _receipts_context(request: HttpRequest, pk: int):
-    notice = NoticePage.objects.live().filter(pk=pk).first()
+    notice = NoticePage.objects.live().filter(pk=pk).first() if pk <= MAX_ID else None
     if notice is None:
         raise Http404
     building_ids = selectors.responsible_building_ids(request.user, notice)
