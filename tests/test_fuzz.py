@@ -108,6 +108,8 @@ def full_world(world):
                    "task": task, "claim": claim, "ids": ids, "api_key": raw}
 
 
+# One of each role (resident_a2 is the volunteer, stranger has no flat), most able first:
+# the first to see a page is the one whose query parameters are fuzzed.
 ROLES = ("admin", "worker_a", "liaison", "handler", "head_a", "resident_a", "resident_a2",
          "stranger")
 
