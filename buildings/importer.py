@@ -511,7 +511,7 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
                 _("楼层“%(value)s”不是数字。 Floor “%(value)s” is not a number.")
                 % {"value": cell("floor")}
             )
-    elif number.isdigit() and len(number) >= 3:
+    elif number.isascii() and number.isdigit() and len(number) >= 3:  # "²" is a digit too
         floor = int(number[:-2])
     elif number:
         reasons.append(

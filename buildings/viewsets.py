@@ -319,7 +319,7 @@ class HouseholdIndexView(SelectRelatedIndexView):
             | Q(unit__building__name=query)
             | Q(origin_village__icontains=query)
         )
-        digits = "".join(ch for ch in query if ch.isdigit())
+        digits = "".join(ch for ch in query if ch in "0123456789")
         if len(digits) >= 4:
             found |= Q(phone__contains=digits)
         return queryset.filter(found)

@@ -15,20 +15,16 @@ from wagtail.admin.ui.components import Component
 
 from buildings.access import scope_of
 from portal.downloads import as_download
+from portal.params import parse_date
 
 from .statistics import figures, rows_for_export
 
 
 def _period(request: HttpRequest) -> tuple[date, date]:
-    today = timezone.localdate()
-    try:
-        end = date.fromisoformat(request.GET.get("end", ""))
-    except ValueError:
-        end = today
-    try:
-        start = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        start = (end.replace(day=1) - timedelta(days=335)).replace(day=1)
+    end = parse_date(request.GET.get("end"), name=_("结束日期"), default=None) \
+        or timezone.localdate()
+    start = parse_date(request.GET.get("start"), name=_("开始日期"), default=None) \
+        or (end.replace(day=1) - timedelta(days=335)).replace(day=1)
     return (start, end) if start <= end else (end, start)
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from buildings.choices import ResidencyState
 from buildings.models import Building, Household, PublicPlace, Unit
+from portal.params import parse_id
 from portal.phones import normalize_phone
 from portal.uploads.photos import PhotosField
 from portal.uploads.voice import VoiceField
@@ -39,15 +40,19 @@ def where_choices(user, *, poster_unit: Unit | None = None,
 
 
 def resolve_where(value: str) -> dict:
-    """``h12`` → {"household": ...}; ``p3`` → {"place": ...}; ``u5``/``b2`` likewise."""
+    """``h12`` → {"household": ...}; ``p3`` → {"place": ...}; ``u5``/``b2`` likewise.
+
+    Empty, or a place that no longer exists, is ``{}``; anything that is not a
+    letter and an id raises BadParameter (a 400)."""
     models = {"h": ("household", Household.objects.select_related("unit__building__grid")),
               "p": ("place", PublicPlace.objects.select_related("grid")),
               "u": ("unit", Unit.objects.select_related("building__grid")),
               "b": ("building", Building.objects.select_related("grid"))}
-    if not value or value[0] not in models or not value[1:].isdigit():
+    if not value:
         return {}
+    pk = parse_id(value[1:] if value[0] in models else "", name=_("地点"))
     name, qs = models[value[0]]
-    obj = qs.filter(pk=int(value[1:])).first()
+    obj = qs.filter(pk=pk).first()
     return {name: obj} if obj is not None else {}
 
 
@@ -136,8 +141,9 @@ class DispatchForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    into = forms.IntegerField(label=_("合并到诉求编号"), min_value=1, error_messages={
-        "required": _("请选择要合并到的诉求。 Choose the case to keep.")})
+    into = forms.IntegerField(
+        label=_("合并到诉求编号"), min_value=1, max_value=2**31 - 1,
+        error_messages={"required": _("请选择要合并到的诉求。 Choose the case to keep.")})
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
 
 

@@ -116,10 +116,14 @@ class LoopSettings(BaseGenericSetting):
         help_text=_("用逗号分隔，例如 7,30,90"))
 
     def visit_days(self) -> list[int]:
+        from portal.params import BadParameter, parse_int
+
         days = []
         for part in (self.dispute_visit_days or "").replace("，", ",").split(","):
-            if part.strip().isdigit():
-                days.append(int(part.strip()))
+            try:
+                days.append(parse_int(part.strip(), min=1, max=3650))
+            except BadParameter:
+                pass  # typed in the admin: a stray word is skipped, not a crash later
         return sorted(set(days)) or [7, 30, 90]
 
     class Meta:

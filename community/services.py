@@ -730,6 +730,8 @@ def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = N
             or grid.community_id in scope.admin_community_ids):
         raise WorkflowError(_("只有本网格的网格员和社区管理员可以登记纠纷。 Not your grid."),
                             forbidden=True)
+    if case is not None and Dispute.objects.filter(case=case).exists():
+        raise WorkflowError(_("这件诉求已经登记过纠纷。"))
     with transaction.atomic():
         dispute = Dispute.objects.create(community_id=grid.community_id, grid=grid,
                                          building=building, case=case, title=title[:80],

@@ -20,6 +20,7 @@ from buildings.models import Building, Department, Unit
 from portal import limits
 from portal.forms_json import client_key_from, json_or_redirect
 from portal.models import User
+from portal.params import BadParameter, parse_id, parse_int
 from portal.phones import mask_phones_in_text
 
 from . import selectors
@@ -65,6 +66,9 @@ from .workflow import (
     sees_photo,
 )
 
+MAX_PAGE = 1000  # 30 a page: far past any queue's end
+
+
 # --- The resident's side -----------------------------------------------------------
 
 
@@ -84,11 +88,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _poster_place(request: HttpRequest):
     unit = building = None
-    b, u = request.GET.get("building", ""), request.GET.get("unit", "")
-    if b.isdigit():
-        building = Building.objects.filter(pk=int(b)).first()
-    if u.isdigit():
-        unit = Unit.objects.select_related("building").filter(pk=int(u)).first()
+    b = parse_id(request.GET.get("building"), name=_("楼栋"), default=None)
+    u = parse_id(request.GET.get("unit"), name=_("单元"), default=None)
+    if b is not None:
+        building = Building.objects.filter(pk=b).first()
+    if u is not None:
+        unit = Unit.objects.select_related("building").filter(pk=u).first()
         if unit is not None and building is not None and unit.building_id != building.pk:
             unit = None
     return building, unit
@@ -132,7 +137,10 @@ def _report_page(request, form, behalf, status=200):
     where = resolve_where(form.initial.get("where", "")) if not form.is_bound else {}
     if form.is_bound:
         category = Category.objects.filter(code=form.data.get("category", "")).first()
-        where = resolve_where(form.data.get("where", ""))
+        try:
+            where = resolve_where(form.data.get("where", ""))
+        except BadParameter:  # the form already says "choose where"
+            where = {}
     similar = selectors.similar_open_cases(user=request.user, category=category,
                                            behalf=behalf, **where)
     ctx = {"form": form, "behalf": behalf, "categories": selectors.categories(),
@@ -259,14 +267,19 @@ def _bad(request, case, errors, form=None) -> HttpResponse:
 
 
 def _to(value: str, case: Case) -> dict:
+    """``v`` (volunteers), ``d<id>`` (a department) or ``u<id>`` (a person); else ``{}``."""
     if value == "v":
         return {"to_volunteers": True}
-    if value[:1] == "d" and value[1:].isdigit():
-        d = Department.objects.filter(pk=int(value[1:]), community_id=case.community_id).first()
+    try:
+        pk = parse_id(value[1:])
+    except BadParameter:
+        return {}
+    if value[:1] == "d":
+        d = Department.objects.filter(pk=pk, community_id=case.community_id).first()
         if d:
             return {"department": d}
-    if value[:1] == "u" and value[1:].isdigit():
-        u = User.objects.filter(pk=int(value[1:])).first()
+    if value[:1] == "u":
+        u = User.objects.filter(pk=pk).first()
         if u:
             return {"person": u}
     return {}
@@ -377,13 +390,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", default)
     if tab not in selectors.TABS:
         tab = default
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    grid = request.GET.get("grid", "")
+    page = parse_int(request.GET.get("page"), name=_("页码"), min=1, max=MAX_PAGE, default=1)
     filters = {"category": request.GET.get("category", ""),
-               "grid": int(grid) if grid.isdigit() else None,
+               "grid": parse_id(request.GET.get("grid"), name=_("网格"), default=None),
                "priority": request.GET.get("priority", "")}
     per_page = 30
     rows = selectors.cases_for_workbench(request.user, tab=tab, page=page, per_page=per_page,

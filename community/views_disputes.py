@@ -16,6 +16,7 @@ from buildings.access import scope_of
 from buildings.models import Building
 from portal.forms_json import json_or_redirect
 from portal.models import User
+from portal.params import parse_date, parse_id, parse_ids
 
 from . import selectors
 from .forms import validate_phone_user
@@ -39,9 +40,10 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
     if not _may_open(request.user):
         raise PermissionDenied(_("只有网格员和社区管理员可以登记纠纷。 Only grid workers and admins."))
     case = None
-    raw = request.GET.get("case") or request.POST.get("case") or ""
-    if raw.isdigit():
-        case = selectors.case_for_page(int(raw))
+    case_id = parse_id(request.GET.get("case") or request.POST.get("case"), name=_("诉求"),
+                       default=None)
+    if case_id is not None:
+        case = selectors.case_for_page(case_id)
         if case is None or not can_see(request.user, case):
             raise Http404
     buildings = Building.objects.filter(grid_id__in=scope_of(request.user).grid_ids) \
@@ -51,8 +53,9 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
         return render(request, "community/dispute_new.html", ctx)
     P = request.POST
     building = None
-    if P.get("building", "").isdigit():
-        building = next((b for b in ctx["buildings"] if b.pk == int(P["building"])), None)
+    building_id = parse_id(P.get("building"), name=_("楼栋"), default=None)
+    if building_id is not None:
+        building = next((b for b in ctx["buildings"] if b.pk == building_id), None)
     users = [u for u in (validate_phone_user(p) for p in P.get("party_phones", "").split())
              if u is not None]
     try:
@@ -102,11 +105,8 @@ def dispute_act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             dispute_advance(actor=request.user, dispute_id=dispute.pk, kind=kind,
                             note=P.get("note", ""))
         elif kind == "mediate":
-            try:
-                held_on = date.fromisoformat(P.get("held_on", ""))
-            except ValueError:
-                held_on = None
-            ids = [int(i) for i in P.getlist("mediators") if i.isdigit()]
+            held_on = parse_date(P.get("held_on"), name=_("调解日期"), default=None)
+            ids = parse_ids(P.getlist("mediators"), name=_("调解员"))
             allowed = {u.pk for u, _d in selectors.mediator_choices(dispute.community_id)}
             mediators = list(User.objects.filter(pk__in=[i for i in ids if i in allowed]))
             dispute_mediate(actor=request.user, dispute_id=dispute.pk, held_on=held_on,
@@ -114,9 +114,8 @@ def dispute_act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
                             agreement_file=request.FILES.get("agreement_file"),
                             note=P.get("note", ""))
         elif kind == "visit":
-            visit = P.get("visit", "")
             dispute_record_visit(actor=request.user, dispute_id=dispute.pk,
-                                 visit_id=int(visit) if visit.isdigit() else 0,
+                                 visit_id=parse_id(P.get("visit"), name=_("回访"), default=0),
                                  note=P.get("note", ""))
         else:
             raise Http404

@@ -30,7 +30,7 @@ class NoticeForm(forms.Form):
 
 
 class ToldForm(forms.Form):
-    household = forms.IntegerField(widget=forms.HiddenInput)
+    household = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
     method = forms.ChoiceField(choices=[(AckMethod.PHONE, AckMethod.PHONE.label),
                                         (AckMethod.DOOR, AckMethod.DOOR.label)])
 

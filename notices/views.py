@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from buildings.access import may, require, scope_of
 from buildings.models import Household
 from portal import limits
+from portal.params import MAX_ID, parse_int
 
 from . import selectors
 from .choices import Category, ReadVia
@@ -32,16 +33,14 @@ from .services import (
 )
 
 PER_PAGE = 20
+MAX_PAGE = 500
 
 
 def index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:40]
     archive = request.GET.get("archive") == "1" and not query
     qs = selectors.notice_list(request.user, archive=archive, query=query)
-    try:
-        number = max(1, min(int(request.GET.get("page", 1)), 500))
-    except ValueError:
-        number = 1
+    number = parse_int(request.GET.get("page"), name=_("页码"), min=1, max=MAX_PAGE, default=1)
     # One query for the page and one more row to know if there is a next one:
     # no COUNT(*) over every notice the person may see.
     rows = list(qs[(number - 1) * PER_PAGE:number * PER_PAGE + 1])
@@ -158,7 +157,7 @@ def post(request: HttpRequest) -> HttpResponse:
 
 
 def _editable(request: HttpRequest, pk: int) -> NoticePage:
-    notice = NoticePage.objects.filter(pk=pk).first()
+    notice = NoticePage.objects.filter(pk=pk).first() if pk <= MAX_ID else None
     if notice is None or not may(request.user, "notices.edit", notice):
         raise Http404
     return notice
@@ -244,7 +243,7 @@ def review(request: HttpRequest, state_id: int) -> HttpResponse:
 
 
 def _receipts_context(request: HttpRequest, pk: int):
-    notice = NoticePage.objects.live().filter(pk=pk).first()
+    notice = NoticePage.objects.live().filter(pk=pk).first() if pk <= MAX_ID else None
     if notice is None:
         raise Http404
     building_ids = selectors.responsible_building_ids(request.user, notice)

@@ -53,5 +53,6 @@ urlpatterns += media.urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]
 
+handler400 = "portal.views.error_400"
 handler403 = "portal.views.error_403"
 handler429 = "portal.views.error_429"

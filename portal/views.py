@@ -152,6 +152,22 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+def error_400(request, exception=None):
+    """Bad input answers in words: a BadParameter's own message, else a general one.
+
+    Other BadRequest / SuspiciousOperation texts are for the log, not the person.
+    """
+    from .forms_json import NON_FIELD, wants_json
+    from .params import BadParameter
+
+    message = exception.message if isinstance(exception, BadParameter) else _(
+        "这个地址或表单里有看不懂的内容，请返回重试。")
+    if wants_json(request):
+        return JsonResponse({"ok": False, "message": str(message),
+                             "errors": {NON_FIELD: [str(message)]}}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 def error_403(request, exception=None):
     message = str(exception) if exception and str(exception) else _(
         "您没有权限进行此操作。 You are not allowed to do this."

@@ -117,5 +117,6 @@ class SummaryForm(forms.Form):
 class CorrectionForm(forms.Form):
     hours = forms.DecimalField(label=_("时长（小时，可为负）"), max_digits=6, decimal_places=2,
                                required=False)
-    points = forms.IntegerField(label=_("积分（可为负）"), required=False)
+    points = forms.IntegerField(label=_("积分（可为负）"), required=False, min_value=-100000,
+                                max_value=100000)
     reason = forms.CharField(label=_("更正原因"), max_length=200)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
 from portal.downloads import as_download
+from portal.params import parse_date, parse_int
 
 from . import selectors, services
 from .choices import LIVE_STATES, ClaimState, Skill, TaskKind, TaskState
@@ -43,11 +44,7 @@ from .workflow import WorkflowError
 ERRORS = (VolunteerError, WorkflowError)
 
 
-def _int(value, default: int = 1) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+MAX_PAGE = 1000
 
 
 # --- The board ------------------------------------------------------------------
@@ -76,7 +73,8 @@ def index(request: HttpRequest) -> HttpResponse:
         context["board"] = selectors.task_board(
             user=request.user, kind=f["kind"] if f["kind"] in TaskKind.values else "",
             skill=f["skill"] if f["skill"] in Skill.values else "",
-            when=f["when"], free_only=f["free"] == "1", page=_int(request.GET.get("page")))
+            when=f["when"], free_only=f["free"] == "1", page=parse_int(request.GET.get("page"), name=_("页码"), min=1, max=MAX_PAGE,
+                                        default=1))
     if context["can_organise"]:
         context["organised"] = selectors.tasks_organised_by(request.user, limit=10)
     return render(request, "volunteers/index.html", context)
@@ -511,12 +509,10 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     return render(request, "volunteers/leaderboard.html", {"rows": rows, "me": volunteer})
 
 
-def _parse_date(value: str) -> datetime | None:
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d")
-    except (TypeError, ValueError):
-        return None
-    return timezone.make_aware(day)
+def _day_start(value: str | None, name: str) -> datetime | None:
+    """Midnight (local) at the start of the day ``YYYY-MM-DD``; empty is None."""
+    day = parse_date(value, name=name, default=None)
+    return None if day is None else timezone.make_aware(datetime.combine(day, time.min))
 
 
 EXPORT_HEADER = ["姓名", "手机号", "服务队", "服务项目", "类别", "服务地点", "服务日期",
@@ -528,7 +524,8 @@ EXPORT_HEADER = ["姓名", "手机号", "服务队", "服务项目", "类别", "
 def export(request: HttpRequest) -> HttpResponse:
     """Approved service records for the official volunteer record (CSV or xlsx)."""
     require(request.user, "volunteers.export_records")
-    since, until = _parse_date(request.GET.get("from", "")), _parse_date(request.GET.get("to", ""))
+    since = _day_start(request.GET.get("from"), _("开始日期"))
+    until = _day_start(request.GET.get("to"), _("结束日期"))
     rows = []
     for c in selectors.service_records(request.user, since=since, until=until).iterator():
         local = timezone.localtime

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from buildings.access import forget_scope, may, scope_of
 from portal import limits
+from portal.params import BadParameter, parse_id, parse_int
 from portal.sockets import SessionBoundSocket
 
 from . import selectors, services
@@ -35,6 +36,7 @@ from .events import console_group, conversation_group
 from .models import Conversation
 
 MAX_FRAME = 16 * 1024
+MAX_DEPTH = 8  # the protocol's frames are one object deep; a little room, no more
 TYPING_EVERY = 1.0
 LAYER_RETRY_SECONDS = 1.0
 
@@ -92,12 +94,16 @@ class _JsonSocket(SessionBoundSocket, AsyncWebsocketConsumer):
             await self.send_json({"type": "error", "code": "too_large",
                                   "message": "消息太大了。 The message is too large."})
             return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
+        content = parse_frame(text_data)
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "code": "bad_frame",
+                                  "message": _("看不懂这条消息。")})
             return
-        if isinstance(content, dict):
+        try:
             await self.receive_json(content)
+        except BadParameter as exc:
+            await self.send_json({"type": "error", "code": "invalid",
+                                  "client_key": _key(content), "message": exc.message})
 
     async def send_json(self, content) -> None:
         await self.send(text_data=json.dumps(content, ensure_ascii=False))
@@ -108,11 +114,15 @@ class ChatConsumer(_JsonSocket):
 
     async def connect(self):
         self.user = self.scope.get("user")
-        self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
         self.group = None
         self.last_typing = 0.0
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=4401)
+            return
+        try:
+            self.conversation_id = parse_id(self.scope["url_route"]["kwargs"]["conversation_id"])
+        except BadParameter:
+            await self.close(code=4404)
             return
         conversation = await self._load()
         if conversation is None:
@@ -146,7 +156,7 @@ class ChatConsumer(_JsonSocket):
         if kind == "ping":
             await self.send_json({"type": "pong", "t": content.get("t")})
         elif kind == "hello":
-            after = _int(content.get("last_seq"))
+            after = _seq(content, "last_seq", 0)
             # Usually everything fits in one round trip to the database.
             items, state = await self._db(selectors.catch_up, self.conversation_id, after=after)
             if items:
@@ -156,12 +166,12 @@ class ChatConsumer(_JsonSocket):
             else:
                 await self.send_json({"type": "state", "state": state})
         elif kind == "fetch":
-            await self._catch_up(_int(content.get("after")), _int(content.get("upto"), None))
+            await self._catch_up(_seq(content, "after", 0), _seq(content, "upto", None))
         elif kind == "send":
             await self._send_message(content)
         elif kind == "read":
             await self._db(services.conversation_mark_read, conversation=self.conversation,
-                           reader=self.user, seq=_int(content.get("seq")))
+                           reader=self.user, seq=_seq(content, "seq", 0))
         elif kind == "typing":
             now = time.monotonic()
             if now - self.last_typing >= TYPING_EVERY and self._writer_role():
@@ -191,7 +201,7 @@ class ChatConsumer(_JsonSocket):
             await self._send_state()
 
     async def _send_message(self, content: dict):
-        client_key = str(content.get("client_key") or "")[:64]
+        client_key = _key(content)
         body = content.get("body")
         if not isinstance(body, str):
             return
@@ -302,8 +312,43 @@ class ConsoleConsumer(_JsonSocket):
                               "reason": event.get("reason")})
 
 
-def _int(value, default: int | None = 0):
+def parse_frame(text: str):
+    """The frame as JSON, or None: no NaN/Infinity, and nothing nested past MAX_DEPTH
+    (checked before parsing, so a deep frame never reaches the recursive parser)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return None
+        elif ch in "]}":
+            depth -= 1
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+        return json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number in JSON")
+
+
+def _seq(content: dict, name: str, default: int | None) -> int | None:
+    """A message number from a frame: a whole number from 0 up, or absent."""
+    value = content.get(name)
+    return default if value is None else parse_int(value, name=name)
+
+
+def _key(content: dict) -> str:
+    return str(content.get("client_key") or "")[:64]

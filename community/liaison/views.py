@@ -16,6 +16,7 @@ from buildings.access import may, require, scope_of
 from portal import limits
 from portal.media import send_field
 from portal.models import User
+from portal.params import BadParameter, parse_id, parse_int
 from portal.uploads.base import UploadRejected
 from portal.uploads.photos import clean_photo
 from portal.uploads.voice import clean_voice
@@ -93,10 +94,10 @@ def messages_json(request: HttpRequest, pk: int) -> JsonResponse:
     """The HTTP way to fill a gap: messages numbered after ``after`` (up to ``upto``)."""
     conversation = _conversation_for(request, pk)
     try:
-        after = int(request.GET.get("after", 0))
-        upto = int(request.GET["upto"]) if request.GET.get("upto") else None
-    except ValueError:
-        return _error(_("参数有误。 Bad parameters."))
+        after = parse_int(request.GET.get("after"), name="after", default=0)
+        upto = parse_int(request.GET.get("upto"), name="upto", default=None)
+    except BadParameter as exc:
+        return _error(exc.message)
     return JsonResponse({"ok": True, "items": selectors.messages_between(
         conversation, after=after, upto=upto),
         "state": selectors.conversation_state(conversation)})
@@ -141,11 +142,12 @@ def upload(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def rate(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation_for(request, pk)
+    stars = parse_int(request.POST.get("stars"), name=_("评分"), max=5, default=0)
     try:
         services.conversation_rate(conversation=conversation, resident=request.user,
-                                   stars=int(request.POST.get("stars", 0)))
+                                   stars=stars)
         messages.success(request, _("谢谢您的评价！"))
-    except (ValueError, ValidationError) as exc:
+    except ValidationError as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     return redirect("liaison:transcript", pk=conversation.pk)
 
@@ -248,7 +250,8 @@ def pick_up(request: HttpRequest, pk: int) -> HttpResponse:
 def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation_for(request, pk)
     require(request.user, "liaison.manage_conversation", conversation)
-    to = User.objects.filter(pk=request.POST.get("to") or 0).first()
+    to_id = parse_id(request.POST.get("to"), name=_("同事"), default=None)
+    to = User.objects.filter(pk=to_id).first() if to_id is not None else None
     if to is None:
         messages.error(request, _("请选择同事。 Choose a colleague."))
         return redirect("liaison:console_conversation", pk=pk)

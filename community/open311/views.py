@@ -21,7 +21,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from buildings.models import Building, Unit
@@ -29,6 +28,7 @@ from community.models import Category
 from community.workflow import WorkflowError
 from portal import limits
 from portal.clientip import client_ip
+from portal.params import BadParameter, parse_datetime, parse_id, parse_ids, parse_int
 
 from . import render, selectors
 from .models import KEY_PREFIX_LENGTH, ApiKey, RequestToken
@@ -83,6 +83,9 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                     response[name] = value
                 if root == "service_requests" and request.method == "POST" and data:
                     case_id = int(data[0]["service_request_id"])
+            except BadParameter as exc:  # a value the view let through: still the spec's 400
+                error = exc.message
+                response = render.error(fmt, 400, exc.message)
             except RequestRejected as exc:
                 error = exc.description
                 response = render.error(fmt, exc.status, exc.description)
@@ -123,25 +126,19 @@ def _datetime(request: HttpRequest, name: str) -> datetime | None:
     # A "+" in a query string often arrives as a space.
     value = value.replace(" ", "+") if "T" in value else value
     try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
-    if parsed is None:
+        return parse_datetime(value, name=name, tz=LOCAL)
+    except BadParameter:
         raise RequestRejected(400, f"{name} 不是有效的时间（例如 2026-11-26T08:00:00+08:00）。 "
-                                   f"{name} is not a W3C datetime.")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=LOCAL)
-    return parsed
+                                   f"{name} is not a W3C datetime.") from None
 
 
 def _int(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
-    value = request.GET.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    try:
+        return parse_int(request.GET.get(name, "").strip(), name=name, min=low, max=high,
+                         default=default)
+    except BadParameter:
         raise RequestRejected(400, f"{name} 应为 {low} 到 {high} 的整数。 "
-                                   f"{name} must be a whole number from {low} to {high}.")
-    return int(value)
+                                   f"{name} must be a whole number from {low} to {high}.") from None
 
 
 def _decimal(value: str, name: str, limit: int) -> Decimal | None:
@@ -205,10 +202,11 @@ def requests_view(request, fmt, key):
     raw_ids = request.GET.get("service_request_id", "").strip()
     if raw_ids:
         parts = [p.strip() for p in raw_ids.split(",") if p.strip()]
-        if not all(p.isdigit() and len(p) < 18 for p in parts):
+        try:
+            ids = parse_ids(parts, name="service_request_id")
+        except BadParameter:
             raise RequestRejected(400, "service_request_id 应为逗号分隔的编号。 "
-                                       "service_request_id must be comma-separated ids.")
-        ids = [int(p) for p in parts]
+                                       "service_request_id must be comma-separated ids.") from None
     codes = [c.strip() for c in request.GET.get("service_code", "").split(",") if c.strip()]
     status = request.GET.get("status", "").strip() or None
     if status not in (None, "open", "closed"):
@@ -246,16 +244,21 @@ def _submit(request, key):
     if not building_id:
         raise RequestRejected(400, "缺少必填的 attribute[building]（楼栋）。 "
                                    "The required attribute[building] is missing.")
-    building = Building.objects.filter(pk=int(building_id)).first() \
-        if building_id.isdigit() and len(building_id) < 18 else None
+    try:
+        building = Building.objects.filter(pk=parse_id(building_id)).first()
+    except BadParameter:
+        building = None
     if building is None:
         raise RequestRejected(400, "attribute[building] 不是有效的楼栋。 "
                                    "attribute[building] is not one of the values.")
     unit = None
     unit_no = data.get("attribute[unit]", "").strip()
     if unit_no:
-        unit = (Unit.objects.filter(building=building, number=int(unit_no)).first()
-                if unit_no.isdigit() and len(unit_no) < 6 else None)
+        try:
+            unit = Unit.objects.filter(building=building,
+                                       number=parse_int(unit_no, min=1, max=999)).first()
+        except BadParameter:
+            unit = None
         if unit is None:
             raise RequestRejected(400, "attribute[unit] 不是这栋楼的单元。 "
                                        "attribute[unit] is not a unit of that building.")
@@ -294,9 +297,10 @@ def _submit(request, key):
 
 @endpoint(key_required=True)
 def request_view(request, fmt, key, rid):
-    case = None
-    if rid.isdigit() and len(rid) < 18:
-        case = selectors.service_requests(key=key, ids=[int(rid)]).first()
+    try:
+        case = selectors.service_requests(key=key, ids=[parse_id(rid)]).first()
+    except BadParameter:
+        case = None
     if case is None:
         raise RequestRejected(404, f"没有这个诉求。 No service request {rid[:30]}.")
     extensions = request.GET.get("extensions", "").lower() in {"1", "true"}

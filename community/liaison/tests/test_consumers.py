@@ -192,3 +192,31 @@ def test_picked_up_elsewhere_closes_a_colleagues_socket(world):
         await console.disconnect()
 
     async_to_sync(run)()
+
+
+@HOSTS
+@pytest.mark.parametrize("frame", [
+    '{"type": "read", "seq": Infinity}',
+    '{"type": "fetch", "after": NaN}',
+    '{"type": "fetch", "after": 99999999999999999999}',
+    '{"type": "hello", "last_seq": "²"}',
+    '{"type": "read", "seq": 1.5}',
+    '{"type": "read", "seq": [' + "[" * 5000 + "]" * 5000 + "]}",
+    "[" * 5000 + "]" * 5000,
+    "not json",
+])
+def test_an_odd_frame_is_answered_with_an_error_and_the_socket_stays(world, frame):
+    c = picked(world.resident_a, world.liaison)
+
+    async def run():
+        comm = socket(f"/ws/chat/{c.pk}/", world.resident_a)
+        assert (await comm.connect())[0]
+        await comm.send_to(text_data=frame)
+        error = await comm.receive_json_from(timeout=3)
+        assert error["type"] == "error" and error["code"] in ("bad_frame", "invalid")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])  # in Chinese
+        await comm.send_json_to({"type": "ping", "t": 1})
+        assert (await comm.receive_json_from(timeout=3)) == {"type": "pong", "t": 1}
+        await comm.disconnect()
+
+    async_to_sync(run)()
