@@ -302,3 +302,23 @@ def test_a_text_and_a_photo_sent_offline_survive_a_reload_and_arrive_once_in_ord
         mine = arrived(phone, "mine")
         assert [k for _s, k in mine][-3:] == ["离线时写的第一句", "photo", "照片后面的第二句"]
         shot(phone, "chat-resident-offline-photo-sent")
+
+
+def test_typing_right_after_a_send_shows_on_the_console(transactional_db, phone, desktop, world):
+    """A message ends a typing spell: the next keystroke shows again at once, not only
+    after the 2.5-s throttle of the keystroke that wrote the message (the console hides
+    "typing" when the message arrives, and a dropped frame is never repeated)."""
+    conversation = picked(world.resident_a, world.liaison)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    sign_in(phone.context, url, world.resident_a)
+    sign_in(desktop.context, url, world.liaison)
+    with live_servers(1, ports=[port]):
+        _start(phone, desktop, url, conversation)
+        phone.fill("#body", "灯还是不亮")
+        phone.click("#send")
+        expect(desktop.locator("#log li.m.theirs .body").last).to_have_text("灯还是不亮",
+                                                                          timeout=WAIT)
+        expect(desktop.locator("#typing")).to_be_hidden()
+        phone.type("#body", "好")
+        expect(desktop.locator("#typing")).to_be_visible(timeout=WAIT)

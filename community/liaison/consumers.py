@@ -226,6 +226,8 @@ class ChatConsumer(_JsonSocket):
             await self.send_json({"type": "error", "client_key": client_key,
                                   "code": "invalid", "message": " ".join(exc.messages)})
             return
+        # The message ends this typing spell: the next "typing" is news, not a repeat.
+        self.last_typing = 0.0
         await self.send_json({"type": "ack", "client_key": client_key, "seq": message.seq})
 
     async def _send_state(self):

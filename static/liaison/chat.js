@@ -467,6 +467,9 @@
         return;
       }
       enqueue({ client_key: newKey(), kind: "text", body: body });
+      // A sent message ends this typing spell (the other side hides "typing" when
+      // it arrives): the next keystroke must announce a new one, not wait out the throttle.
+      lastTypingSent = 0;
       textarea.value = "";
       textarea.focus();
     });

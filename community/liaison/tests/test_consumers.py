@@ -220,3 +220,24 @@ def test_an_odd_frame_is_answered_with_an_error_and_the_socket_stays(world, fram
         await comm.disconnect()
 
     async_to_sync(run)()
+
+
+def test_typing_right_after_a_send_reaches_the_other_side(world):
+    """A sent message ends a typing spell: the next "typing" is not throttled away."""
+    c = picked(world.resident_a, world.liaison)
+
+    async def run():
+        resident = socket(f"/ws/chat/{c.pk}/", world.resident_a)
+        staff = socket(f"/ws/chat/{c.pk}/", world.liaison)
+        assert (await resident.connect())[0] and (await staff.connect())[0]
+        await resident.send_json_to({"type": "typing"})
+        assert (await staff.receive_json_from(timeout=3)) == {"type": "typing", "role": "resident"}
+        await resident.send_json_to({"type": "send", "client_key": "t1", "body": "灯不亮"})
+        await _drain(resident, "ack")
+        await _drain(staff, "message")
+        await resident.send_json_to({"type": "typing"})  # well within TYPING_EVERY
+        assert (await staff.receive_json_from(timeout=3)) == {"type": "typing", "role": "resident"}
+        await resident.disconnect()
+        await staff.disconnect()
+
+    async_to_sync(run)()
