@@ -18,11 +18,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from PIL import Image
 
 from buildings.choices import PlaceKind, ResidencyState
 from buildings.models import PublicPlace, Residency
+from buildings.services import COMMUNITY_ADMIN_GROUP
 from buildings.tests import factories as f
 from community.tests.factories import category, jpeg
 from notices.choices import Audience
@@ -101,6 +103,10 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     u["handler_c2"] = f.handler(d2)
     u["admin_c1"] = f.community_admin(c1)
     u["admin_c2"] = f.community_admin(c2)
+    # As community_admin_grant does: the group that opens Wagtail's own screens.
+    admins, _ = Group.objects.get_or_create(name=COMMUNITY_ADMIN_GROUP)
+    for name in ("admin_c1", "admin_c2"):
+        u[name].groups.add(admins)
     vol1 = make_volunteer(community=c1, grid=g1a, name="谢东")
     vol2 = make_volunteer(community=c2, grid=g2, name="谢西")
     u["vol_c1"], u["vol_c2"] = vol1.user, vol2.user
@@ -112,7 +118,8 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     applicant = make_volunteer(community=c1, grid=g1a, approved=False, name="谢申请")
 
     o = w.objects
-    o.update(community_c1=c1, building_b1=b1, unit_u1=u1, residency_pending=pending,
+    o.update(community_c1=c1, building_b1=b1,
+             residency_b1=Residency.objects.get(user=u["res_b1"]), unit_u1=u1, residency_pending=pending,
              volunteer_applicant=applicant, volunteer_c1=vol1)
 
     # --- cases ------------------------------------------------------------------------
