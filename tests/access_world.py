@@ -23,7 +23,15 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from buildings.choices import PlaceKind, ResidencyState
-from buildings.models import PublicPlace, Residency
+from buildings.models import (
+    BuildingHead,
+    CommunityAdmin,
+    DepartmentHandler,
+    GridWorker,
+    LiaisonStaff,
+    PublicPlace,
+    Residency,
+)
 from buildings.services import COMMUNITY_ADMIN_GROUP
 from buildings.tests import factories as f
 from community.tests.factories import category, jpeg
@@ -119,7 +127,13 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
 
     o = w.objects
     o.update(community_c1=c1, building_b1=b1,
-             residency_b1=Residency.objects.get(user=u["res_b1"]), unit_u1=u1, residency_pending=pending,
+             residency_b1=Residency.objects.get(user=u["res_b1"]),
+             household_h1=h1, grid_g1a=g1a, department_d1=d1, place=place,
+             head_assignment=BuildingHead.objects.get(user=u["head_b1"]),
+             worker_assignment=GridWorker.objects.get(user=u["worker_g1a"]),
+             handler_assignment=DepartmentHandler.objects.get(user=u["handler_c1"]),
+             liaison_assignment=LiaisonStaff.objects.get(user=u["liaison_c1"]),
+             admin_assignment=CommunityAdmin.objects.get(user=u["admin_c1"]), unit_u1=u1, residency_pending=pending,
              volunteer_applicant=applicant, volunteer_c1=vol1)
 
     # --- cases ------------------------------------------------------------------------

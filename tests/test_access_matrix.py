@@ -455,12 +455,24 @@ for _name in ADMIN_SNIPPETS:
 # Edit screens of C1's own objects: C1's admin only, where the group opens the screen.
 ADMIN_EDIT = {
     "register_building:edit": "building_b1",
-    "register_residency:edit": "residency_b1",
     "register_community:edit": "community_c1",
+    "register_household:edit": "household_h1",
+    "register_unit:edit": "unit_u1",
+    "register_grid:edit": "grid_g1a",
+    "register_department:edit": "department_d1",
+    "register_publicplace:edit": "place",
+    "register_buildinghead:edit": "head_assignment",
+    "register_gridworker:edit": "worker_assignment",
+    "register_departmenthandler:edit": "handler_assignment",
+    "register_liaisonstaff:edit": "liaison_assignment",
 }
 for _name, _label in ADMIN_EDIT.items():
     TABLE[_name] = Row(GET=ALLOWED_FOR("admin_same_community"), on=(_label,))
+# Appointing admins (community_admin_grant) and deciding residencies (the phone's
+# verify screens) are not done here: the screens refuse even the community's admin.
 SUPERUSER_EDIT = {
+    "register_communityadmin:edit": "admin_assignment",
+    "register_residency:edit": "residency_b1",
     "volunteers_volunteer:edit": "volunteer_c1",
     "volunteers_task:edit": "task",
     "volunteers_shopitem:edit": "shop_item",
@@ -470,6 +482,18 @@ SUPERUSER_EDIT = {
 }
 for _name, _label in SUPERUSER_EDIT.items():
     TABLE[_name] = Row(GET=NOBODY, on=(_label,))
+# Edit screens of objects the world does not make (logs, ledgers, configuration): the
+# index row of the same viewset covers their gate; a row here says so on purpose.
+NOT_EXERCISED = (
+    "sms_outbox:edit", "audit_trail:edit", "open311_calls:edit", "open311_deliveries:edit",
+    "open311_keys:edit", "volunteers_hoursentry:edit", "volunteers_pointsentry:edit",
+    "volunteers_pointsrule:edit", "volunteers_team:edit",
+    "wagtailsnippets_community_calendarday:edit", "wagtailsnippets_community_category:edit",
+    "wagtailsnippets_liaison_dutyhours:edit", "wagtailsnippets_liaison_dutyroster:edit",
+    "wagtailsnippets_liaison_staffdesk:edit",
+)
+for _name in NOT_EXERCISED:
+    TABLE[_name] = Row(note="not exercised: no such object in the world")
 
 # --- Which named routes are ours --------------------------------------------------------
 
