@@ -583,20 +583,21 @@ def run_cell(client: Client, method: str, url: str) -> tuple[object, list[str]]:
 
     cookies = SimpleCookie()
     cookies.load(client.cookies.output(header="", sep=";"))
+    writes: list[str] = []
     with transaction.atomic():
-        with CaptureQueriesContext(connection) as queries:
-            if method == "GET":
-                response = client.get(url, HTTP_HOST="testserver")
-            else:
+        if method == "GET":
+            response = client.get(url, HTTP_HOST="testserver")
+        else:
+            with CaptureQueriesContext(connection) as queries:
                 # As forms.js posts: JSON back, not the whole page again.
                 response = client.post(url, {}, HTTP_HOST="testserver",
                                        HTTP_ACCEPT="application/json")
+            writes = [q["sql"] for q in queries.captured_queries if WRITE.match(q["sql"])
+                      and not any(t in q["sql"] for t in HARMLESS_TABLES)]
         transaction.set_rollback(True)
     client.cookies = cookies
     if method == "POST":
         cache.clear()  # rate limits and cached scopes must not outlive the rollback
-    writes = [q["sql"] for q in queries.captured_queries if WRITE.match(q["sql"])
-              and not any(t in q["sql"] for t in HARMLESS_TABLES)]
     return response, writes
 
 
