@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image
 
 from buildings.choices import PlaceKind, ResidencyState
@@ -195,5 +196,12 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     vs.ledger_correct(actor=u["admin_c1"], volunteer_id=vol1.pk, reason="开户", points=100)
     item = ShopItem.objects.create(community=c1, name="大米", cost=10, stock=5)
     redemption = vs.item_redeem(actor=u["vol_c1"], item_id=item.pk)
-    o.update(task=task, claim=claim, shop_item=item, redemption=redemption)
+    # A volunteer who lives in the flat the task serves (res_b1_mate), whose service is
+    # done (checked out): the one claim a "confirm your own service" could pass on.
+    make_volunteer(community=c1, grid=g1a, user=u["res_b1_mate"], name="谢同户")
+    own = vs.task_claim(actor=u["res_b1_mate"], task_id=task.pk)
+    now = timezone.now()
+    type(own).objects.filter(pk=own.pk).update(checked_in_at=now - timedelta(hours=2),
+                                               checked_out_at=now)
+    o.update(task=task, claim=claim, claim_own=own, shop_item=item, redemption=redemption)
     return w

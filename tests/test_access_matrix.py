@@ -53,7 +53,7 @@ ABSOLUTE = {
     "verified_resident": {"res_b1", "res_b1_mate", "res_b1_other", "res_b2", "res_b3"},
     "building_head": {"head_b1", "head_b3"},
     "grid_worker": {"worker_g1a", "worker_g1b", "worker_g2"},
-    "volunteer": {"vol_c1", "vol_c2"},
+    "volunteer": {"vol_c1", "vol_c2", "res_b1_mate"},
     "liaison": {"liaison_c1", "liaison_c2"},
     "handler": {"handler_c1", "handler_c2"},
     "admin": {"admin_c1", "admin_c2"},
@@ -94,9 +94,12 @@ RELATIVE = {
     "notice_building": {"audience": {"res_b1", "res_b1_mate", "res_b1_other"},
                         "author": {"head_b1"}},
     # worker_g1a's task at building 1 for flat 101; vol_c1 holds a place
-    "task": {"organiser": {"worker_g1a"}, "claimant": {"vol_c1"}},
+    "task": {"organiser": {"worker_g1a"}, "claimant": {"vol_c1", "res_b1_mate"}},
     "claim": {"claimant": {"vol_c1"}, "helped_household": {"res_b1", "res_b1_mate"},
               "organiser": {"worker_g1a"}},
+    # res_b1_mate's own claim on that task (they live in flat 101 and volunteer)
+    "claim_own": {"claimant": {"res_b1_mate"}, "helped_household": {"res_b1"},
+                  "organiser": {"worker_g1a"}},
     "redemption": {"redeemer": {"vol_c1"}},
     "residency_pending": {"claimant": {"stranger"}},
     "volunteer_c1": {"self": {"vol_c1"}},
@@ -396,7 +399,7 @@ TABLE: dict[str, Row | list[Row]] = {
                                                        "admin"), on=("claim",), kw=claim_kw),
     # Service is confirmed by the people it served, never by the volunteer.
     "volunteers:confirm": Row(POST=ALLOWED_FOR("helped_household", "building_head_of_building"),
-                              on=("claim",), kw=claim_kw),
+                              on=("claim", "claim_own"), kw=claim_kw),
     "volunteers:to_confirm": Row(GET=SIGNED_IN),
     "volunteers:review": Row(GET=ALLOWED_FOR("grid_worker", "admin")),
     "volunteers:decide_volunteer": Row(POST=ALLOWED_FOR("grid_worker_of_grid",
