@@ -121,3 +121,25 @@ def test_handler400_is_a_friendly_page(client, world):
     assert response.status_code == 400
     page = response.content.decode()
     assert "请求有误" in page and "回到首页" in page and "Traceback" not in page
+
+
+@pytest.mark.parametrize("url", [
+    "/cases/new/?category=repair%00", "/cases/similar/?category=%00",
+    "/cases/workbench/?priority=%00x", "/open311/v2/services.json?x=%00",
+])
+def test_a_nul_character_is_refused_with_a_400_everywhere(client, world, url):
+    """PostgreSQL raises on any query that meets a NUL; SQLite let it through."""
+    client.force_login(world.worker_a)
+    response = client.get(url)
+    assert response.status_code == 400
+    if url.startswith("/open311/"):
+        assert response.json()[0]["code"] == 400
+    else:
+        assert "不能识别的字符" in response.content.decode()
+
+
+def test_a_nul_character_in_a_posted_field_is_refused(client, world):
+    client.force_login(world.resident_a)
+    response = client.post("/cases/new/", {"category": "repair\x00", "description": "灯坏了"})
+    assert response.status_code == 400
+    assert "不能识别的字符" in response.content.decode()
