@@ -63,6 +63,7 @@ def test_sign_up_claim_and_verify(browser, live_server, world, large):
     page.select_option("select[name=building]", str(world.building_a.pk))
     page.fill("input[name=unit]", "1")
     page.fill("input[name=number]", "101")
+    page.fill("input[name=name]", "罗秀英")
     _check(page, "claim", large)
     page.click("text=提交认证")
     page.wait_for_url("**/me/")
@@ -81,6 +82,7 @@ def test_sign_up_claim_and_verify(browser, live_server, world, large):
     head_page.goto(url + "/verify/")
     card = head_page.locator(f"[data-claim='{claim.pk}']")
     assert world.household_a.address in card.inner_text()
+    assert "罗秀英" in card.inner_text()  # the claimant's name, with a call link beside it
     _check(head_page, "verify", large)
     card.locator("text=认证通过").click()
     head_page.wait_for_url("**/verify/")
