@@ -40,3 +40,11 @@ def mask_phone(phone: str) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+def spaced(phone: str) -> str:
+    """+8613900000123 -> 139 0000 0123: the number as people read it back."""
+    digits = national(phone)
+    if len(digits) != 11:
+        return digits
+    return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
