@@ -27,7 +27,6 @@ def sms_code_field() -> forms.CharField:
                 "autocomplete": "one-time-code",
                 "pattern": f"[0-9]{{{length}}}",
                 "maxlength": length,
-                "placeholder": "123456"[:length],
                 "class": "code-input",
             }
         ),
