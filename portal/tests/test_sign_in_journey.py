@@ -173,3 +173,32 @@ def test_a_new_code_within_the_minute_is_refused_in_plain_words(client):
     response = client.post(reverse("account_verify_phone"), {"action": "resend"}, follow=True)
     assert SmsMessage.objects.filter(phone=NUMBER).count() == 2
     assert 'data-wait="6' in _main(response) or 'data-wait="5' in _main(response)
+
+
+def test_change_phone_page_speaks_plainly(client):
+    user = UserFactory(phone=NUMBER, phone_verified=True)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(reverse("account_change_phone"))
+    assert response.status_code == 200
+    main = _main(response)
+    assert "更换手机号" in main and "139 0000 0123" in main and NUMBER not in main
+    assert "Change" not in main and main.count("btn primary") == 1
+    assert 'inputmode="numeric"' in main
+
+
+def test_a_person_with_no_name_or_phone_is_not_greeted_by_username(client):
+    user = UserFactory(phone=None, display_name="", first_name="", last_name="",
+                       username="staff-login-7")
+    user.set_password("Muluo-2026-jia")
+    user.save()
+    from allauth.account.adapter import get_adapter
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request._messages = FallbackStorage(request)
+    get_adapter(request).add_message(request, 25, "account/messages/logged_in.txt",
+                                     {"user": user})
+    shown = [str(m) for m in request._messages]
+    assert shown == ["已经登录。"]
