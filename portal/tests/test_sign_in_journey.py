@@ -58,6 +58,8 @@ def test_sign_in_code_page_speaks_plainly(client):
     UserFactory(phone=NUMBER)
     login = client.get(reverse("account_login")).content.decode()
     assert "发送登录代码给我" not in login and "登录" in login
+    by_code = client.get(reverse("account_request_login_code")).content.decode()
+    assert "用短信验证码登录" in by_code and "发送登录代码给我" not in by_code
     response = client.post(reverse("account_login"), {"login": "139 0000 0123"}, follow=True)
     _assert_plain_code_page(response)
 
