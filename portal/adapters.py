@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.conf import settings
@@ -42,7 +45,18 @@ class MainlandPhoneField(forms.CharField):
         return normalize_phone(value)
 
 
+def user_display(user) -> str:
+    """How allauth names a person (ACCOUNT_USER_DISPLAY): never the generated username."""
+    return user.display_name or user.get_full_name() or user.masked_phone or str(_("您"))
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "incorrect_code": gettext_lazy("验证码不对。"),
+        "phone_taken": gettext_lazy("这个手机号已经注册过了，请直接用它登录。"),
+    }
+
     def phone_form_field(self, **kwargs):
         return MainlandPhoneField(**kwargs)
 
@@ -109,9 +123,19 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def set_phone_verified(self, user, phone: str) -> None:
+        from .auth_forms import PENDING_PASSWORD_KEY
+
         user.phone = phone
         user.phone_verified = True
-        user.save(update_fields=["phone", "phone_verified"])
+        fields = ["phone", "phone_verified"]
+        # A password typed when signing up again into an unfinished account
+        # (portal.auth_forms.PhoneSignupForm) counts only now the number is proved.
+        request = context.request
+        pending = request.session.pop(PENDING_PASSWORD_KEY, None) if request else None
+        if pending and pending.get("user") == user.pk:
+            user.password = pending["hash"]
+            fields.append("password")
+        user.save(update_fields=fields)
 
     def get_user_by_phone(self, phone: str):
         from .models import User
@@ -119,15 +143,15 @@ class AccountAdapter(DefaultAccountAdapter):
         return User.objects.filter(phone=phone).order_by("pk").first()
 
     def populate_username(self, request, user) -> None:
-        # Nobody here needs to invent a username: it is derived from the phone.
+        # Nobody here invents, types or reads a username: people are named by
+        # display_name or their masked number (user_display). It is random, so
+        # it says nothing about the phone either.
         if not user.username:
             from .models import User
 
-            base = "u" + (user.phone or "").removeprefix("+86")[-8:] if user.phone else "user"
-            candidate, n = base, 1
+            candidate = "u-" + secrets.token_hex(6)
             while User.objects.filter(username=candidate).exists():
-                n += 1
-                candidate = f"{base}-{n}"
+                candidate = "u-" + secrets.token_hex(6)
             user.username = candidate
 
 

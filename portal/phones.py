@@ -70,3 +70,11 @@ def mask_phones_in_text(text: str) -> str:
                    f"{'*' * (len(m.group(2)) + 2)}{m.group(3)[-2:]}"), text)
     return _LOCAL_IN_TEXT.sub(
         lambda m: f"{m.group(1)}{'*' * (len(m.group(2)) + 2)}{m.group(3)[-2:]}", text)
+
+
+def spaced(phone: str) -> str:
+    """+8613900000123 -> 139 0000 0123: the number as people read it back."""
+    digits = national(phone)
+    if len(digits) != 11:
+        return digits
+    return f"{digits[:3]} {digits[3:7]} {digits[7:]}"

@@ -6,7 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from . import media, views, views_privacy
+from . import media, views, views_auth, views_privacy
 
 portal_patterns = (
     [
@@ -33,6 +33,11 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # allauth's two code pages, saying how many tries are left (portal.views_auth);
+    # before allauth's own, at the same paths and names.
+    path("accounts/login/code/confirm/", views_auth.confirm_login_code,
+         name="account_confirm_login_code"),
+    path("accounts/phone/verify/", views_auth.verify_phone, name="account_verify_phone"),
     path("accounts/", include("allauth.urls")),
     path("", include(portal_patterns)),
     path("", include("buildings.urls")),

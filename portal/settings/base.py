@@ -202,7 +202,10 @@ ACCOUNT_SIGNUP_FIELDS = ["phone*", "password1"]  # a password is optional
 ACCOUNT_FORMS = {
     "login": "portal.auth_forms.PhoneLoginForm",
     "signup": "portal.auth_forms.PhoneSignupForm",
+    "confirm_login_code": "portal.auth_forms.PhoneConfirmLoginCodeForm",
+    "verify_phone": "portal.auth_forms.PhoneVerifyForm",
 }
+ACCOUNT_USER_DISPLAY = "portal.adapters.user_display"
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True

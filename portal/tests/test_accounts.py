@@ -216,8 +216,13 @@ def _answers(number: str, remote: str) -> list[tuple[int, str, str]]:
         tried = client.post(reverse("account_confirm_login_code"), {"code": "000000"})
         seen.append((tried.status_code, tried.get("Location", ""), tried.content.decode()))
     digits = number.replace(" ", "")
-    return [(status, location, re.sub(r"csrfmiddlewaretoken\" value=\"[^\"]+\"", "", body)
-             .replace(digits, "N").replace("+86" + digits, "N").replace("+86N", "N"))
+    spaced = f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    # The countdown is the seconds left of the minute: a clock, not the number.
+    return [(status, location,
+             re.sub(r"data-wait=\"\d+\"", "",
+                    re.sub(r"csrfmiddlewaretoken\" value=\"[^\"]+\"", "", body))
+             .replace(digits, "N").replace(spaced, "N").replace("+86" + digits, "N")
+             .replace("+86N", "N"))
             for status, location, body in seen]
 
 
