@@ -41,6 +41,12 @@ class Scope:
     covers, plus the grids they work: what a notice for a grid reaches."""
     liaison_community_ids: frozenset[int] = field(default_factory=frozenset)
     admin_community_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_building_ids: frozenset[int] = field(default_factory=frozenset)
+    """Every building of the communities the person administers."""
+    admin_grid_ids: frozenset[int] = field(default_factory=frozenset)
+    """Every grid of the communities the person administers."""
+    work_community_ids: frozenset[int] = field(default_factory=frozenset)
+    """The communities the person works in as grid worker, liaison staff or admin."""
     is_superuser: bool = False
 
     @property
@@ -72,16 +78,21 @@ class Scope:
         """Grid worker, liaison staff, handler or admin: people who work cases."""
         return self.is_grid_worker or self.is_liaison or self.is_handler or self.is_admin
 
+    def administers(self, community_id: int | None) -> bool:
+        """An admin of *this* community (an admin elsewhere is nobody here)."""
+        return self.is_superuser or community_id in self.admin_community_ids
+
     def covers_building(self, building_id: int) -> bool:
-        """Responsible for this building: its head, its grid worker, or an admin."""
+        """Responsible for this building: its head, its grid worker, or its community's admin."""
         return (
-            self.is_admin
+            self.is_superuser
+            or building_id in self.admin_building_ids
             or building_id in self.headed_building_ids
             or building_id in self.grid_building_ids
         )
 
     def covers_grid(self, grid_id: int) -> bool:
-        return self.is_admin or grid_id in self.grid_ids
+        return self.is_superuser or grid_id in self.admin_grid_ids or grid_id in self.grid_ids
 
 
 EMPTY_SCOPE = Scope()
@@ -185,6 +196,7 @@ def _compute_scope(user) -> Scope:
           for kind in ("home", "head", "grid", "dept", "liaison", "admin")}
     grid_ids: set[int] = set()
     grid_building_ids: set[int] = set()
+    work_communities: set[int] = set()
     if of["grid"]:
         under = Q()
         for _k, _id, _b, path, _f in of["grid"]:
@@ -204,12 +216,22 @@ def _compute_scope(user) -> Scope:
         lookup = Q(path__in=prefixes)
         for path in paths_below:
             lookup |= Q(path__startswith=path)
-        for grid_id, path in Grid.objects.filter(lookup).values_list("id", "path"):
+        for grid_id, path, community_id in Grid.objects.filter(lookup).values_list(
+                "id", "path", "community_id"):
             if any(path.startswith(p) for p in paths_below):
                 grid_ids.add(grid_id)
+                work_communities.add(community_id)
             if path in prefixes:
                 reach_grid_ids.add(grid_id)
     reach_grid_ids |= grid_ids
+    admin_communities = frozenset(r[1] for r in of["admin"])
+    admin_building_ids: frozenset[int] = frozenset()
+    admin_grid_ids: frozenset[int] = frozenset()
+    if admin_communities:
+        admin_building_ids = frozenset(Building.objects.filter(
+            community_id__in=admin_communities).values_list("id", flat=True))
+        admin_grid_ids = frozenset(Grid.objects.filter(
+            community_id__in=admin_communities).values_list("id", flat=True))
     return Scope(
         user_id=user.pk,
         reach_grid_ids=frozenset(reach_grid_ids),
@@ -222,7 +244,11 @@ def _compute_scope(user) -> Scope:
         grid_building_ids=frozenset(grid_building_ids),
         department_ids=frozenset(r[1] for r in of["dept"]),
         liaison_community_ids=frozenset(r[1] for r in of["liaison"]),
-        admin_community_ids=frozenset(r[1] for r in of["admin"]),
+        admin_community_ids=admin_communities,
+        admin_building_ids=admin_building_ids,
+        admin_grid_ids=admin_grid_ids,
+        work_community_ids=frozenset(work_communities | {r[1] for r in of["liaison"]}
+                                     | admin_communities),
         is_superuser=user.is_superuser,
     )
 

@@ -15,9 +15,9 @@ def pending_claims_for(user) -> QuerySet[Residency]:
     qs = Residency.objects.filter(state=ResidencyState.PENDING).select_related(
         "user", "household__unit__building"
     )
-    if scope.is_admin:
+    if scope.is_superuser:
         return qs.order_by("claimed_at")
-    buildings = scope.headed_building_ids | scope.grid_building_ids
+    buildings = scope.headed_building_ids | scope.grid_building_ids | scope.admin_building_ids
     return qs.filter(household__unit__building_id__in=buildings).order_by("claimed_at")
 
 
@@ -26,8 +26,8 @@ def recent_decisions_for(user, *, limit: int = 20) -> QuerySet[Residency]:
     qs = Residency.objects.exclude(state=ResidencyState.PENDING).select_related(
         "user", "household__unit__building"
     )
-    if not scope.is_admin:
-        buildings = scope.headed_building_ids | scope.grid_building_ids
+    if not scope.is_superuser:
+        buildings = scope.headed_building_ids | scope.grid_building_ids | scope.admin_building_ids
         qs = qs.filter(household__unit__building_id__in=buildings)
     return qs.order_by("-decided_at")[:limit]
 

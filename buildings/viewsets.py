@@ -92,12 +92,61 @@ class CommunityAdminPolicy(BasePermissionPolicy):
             and scope_of(user).is_admin
         )
 
+    def user_has_permission_for_instance(self, user, action, instance):
+        """An admin of *the instance's* community: an admin elsewhere is refused."""
+        if not self.user_has_permission(user, action):
+            return False
+        scope = scope_of(user)
+        if scope.is_superuser:
+            return True
+        return self.instances_user_has_permission_for(user, action).filter(
+            pk=instance.pk).exists()
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not any(self.user_has_permission(user, a) for a in actions):
+            return self.model._default_manager.none()
+        scope = scope_of(user)
+        qs = self.model._default_manager.all()
+        if scope.is_superuser:
+            return qs
+        return qs.filter(**{f"{COMMUNITY_PATH[self.model]}__in": scope.admin_community_ids})
+
     def users_with_any_permission(self, actions):
         if not self.actions & set(actions):
             return User.objects.none()
         return User.objects.filter(is_active=True).filter(
             Q(is_superuser=True) | Q(pk__in=CommunityAdmin.objects.values("user_id"))
         )
+
+
+#: How each register model reaches its community (an ORM path).
+COMMUNITY_PATH = {
+    Community: "pk",
+    Grid: "community",
+    Building: "community",
+    Unit: "building__community",
+    Household: "unit__building__community",
+    PublicPlace: "community",
+    Department: "community",
+    BuildingHead: "building__community",
+    GridWorker: "grid__community",
+    DepartmentHandler: "department__community",
+    LiaisonStaff: "community",
+    CommunityAdmin: "community",
+    Residency: "household__unit__building__community",
+    RegisterImport: "community",
+}
+
+
+class OwnCommunityIndexMixin:
+    """An index lists the rows of the communities the admin administers, no others."""
+
+    def get_base_queryset(self):
+        qs = super().get_base_queryset()
+        scope = scope_of(self.request.user)
+        if scope.is_superuser or self.model not in COMMUNITY_PATH:
+            return qs
+        return qs.filter(**{f"{COMMUNITY_PATH[self.model]}__in": scope.admin_community_ids})
 
 
 #: (model, actions) — what ``wagtail_hooks`` registers with Wagtail.
@@ -123,7 +172,7 @@ POLICIES = [
 # --- Small pieces ---------------------------------------------------------------
 
 
-class SelectRelatedIndexView(generic.IndexView):
+class SelectRelatedIndexView(OwnCommunityIndexMixin, generic.IndexView):
     """An index that reads its related rows in the same query, with Chinese column heads
     for the model properties it lists (which have no verbose name of their own)."""
 
@@ -140,8 +189,33 @@ class SelectRelatedIndexView(generic.IndexView):
         return column
 
 
+class OwnCommunityObjectMixin:
+    """A row of another community is "not found" for this admin (edit, delete, inspect,
+    history, usage alike): the policy decides per instance."""
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        policy = self.permission_policy
+        if policy is not None and not policy.user_has_any_permission_for_instance(
+                self.request.user, ["change", "view", "delete"], obj):
+            raise Http404
+        return obj
+
+
+def _own_community(view_class):
+    return type(view_class.__name__, (OwnCommunityObjectMixin, view_class), {})
+
+
 class RegisterModelViewSet(ModelViewSet):
-    """URLs under /admin/register_<model>/, clear of other apps' namespaces ("community")."""
+    """URLs under /admin/register_<model>/, clear of other apps' namespaces ("community").
+
+    Every view of one row checks that row's community (``OwnCommunityObjectMixin``)."""
+
+    edit_view_class = _own_community(generic.EditView)
+    delete_view_class = _own_community(generic.DeleteView)
+    inspect_view_class = _own_community(generic.InspectView)
+    history_view_class = _own_community(generic.HistoryView)
+    usage_view_class = _own_community(generic.UsageView)
 
     @cached_property
     def name(self):
@@ -158,6 +232,7 @@ def _index_view(*related: str):
 class CommunityViewSet(RegisterModelViewSet):
     model = Community
     icon = "home"
+    index_view_class = _index_view()
     form_fields = ["name", "address", "duty_phone"]
     list_display = ["name", "address", "duty_phone"]
     copy_view_enabled = False
@@ -216,7 +291,7 @@ class ParentColumn(Column):
         return self._names.get(instance.path[: -instance.steplen], "")
 
 
-class GridIndexView(generic.IndexView):
+class GridIndexView(OwnCommunityIndexMixin, generic.IndexView):
     default_ordering = "path"
 
 
@@ -406,7 +481,7 @@ class ResidencyDecideView(generic.base.WagtailAdminTemplateMixin, View):
         self.residency = get_object_or_404(
             Residency.objects.select_related("user", "household__unit__building"), pk=pk
         )
-        if not scope_of(request.user).is_admin:
+        if not scope_of(request.user).covers_building(self.residency.household.unit.building_id):
             raise PermissionDenied
         return super().dispatch(request, pk)
 
@@ -526,7 +601,7 @@ class CommunityAdminCreateView(generic.CreateView):
                                      community=data["community"])
 
 
-class CommunityAdminDeleteView(generic.DeleteView):
+class CommunityAdminDeleteView(OwnCommunityObjectMixin, generic.DeleteView):
     def delete_action(self):
         community_admin_revoke(actor=self.request.user, assignment_id=self.object.pk)
 

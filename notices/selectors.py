@@ -49,12 +49,13 @@ def reach_of(user) -> Reach:
         return cached
     scope = scope_of(user)
     building_ids = (scope.household_building_ids | scope.headed_building_ids
-                    | scope.grid_building_ids)
+                    | scope.grid_building_ids | scope.admin_building_ids)
     # A notice for a grid reaches every building below it: the scope already
-    # knows the grids at and above each of the person's buildings.
-    grid_ids: set[int] = set(scope.reach_grid_ids)
+    # knows the grids at and above each of the person's buildings. A community
+    # admin reaches every grid and building of their own community, no other.
+    grid_ids: set[int] = set(scope.reach_grid_ids) | set(scope.admin_grid_ids)
     reach = Reach(
-        everything=scope.is_admin,
+        everything=scope.is_superuser,
         members_only=scope.is_verified_resident or scope.is_building_head or scope.is_staff_role,
         building_ids=frozenset(building_ids),
         grid_ids=frozenset(grid_ids),
@@ -214,8 +215,11 @@ def _draft_building_ids(page: NoticePage) -> set[int]:
 def may_moderate(user, page: NoticePage) -> bool:
     """An admin, or a grid worker who covers every building the (draft) notice is for."""
     scope = scope_of(user)
-    if scope.is_admin:
+    if scope.is_superuser:
         return True
+    if scope.is_admin:
+        ids = _draft_building_ids(page)
+        return bool(ids) and ids <= scope.admin_building_ids | scope.grid_building_ids
     if not scope.is_grid_worker or page.audience == Audience.COMMUNITY:
         return False
     ids = _draft_building_ids(page)
@@ -225,9 +229,9 @@ def may_moderate(user, page: NoticePage) -> bool:
 def responsible_building_ids(user, notice: NoticePage) -> set[int] | None:
     """Audience buildings this person looks after (None: all of them, for admins and authors)."""
     scope = scope_of(user)
-    if scope.is_admin:
+    if scope.is_superuser:
         return None
-    covered = scope.headed_building_ids | scope.grid_building_ids
+    covered = scope.headed_building_ids | scope.grid_building_ids | scope.admin_building_ids
     audience_ids = set(audience_buildings(notice).filter(pk__in=covered)
                        .values_list("pk", flat=True)) if covered else set()
     if notice.owner_id == user.pk and not audience_ids and notice.audience != Audience.COMMUNITY:
@@ -353,7 +357,7 @@ def may_read_document(user, document) -> bool:
     A document attached to no notice is for the community admin and the Wagtail
     editors who manage documents; whoever uploaded a file may always read it back.
     """
-    if scope_of(user).is_admin or _uploaded_by(user, document):
+    if scope_of(user).is_superuser or _uploaded_by(user, document):
         return True
     notice_ids = list(NoticeAttachment.objects.filter(document_id=document.pk)
                       .values_list("notice_id", flat=True))
@@ -361,6 +365,8 @@ def may_read_document(user, document) -> bool:
         return _may_read_any(user, notice_ids)
     if not getattr(user, "is_authenticated", False):
         return False
+    if scope_of(user).is_admin:
+        return True
     from wagtail.permissions import policy_registry
 
     policy = policy_registry.get_by_type(type(document))
@@ -400,6 +406,6 @@ def may_see_image(user, image) -> bool:
     notice_ids, elsewhere = notice_ids_using_image(image)
     if not notice_ids or elsewhere:
         return True
-    if scope_of(user).is_admin or _uploaded_by(user, image):
+    if scope_of(user).is_superuser or _uploaded_by(user, image):
         return True
     return _may_read_any(user, notice_ids)

@@ -113,7 +113,7 @@ def _check_buildings(author: User, building_ids: Iterable[int]) -> list[Building
     if not ids:
         raise NoticeError(_("请选择至少一栋楼。 Choose at least one building."))
     scope = scope_of(author)
-    if not scope.is_admin and not ids <= scope.headed_building_ids:
+    if not scope.is_superuser and not ids <= scope.headed_building_ids | scope.admin_building_ids:
         # Whatever the form sent: only the poster's own buildings.
         raise NoticeError(_("只能给您负责的楼栋发通知。 You can only post to buildings you head."))
     buildings = list(Building.objects.filter(pk__in=ids))
@@ -124,8 +124,8 @@ def _check_buildings(author: User, building_ids: Iterable[int]) -> list[Building
 
 def _publishes_directly(author: User, buildings: list[Building]) -> bool:
     scope = scope_of(author)
-    return scope.is_admin or all(
-        b.pk in scope.direct_publish_building_ids for b in buildings)
+    return all(scope.covers_building(b.pk) if scope.is_admin
+               else b.pk in scope.direct_publish_building_ids for b in buildings)
 
 
 def _submit_or_publish(page: NoticePage, author: User, direct: bool) -> str:
@@ -208,12 +208,20 @@ def notice_post(
 def may_edit(user: User, notice: NoticePage) -> bool:
     """The author (still heading every building it is for), or an admin."""
     scope = scope_of(user)
+    if scope.is_superuser:
+        return True
+    ids = set(notice.audience_buildings.through.objects.filter(
+        noticepage_id=notice.pk).values_list("building_id", flat=True))
+    if scope.is_admin and notice.audience != Audience.COMMUNITY:
+        if notice.audience == Audience.BUILDINGS:
+            return bool(ids) and ids <= scope.admin_building_ids
+        grid_ids = set(notice.audience_grids.through.objects.filter(
+            noticepage_id=notice.pk).values_list("grid_id", flat=True))
+        return bool(grid_ids) and grid_ids <= scope.admin_grid_ids
     if scope.is_admin:
         return True
     if notice.owner_id != user.pk or notice.audience != Audience.BUILDINGS:
         return False
-    ids = set(notice.audience_buildings.through.objects.filter(
-        noticepage_id=notice.pk).values_list("building_id", flat=True))
     return bool(ids) and ids <= scope.headed_building_ids
 
 

@@ -123,11 +123,11 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _form_buildings(user) -> set[int]:
     scope = scope_of(user)
-    if scope.is_admin:
+    if scope.is_superuser:
         from buildings.models import Building
 
         return set(Building.objects.values_list("pk", flat=True))
-    return set(scope.headed_building_ids)
+    return set(scope.headed_building_ids | scope.admin_building_ids)
 
 
 @login_required

@@ -83,7 +83,7 @@ RELATIVE = {
     # the stairwell light of building 1, reported by res_b1_other, not yet sorted
     "case_public": {"reporter": {"res_b1_other"}, "household": set(),
                     "handler_assigned": set(),
-                    "neighbour": {"res_b1", "res_b1_mate", "res_b2"}},
+                    "neighbour": {"res_b1", "res_b1_mate"}},  # those who share that stairwell
     "dispute": {"party": {"res_b1"}, "mediator": set()},
     # res_b1's chat, picked up by liaison_c1
     "conversation": {"resident": {"res_b1"}, "assignee": {"liaison_c1"}},

@@ -68,8 +68,8 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         scope = scope_of(user)
         qs = Building.objects.all()
-        if not scope.is_admin:
-            qs = qs.filter(grid_id__in=scope.grid_ids)
+        if not scope.is_superuser:
+            qs = qs.filter(grid_id__in=scope.grid_ids | scope.admin_grid_ids)
         self.fields["building"].queryset = qs.order_by("number")
 
     def clean(self):

@@ -42,10 +42,7 @@ def organises_task(user, task) -> bool:
         return False
     if task.created_by_id == user.pk:
         return True
-    scope = scope_of(user)
-    if scope.is_admin:
-        return True
-    return task.grid_id in scope.grid_ids
+    return scope_of(user).covers_grid(task.grid_id)
 
 
 @rules.predicate
@@ -113,6 +110,24 @@ def decides_volunteer(user, volunteer) -> bool:
 
 is_organiser = is_grid_worker | is_community_admin
 
+
+@rules.predicate
+def hands_over_redemption(user, redemption) -> bool:
+    """Shop staff (a grid worker, liaison staff or an admin) of the volunteer's community."""
+    if redemption is None:
+        return False
+    scope = scope_of(user)
+    return scope.is_superuser or redemption.volunteer.community_id in scope.work_community_ids
+
+
+@rules.predicate
+def corrects_ledger(user, volunteer=None) -> bool:
+    """An admin of the volunteer's community (without a volunteer: an admin somewhere)."""
+    scope = scope_of(user)
+    if volunteer is None:
+        return scope.is_admin
+    return scope.administers(volunteer.community_id)
+
 rules.add_perm("volunteers.claim_task", is_volunteer)
 rules.add_perm("volunteers.create_task", is_organiser)
 rules.add_perm("volunteers.organise_task", organises_task)
@@ -127,5 +142,6 @@ rules.add_perm("volunteers.decide_claim", organises_claim & ~owns_claim)
 rules.add_perm("volunteers.decide_volunteer", decides_volunteer)
 rules.add_perm("volunteers.review_volunteers", is_organiser)
 rules.add_perm("volunteers.run_shop", is_organiser | is_liaison)
+rules.add_perm("volunteers.hand_over", (is_organiser | is_liaison) & hands_over_redemption)
 rules.add_perm("volunteers.export_records", is_organiser)
-rules.add_perm("volunteers.correct_ledger", is_community_admin)
+rules.add_perm("volunteers.correct_ledger", corrects_ledger)

@@ -148,8 +148,9 @@ def tasks_organised_by(user, *, limit: int = 20) -> list[Task]:
     """Open tasks the person organises: posted by them or in their grids."""
     scope = scope_of(user)
     qs = Task.objects.filter(state=TaskState.OPEN)
-    if not scope.is_admin:
-        qs = qs.filter(Q(created_by=user) | Q(grid_id__in=scope.grid_ids))
+    if not scope.is_superuser:
+        qs = qs.filter(Q(created_by=user)
+                       | Q(grid_id__in=scope.grid_ids | scope.admin_grid_ids))
     return list(qs.select_related("building", "unit").order_by("starts_at")[:limit])
 
 
@@ -196,9 +197,13 @@ def my_redemptions(volunteer: Volunteer) -> list[Redemption]:
     return list(Redemption.objects.filter(volunteer=volunteer).select_related("item")[:50])
 
 
-def redemptions_to_hand_over() -> QuerySet[Redemption]:
-    return (Redemption.objects.filter(state=RedemptionState.RESERVED)
-            .select_related("item", "volunteer").order_by("created_at"))
+def redemptions_to_hand_over(user) -> QuerySet[Redemption]:
+    """Reserved items of the volunteers of the communities the person works in."""
+    scope = scope_of(user)
+    qs = Redemption.objects.filter(state=RedemptionState.RESERVED)
+    if not scope.is_superuser:
+        qs = qs.filter(volunteer__community_id__in=scope.work_community_ids)
+    return qs.select_related("item", "volunteer").order_by("created_at")
 
 
 def service_records(user, *, since: datetime | None = None,
@@ -206,8 +211,8 @@ def service_records(user, *, since: datetime | None = None,
     """Approved services for the official volunteer record, within the person's grids."""
     scope = scope_of(user)
     qs = Claim.objects.filter(approved_at__isnull=False)
-    if not scope.is_admin:
-        qs = qs.filter(task__grid_id__in=scope.grid_ids)
+    if not scope.is_superuser:
+        qs = qs.filter(task__grid_id__in=scope.grid_ids | scope.admin_grid_ids)
     if since:
         qs = qs.filter(task__starts_at__gte=since)
     if until:

@@ -902,6 +902,7 @@ def ledger_correct(*, actor: User, volunteer_id: int, reason: str, hours: Decima
     require(actor, "volunteers.correct_ledger")
     with transaction.atomic():
         volunteer = _lock_volunteer(volunteer_id)
+        require(actor, "volunteers.correct_ledger", volunteer)  # an admin of *its* community
         _append(volunteer=volunteer, hours=hours, points=int(points), kind=EntryKind.CORRECTION,
                 reason=reason[:200], actor=actor)
         audit(actor=actor, action="ledger.correct", target=volunteer, hours=str(hours),
@@ -951,7 +952,7 @@ def redemption_cancel(*, actor: User, redemption_id: int) -> Redemption:
         redemption = Redemption.objects.select_related("volunteer", "item").get(
             pk=redemption_id)
         if redemption.volunteer.user_id != actor.pk:
-            require(actor, "volunteers.run_shop")
+            require(actor, "volunteers.hand_over", redemption)
         volunteer = _lock_volunteer(redemption.volunteer_id)
         redemption = Redemption.objects.select_for_update().select_related("item").get(
             pk=redemption_id)
@@ -971,7 +972,9 @@ def redemption_collect(*, actor: User, redemption_id: int) -> Redemption:
     """Staff hand the item over on exchange day."""
     require(actor, "volunteers.run_shop")
     with transaction.atomic():
-        redemption = Redemption.objects.select_for_update().get(pk=redemption_id)
+        redemption = Redemption.objects.select_for_update().select_related("volunteer").get(
+            pk=redemption_id)
+        require(actor, "volunteers.hand_over", redemption)
         if redemption.state != RedemptionState.RESERVED:
             raise VolunteerError(_("这笔兑换已经处理过了。 Already handled."))
         redemption.state = RedemptionState.COLLECTED

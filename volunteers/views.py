@@ -479,7 +479,7 @@ def record(request: HttpRequest) -> HttpResponse:
                          .select_related("task").order_by("-task__starts_at")[:50]),
         "hours_entries": list(HoursEntry.objects.filter(volunteer=volunteer)[:50]),
         "points_entries": list(PointsEntry.objects.filter(volunteer=volunteer)[:50]),
-        "can_correct": may(request.user, "volunteers.correct_ledger"),
+        "can_correct": may(request.user, "volunteers.correct_ledger", volunteer),
     })
 
 
@@ -621,7 +621,7 @@ def redeem(request: HttpRequest, item_pk: int) -> HttpResponse:
 def redemption_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     redemption = Redemption.objects.filter(pk=pk).select_related("volunteer").first()
     if redemption is None or not (redemption.volunteer.user_id == request.user.pk
-                                  or may(request.user, "volunteers.run_shop")):
+                                  or may(request.user, "volunteers.hand_over", redemption)):
         raise Http404
     try:
         services.redemption_cancel(actor=request.user, redemption_id=pk)
@@ -638,7 +638,7 @@ def redemption_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def orders(request: HttpRequest) -> HttpResponse:
     require(request.user, "volunteers.run_shop")
     return render(request, "volunteers/orders.html",
-                  {"orders": list(selectors.redemptions_to_hand_over()[:200])})
+                  {"orders": list(selectors.redemptions_to_hand_over(request.user)[:200])})
 
 
 @login_required
