@@ -127,3 +127,27 @@ def test_the_short_link_opens_the_case_after_sign_in(world):
         c = Client()
         c.force_login(stranger)
         assert c.get(short).status_code == 404
+
+
+@pytest.mark.parametrize("answer, banner", [
+    ({"fixed": "yes", "rating": "5"}, "谢谢您的评价，这件事已办结"),
+    ({"fixed": "no"}, "已告诉社区：问题还没解决，会重新安排处理"),
+    ({"fixed": "yes", "rating": "1"}, "谢谢您的评价。您不太满意，社区会重新安排处理"),
+], ids=["fixed", "not-fixed", "low-rating"])
+def test_each_feedback_gets_its_own_words(world, answer, banner):
+    case = case_in(world, S.RESOLVED)
+    c = Client()
+    c.force_login(world.resident_a)
+    response = c.post(reverse("community:act", args=[case.pk, "feedback"]), answer, follow=True)
+    html = response.content.decode()
+    assert banner in html
+    assert "已办理" not in html
+
+
+def test_staff_moves_say_what_happened(world):
+    case = case_in(world, S.TRIAGED)
+    c = Client()
+    c.force_login(world.worker_a)
+    html = c.post(reverse("community:act", args=[case.pk, "dispatch"]),
+                  {"to": f"d{world.department.pk}"}, follow=True).content.decode()
+    assert "已交给 物业 办理" in html and "已办理" not in html
