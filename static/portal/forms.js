@@ -28,7 +28,10 @@
  * Offline: when the network is down (or fetch fails without an answer), the
  * whole submission (fields, shrunk photos, recording) goes into IndexedDB
  * ("jiayuan" / "outbox") and is sent, oldest first, on the "online" event and
- * on every page load that includes this script.
+ * on every page load that includes this script. When the form that saved it is
+ * still on the page, its status (next to the submit button, aria-live) says it
+ * was sent and, for a single submission, the page goes where the server says
+ * (the new case); otherwise a note on top of the page says how many were sent.
  */
 (function () {
   "use strict";
@@ -417,7 +420,10 @@
             }
             if (res.status >= 400 && res.status <= 422 && res.status !== 403 && res.status !== 401) {
               return readJson(res).then(function (body) {
-                notice(TEXT.refusedLater + ((body && body.message) || res.status), "error");
+                var why = TEXT.refusedLater + ((body && body.message) || res.status);
+                var form = formFor(item);
+                if (form) say(form, why, "error"); // where she is looking, too
+                notice(why, "error");
                 return dequeue(item.id).then(function () { return true; });
               });
             }
