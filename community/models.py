@@ -236,6 +236,19 @@ class Case(models.Model):
         return ""
 
     @property
+    def tag(self) -> str:
+        """Which case, in a few characters for an SMS: 维修·3栋2单元·00006 (never the flat)."""
+        if self.place_id:
+            place = self.place.name
+        elif self.unit_id:
+            place = f"{self.unit.building.label}{self.unit.number}单元"
+        elif self.building_id:
+            place = self.building.label
+        else:
+            place = ""
+        return "·".join(p for p in (self.category.label, place, f"{self.pk:05d}") if p)
+
+    @property
     def masked_where(self) -> str:
         if self.household_id:
             return self.household.masked_address

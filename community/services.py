@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 
+from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,6 +67,18 @@ def loop_settings() -> LoopSettings:
 
 def case_url(case: Case) -> str:
     return reverse("community:detail", args=[case.pk])
+
+
+def case_short_link(case: Case) -> str:
+    """The link an SMS carries: ``/c/<pk>/`` on the site, to the case after sign-in."""
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("case_short", args=[case.pk])
+
+
+def _tag(case: Case) -> str:
+    return case.tag
+
+
+_lazy_tag = lazy(_tag, str)
 
 
 # --- Small helpers -------------------------------------------------------------
@@ -187,13 +201,17 @@ def _admins(case: Case) -> list[User]:
 
 def _tell(people: Iterable[User], case: Case, title: str, body: str = "", *,
           sms: bool = False, skip: User | None = None) -> None:
+    # An SMS says which case (with five open ones, "your case" is none of them) and
+    # links to it; the details are in the app, behind sign-in.
+    sms_text = (later(gettext_lazy("%(title)s：%(tag)s %(link)s"), title=title,
+                      tag=_lazy_tag(case), link=case_short_link(case)) if sms else None)
     seen = set()
     for person in people:
         if person is None or person.pk in seen or (skip is not None and person.pk == skip.pk):
             continue
         seen.add(person.pk)
         notify(recipient=person, title=title, body=body, url=case_url(case), kind=KIND,
-               sms=sms)
+               sms=sms, sms_text=sms_text)
 
 
 # --- 1 接收登记 -----------------------------------------------------------------
@@ -438,7 +456,8 @@ def case_dispatch(*, actor: User, case_id: int, department: Department | None = 
               fields=["department", "assignee", "to_volunteers"],
               department=department.pk if department and not to_volunteers else None,
               person=person.pk if person and not to_volunteers else None,
-              to_volunteers=bool(to_volunteers))
+              to_volunteers=bool(to_volunteers),
+              due=case.due_at.isoformat() if case.due_at else None)
         who = (gettext_lazy("志愿服务") if to_volunteers
                else (person.shown_name if person else department.name))
         _tell(_handlers(case), case, later(gettext_lazy("请办理诉求：%(c)s"), c=case.category),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,7 +23,7 @@ from portal.models import User
 from portal.params import BadParameter, parse_id, parse_int
 from portal.phones import mask_phones_in_text
 
-from . import selectors
+from . import plain, selectors
 from .choices import EventKind, Priority, Status
 from .forms import (
     DispatchForm,
@@ -76,9 +76,15 @@ MAX_PAGE = 1000  # 30 a page: far past any queue's end
 def index(request: HttpRequest) -> HttpResponse:
     """报事: the category icons to start a report, and the person's own cases."""
     scope = scope_of(request.user)
+    cases = list(selectors.cases_of_resident(request.user))
+    for c in cases:
+        # Her own flat in full: she reported it, or she is a verified member of that household.
+        own = c.reporter_id == request.user.pk or (
+            c.household_id is not None and c.household_id in scope.household_ids)
+        c.shown_where = c.where if own else c.masked_where
     return render(request, "community/index.html", {
         "categories": selectors.categories(),
-        "cases": list(selectors.cases_of_resident(request.user)),
+        "cases": cases,
         "scope": scope,
         "works": may(request.user, "community.use_workbench"),
         "behalf": may(request.user, "community.file_on_behalf"),
@@ -217,6 +223,8 @@ def _shown_events(request: HttpRequest, case: Case, *, staff: bool, full: bool) 
                 e.who = _("居民")
             e.shown_note = mask_phones_in_text(e.note)
         e.photos_shown = [p for p in e.photos.all() if sees_photo(request.user, case, p)]
+    if not staff:
+        plain.event_words(events, case)
     return events
 
 
@@ -224,6 +232,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     roles = roles_for(request.user, case)
     staff = bool(roles & STAFF_ROLES)
     full = sees_in_full(request.user, case)
+    # The household's own flat is never masked for its verified members.
+    home = bool(case.household_id) and case.household_id in scope_of(request.user).household_ids
     moves = set(allowed_moves(request.user, case))
     if case.status in (Status.DISPATCHED, Status.IN_PROGRESS) and "reassign" in moves:
         moves.add("dispatch")
@@ -239,10 +249,14 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "report_photos": [p for p in case.photos.filter(kind="report").select_related("event")
                           .order_by("pk") if sees_photo(request.user, case, p)],
         "can_urge": "urge" in moves and case.is_overdue,
+        # Before the deadline, say when 催一催 becomes possible rather than hide it.
+        "urge_from": (plain.day(case.due_at) if "urge" in moves and case.due_at
+                      and not case.is_overdue else ""),
+        "summary": None if staff else plain.summary(case),
         "priorities": Priority.choices,
         "categories": selectors.categories() if "triage" in moves else [],
         "sent": request.GET.get("sent") == "1",
-        "where": case.where if full else case.masked_where,
+        "where": case.where if full or home else case.masked_where,
         "may_open_dispute": bool(roles & {"grid", "admin"}) and case.status not in (
             Status.CLOSED, Status.DECLINED, Status.MERGED),
     }
@@ -252,6 +266,14 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         ctx["merge_candidates"] = selectors.merge_candidates(case)
     ctx.update(extra)
     return ctx
+
+
+@login_required
+def short(request: HttpRequest, pk: int) -> HttpResponse:
+    """``/c/<pk>/``, the link in an SMS: through sign-in to the case page, for whoever
+    may see the case; anyone else gets a 404, as on the case page."""
+    _visible_case(request, pk)
+    return redirect("community:detail", pk=pk)
 
 
 @login_required
@@ -372,8 +394,35 @@ def act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         return _bad(request, case, exc.message)
     from django.contrib import messages
 
-    messages.success(request, _("已办理：%(m)s") % {"m": EventKind(check_kind).label})
+    messages.success(request, _done(kind, selectors.case_for_page(case.pk)))
     return json_or_redirect(request, None, case_url(case))
+
+
+def _done(kind: str, case: Case) -> str:
+    """What just happened, in plain words, for the banner after a move."""
+    if kind == "feedback":
+        if case.status == Status.CLOSED:
+            return _("谢谢您的评价，这件事已办结")
+        if case.fixed:
+            return _("谢谢您的评价。您不太满意，社区会重新安排处理")
+        return _("已告诉社区：问题还没解决，会重新安排处理")
+    if kind == "triage":
+        return _("已分类，请在 %(day)s 前办结") % {"day": plain.day(case.due_at)}
+    if kind == "dispatch":
+        return _("已交给 %(who)s 办理") % {"who": plain.handled_by(case)}
+    return {
+        "decline": _("已不予受理，原因已告诉居民"),
+        "merge": _("已合并到另一件诉求，居民会在那里看到进度"),
+        "accept": (_("已接收，请在 %(day)s 前办好") % {"day": plain.day(case.due_at)}
+                   if case.due_at else _("已接收")),
+        "hand_back": _("已退回，网格员会重新安排"),
+        "resolve": _("办理结果已告诉居民，等居民确认"),
+        "comment": _("补充说明已发出"),
+        "supervise": _("督办意见已发出"),
+        "followup": _("回访已记下"),
+        "urge": _("已催一催，办理的人会收到提醒"),
+        "metoo": _("已记下您也遇到这个问题，有进展会告诉您"),
+    }.get(kind, _("已办好"))
 
 
 # --- The workbench ------------------------------------------------------------------

@@ -31,12 +31,14 @@ def notify(
     url: str = "",
     kind: str = NotificationKind.GENERAL,
     sms: bool = False,
+    sms_text=None,
 ) -> Notification | None:
     """Tell one person something, in the app and, if asked, by SMS.
 
     The SMS goes only to a verified phone, and only after the surrounding
-    transaction commits (``send_sms`` takes care of that). ``title`` and
-    ``body`` may be lazy texts (``gettext_lazy``, ``portal.i18n.later``): they
+    transaction commits (``send_sms`` takes care of that); ``sms_text``, if
+    given, is sent instead of title and body. ``title``, ``body`` and ``sms_text``
+    may be lazy texts (``gettext_lazy``, ``portal.i18n.later``): they
     are put into words in the recipient's language.
     """
     if recipient.erased_at is not None:
@@ -44,11 +46,13 @@ def notify(
     # Written in the recipient's language, whoever is acting (see ``portal.i18n``).
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         title, body = str(title), str(body)
+        sms_text = str(sms_text) if sms_text is not None else None
     notification = Notification.objects.create(
         recipient=recipient, kind=kind, title=title, body=body, url=url
     )
     if sms and recipient.phone and recipient.phone_verified:
-        text = f"【仫佬家园】{title}" + (f"：{body}" if body else "")
+        # ``sms_text``: a shorter text that says which case and links to it.
+        text = f"【仫佬家园】{sms_text or title + (f'：{body}' if body else '')}"
         send_sms(phone=recipient.phone, text=text[:300], purpose=f"notify:{kind}")
     return notification
 

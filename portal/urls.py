@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include(portal_patterns)),
     path("", include("buildings.urls")),
     path("cases/", include("community.urls")),
+    path("c/", include("community.short_urls")),
     path("open311/v2/", include("community.open311.urls")),
     path("api/", include("community.open311.api_urls")),
     path("chat/", include("community.liaison.urls")),

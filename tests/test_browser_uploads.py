@@ -291,6 +291,8 @@ def test_the_scripts_speak_the_language_the_person_chose(phone, live_server):
         "() => document.querySelector('.jy-status').textContent.includes('Saved on this phone')")
     assert "已保存" not in phone.locator(".jy-status").inner_text()
     phone.context.set_offline(False)
+    # Back online, the one saved report is sent and the page goes where the server says.
+    phone.wait_for_url("**/uploads-test/done/")
     phone.context.clear_cookies()
     open_form(phone, live_server)
     assert phone.locator(".jy-talk").inner_text() == "按住说话"

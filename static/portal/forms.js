@@ -28,7 +28,10 @@
  * Offline: when the network is down (or fetch fails without an answer), the
  * whole submission (fields, shrunk photos, recording) goes into IndexedDB
  * ("jiayuan" / "outbox") and is sent, oldest first, on the "online" event and
- * on every page load that includes this script.
+ * on every page load that includes this script. When the form that saved it is
+ * still on the page, its status (next to the submit button, aria-live) says it
+ * was sent and, for a single submission, the page goes where the server says
+ * (the new case); otherwise a note on top of the page says how many were sent.
  */
 (function () {
   "use strict";
@@ -49,6 +52,7 @@
     saved: gettext("没有网络，已保存在手机上，有网时自动发送"),
     waiting: function (n) { return fmt(gettext("%s 条内容等待发送"), n); },
     sentLater: function (n) { return fmt(gettext("已发送 %s 条之前保存的内容"), n); },
+    sentNow: gettext("有网络了，已经发送成功，正在打开…"),
     refusedLater: gettext("一条保存的内容没有被接受："),
     tooMany: function (n) { return fmt(gettext("最多 %s 张照片，多出的没有加上"), n); },
     failed: function (code) { return fmt(gettext("发送失败（%s），请稍后再试"), code); },
@@ -351,6 +355,18 @@
   }
 
   function queued() { return tx("readonly", function (s) { return s.getAll(); }); }
+
+  // Which form on this page saved which queued item: when it is sent, the news goes
+  // to that form's status (where she is looking), not to a banner off-screen.
+  var savedBy = {};
+  function formFor(item) {
+    if (savedBy[item.id]) return savedBy[item.id];
+    if (item.page !== location.pathname) return null;
+    var target = new URL(item.url, location.href).pathname;
+    return Array.prototype.find.call(document.querySelectorAll("form[data-jy-form]"), function (f) {
+      return new URL(f.getAttribute("action") || location.href, location.href).pathname === target;
+    }) || null;
+  }
   function dequeue(id) { return tx("readwrite", function (s) { return s.delete(id); }); }
 
   function showCount() {
@@ -389,14 +405,25 @@
     if (navigator.onLine === false) return showCount();
     flushing = queued().then(function (items) {
       var sent = 0;
+      var arrived = []; // {form, url} of the items a form on this page had saved
       return items.reduce(function (p, item) {
         return p.then(function (go) {
           if (!go) return false;
           return send(item.url, item.entries, csrfToken(null)).then(function (res) {
-            if (res.ok) { sent++; return dequeue(item.id).then(function () { return true; }); }
+            if (res.ok) {
+              sent++;
+              return readJson(res).then(function (body) {
+                var form = formFor(item);
+                if (form) arrived.push({ form: form, url: body && body.ok && body.url });
+                return dequeue(item.id);
+              }).then(function () { return true; });
+            }
             if (res.status >= 400 && res.status <= 422 && res.status !== 403 && res.status !== 401) {
               return readJson(res).then(function (body) {
-                notice(TEXT.refusedLater + ((body && body.message) || res.status), "error");
+                var why = TEXT.refusedLater + ((body && body.message) || res.status);
+                var form = formFor(item);
+                if (form) say(form, why, "error"); // where she is looking, too
+                notice(why, "error");
                 return dequeue(item.id).then(function () { return true; });
               });
             }
@@ -405,7 +432,15 @@
           }, function () { return false; });
         });
       }, Promise.resolve(true)).then(function () {
-        if (sent) notice(TEXT.sentLater(sent));
+        if (arrived.length === 1 && arrived[0].url) {
+          // Her one report arrived: say so by the button, then show her the case.
+          say(arrived[0].form, TEXT.sentNow, "ok");
+          arrived[0].form.jyDone = true;
+          setTimeout(function () { location.assign(arrived[0].url); }, 600);
+        } else if (arrived.length) {
+          arrived.forEach(function (a) { say(a.form, TEXT.sentLater(arrived.length), "ok"); });
+        }
+        if (sent > arrived.length) notice(TEXT.sentLater(sent - arrived.length));
         document.dispatchEvent(new CustomEvent("jy:outbox-sent", { detail: { sent: sent } }));
       });
     }).catch(function () {}).then(function () {
@@ -463,7 +498,8 @@
         var offlineOk = form.getAttribute("data-jy-offline") !== "off";
         function keep() {
           if (!offlineOk) { say(form, TEXT.failed(TEXT.offline), "error"); return; }
-          return enqueue(url, entries).then(function () {
+          return enqueue(url, entries).then(function (id) {
+            savedBy[id] = form;
             resetForm(form);
             say(form, TEXT.saved, "ok");
             showCount();
