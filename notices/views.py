@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from portal import limits
 from . import selectors
 from .choices import Category, ReadVia
 from .forms import NoticeForm, ReviewForm, ToldForm
-from .models import NoticePage
+from .models import NoticePage, NoticeSettings
 from .services import (
     NoticeError,
     notice_acknowledge,
@@ -27,6 +28,8 @@ from .services import (
     notice_post,
     notice_record_told,
     notice_remind,
+    remind_next_at,
+    remind_plan,
     notice_review,
     notice_update,
 )
@@ -264,6 +267,7 @@ def receipts(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": selectors.receipt_counts(rows),
         "overdue": selectors.overdue_households(notice, rows),
         "told_form": ToldForm(),
+        "remind_next_at": remind_next_at(notice),
     })
 
 
@@ -290,16 +294,32 @@ def told(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def remind(request: HttpRequest, pk: int) -> HttpResponse:
+    """一键提醒: a confirm page with the exact count (GET), then the reminder (POST)."""
     notice, _ids, rows = _receipts_context(request, pk)
-    # Every unread household is told again, some by SMS: not on every tap.
+    next_at = remind_next_at(notice)
+    if next_at is not None:
+        messages.error(request, _("这条通知已经提醒过了，%(t)s 后才能再提醒。")
+                       % {"t": timezone.localtime(next_at).strftime("%m-%d %H:%M")})
+        return redirect("notices:receipts", pk=notice.pk)
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        plan = remind_plan(actor=request.user, notice=notice, rows=rows)
+        return render(request, "notices/remind_confirm.html", {
+            "notice": notice, "counts": plan.counts,
+            "hours": NoticeSettings.load(request_or_site=request).remind_every_hours,
+        })
+    # Every waiting household is told again, some by SMS: not on every tap.
     wait = limits.check("notice_remind", notice.pk) or limits.check(
         "notice_remind_author", request.user.pk)
     if wait:
         return limits.too_many(request, wait, _("刚刚提醒过了。"))
-    counts = notice_remind(actor=request.user, notice=notice, rows=rows)
-    messages.success(request, _("已提醒 %(app)s 人，发短信 %(sms)s 条。") % counts)
+    try:
+        counts = notice_remind(actor=request.user, notice=notice, rows=rows)
+    except NoticeError as exc:
+        messages.error(request, str(exc))
+        return redirect("notices:receipts", pk=notice.pk)
+    messages.success(request, _("已提醒 %(households)s 户：手机上通知 %(app)s 人，"
+                                "发出短信 %(sms)s 条。") % counts)
     return redirect("notices:receipts", pk=notice.pk)
 
 
