@@ -298,6 +298,74 @@ def notice_review(*, actor: User, task_state, approve: bool, comment: str = "") 
                    kind=NotificationKind.NOTICE)
 
 
+def notice_tell_reviewers(*, page: NoticePage) -> int:
+    """A notice waits for review: tell whoever may decide it, in the app, and by SMS
+    when it is urgent (the audience waits for it). Returns how many were told.
+
+    Runs in the transaction that submits the notice (the SMS go after commit).
+    """
+    from .selectors import reviewers_of
+
+    sms = bool(page.urgent)
+    title = (later(gettext_lazy("【紧急】通知等您审核：%(t)s"), t=page.title) if sms
+             else later(gettext_lazy("通知等您审核：%(t)s"), t=page.title))
+    count = 0
+    for user in reviewers_of(page).exclude(pk=page.owner_id or 0):
+        notify(recipient=user, title=title, url=reverse("notices:review_list"),
+               kind=NotificationKind.NOTICE, sms=sms)
+        count += 1
+    audit(actor=None, action="notice.review_requested", target=page, people=count, sms=sms)
+    return count
+
+
+def notices_publish_unreviewed_urgent(*, now: datetime | None = None) -> int:
+    """An urgent notice nobody has reviewed within the community's time is published.
+
+    ``NoticeSettings.urgent_publish_after_minutes`` after it was submitted (0:
+    never). Each goes through its Wagtail task's approve action (the workflow
+    then publishes and announces it), in its own transaction with an audit
+    row; the author and the reviewers are told. Returns how many were published.
+    """
+    from wagtail.models import TaskState
+
+    from .models import NoticeSettings
+    from .selectors import reviewers_of
+
+    minutes = NoticeSettings.load().urgent_publish_after_minutes
+    if not minutes:
+        return 0
+    now = now or timezone.now()
+    due = (TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS,
+                                    task__in=NoticeApprovalTask.objects.all(),
+                                    started_at__lte=now - timedelta(minutes=minutes))
+           .select_related("revision").order_by("started_at"))
+    published = 0
+    for candidate in due:
+        if not candidate.revision.as_object().urgent:
+            continue
+        with transaction.atomic():
+            state = TaskState.objects.select_for_update().filter(
+                pk=candidate.pk, status=TaskState.STATUS_IN_PROGRESS).first()
+            if state is None:  # a reviewer got there first
+                continue
+            page = state.revision.as_object()
+            with translation.override(settings.LANGUAGE_CODE):
+                comment = _("紧急通知 %(m)s 分钟无人审核，已自动发布。") % {"m": minutes}
+            state.task.specific.on_action(state.specific, None, "approve", comment=comment)
+            audit(actor=None, action="notice.auto_publish", target=page, minutes=minutes)
+            people = set(reviewers_of(page).values_list("pk", flat=True))
+            if page.owner_id:
+                people.add(page.owner_id)
+            for user in User.objects.filter(pk__in=people):
+                notify(recipient=user,
+                       title=later(gettext_lazy("紧急通知无人审核，已自动发布：%(t)s"),
+                                   t=page.title),
+                       url=reverse("notices:detail", args=[page.pk]),
+                       kind=NotificationKind.NOTICE)
+            published += 1
+    return published
+
+
 # --- Reading and acknowledging -----------------------------------------------------
 
 

@@ -28,10 +28,10 @@ from .services import (
     notice_post,
     notice_record_told,
     notice_remind,
-    remind_next_at,
-    remind_plan,
     notice_review,
     notice_update,
+    remind_next_at,
+    remind_plan,
 )
 
 PER_PAGE = 20
