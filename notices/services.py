@@ -239,6 +239,7 @@ def notice_update(
     ack_wanted: bool = False,
     urgent: bool = False,
     photo=None,
+    ends_at: datetime | None = None,
 ) -> tuple[NoticePage, str]:
     """Edit a notice from the phone: a new Wagtail revision, reviewed again unless direct."""
     from wagtail.images import get_image_model
@@ -251,6 +252,8 @@ def notice_update(
     photo_file = _shrink_photo(photo) if photo else None
     with transaction.atomic():
         page = notice.get_latest_revision_as_object()
+        if page.starts_at and ends_at and ends_at <= page.starts_at:
+            raise NoticeError(_("结束时间要晚于开始时间。 The end must be after the start."))
         image = None
         if photo_file is not None:
             image = get_image_model().objects.create(
@@ -263,6 +266,7 @@ def notice_update(
         page.body = _body_from(text, image, alt=title)
         page.ack_wanted = ack_wanted
         page.urgent = urgent
+        page.ends_at = ends_at
         page.audience_buildings = buildings
         outcome = _submit_or_publish(page, actor, _publishes_directly(actor, buildings))
         audit(actor=actor, action=f"notice.edit.{outcome}", target=notice,

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from buildings.access import may, require, scope_of
 from buildings.models import Household
 from portal import limits
+from portal.forms_json import json_or_redirect, wants_json
 
 from . import selectors
-from .choices import Category, ReadVia
+from .choices import Category, ReadVia, Receipt
 from .forms import NoticeForm, ReviewForm, ToldForm
 from .models import NoticePage, NoticeSettings
 from .services import (
@@ -148,16 +149,25 @@ def post(request: HttpRequest) -> HttpResponse:
                     author=request.user, title=data["title"], category=data["category"],
                     text=data["text"], building_ids=[b.pk for b in data["buildings"]],
                     ack_wanted=data["ack_wanted"], urgent=data["urgent"],
-                    photo=data.get("photo"),
+                    photo=data.get("photo"), ends_at=data.get("ends_at"),
                 )
             except NoticeError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("已发布。") if outcome == "published"
                                  else _("已提交，网格员审核后发布。"))
-                return redirect("notices:mine")
+                return _sent(request)
         status = 400
+        if wants_json(request):
+            return json_or_redirect(request, form, None)
     return render(request, "notices/post.html", {"form": form, "editing": None}, status=status)
+
+
+def _sent(request: HttpRequest) -> HttpResponse:
+    """To 我发的通知: a redirect, or for forms.js (which shrank the photo) its JSON answer."""
+    if wants_json(request):
+        return json_or_redirect(request, None, reverse("notices:mine"))
+    return redirect("notices:mine")
 
 
 def _editable(request: HttpRequest, pk: int) -> NoticePage:
@@ -175,6 +185,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "title": draft.title, "category": draft.category, "text": draft.body_text(),
         "buildings": [b.pk for b in draft.audience_buildings.all()],
         "ack_wanted": draft.ack_wanted, "urgent": draft.urgent,
+        "ends_at": timezone.localtime(draft.ends_at) if draft.ends_at else None,
     }
     form = NoticeForm(request.POST or None, request.FILES or None, initial=initial,
                       building_ids=_form_buildings(request.user))
@@ -188,15 +199,17 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                     category=data["category"], text=data["text"],
                     building_ids=[b.pk for b in data["buildings"]],
                     ack_wanted=data["ack_wanted"], urgent=data["urgent"],
-                    photo=data.get("photo"),
+                    photo=data.get("photo"), ends_at=data.get("ends_at"),
                 )
             except NoticeError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("已发布。") if outcome == "published"
                                  else _("已提交，网格员审核后发布。"))
-                return redirect("notices:mine")
+                return _sent(request)
         status = 400
+        if wants_json(request):
+            return json_or_redirect(request, form, None)
     return render(request, "notices/post.html", {"form": form, "editing": notice}, status=status)
 
 
@@ -261,9 +274,14 @@ def _receipts_context(request: HttpRequest, pk: int):
 @login_required
 def receipts(request: HttpRequest, pk: int) -> HttpResponse:
     notice, _ids, rows = _receipts_context(request, pk)
+    # 没用手机的住户: nobody of theirs in the app and not yet told: the doors to knock on.
+    no_app = [h for h in rows if not h.has_account and h.receipt != Receipt.ACKNOWLEDGED]
+    only_no_app = request.GET.get("show") == "no_app"
     return render(request, "notices/receipts.html", {
         "notice": notice,
-        "rows": rows,
+        "rows": no_app if only_no_app else rows,
+        "only_no_app": only_no_app,
+        "no_app_count": len(no_app),
         "counts": selectors.receipt_counts(rows),
         "overdue": selectors.overdue_households(notice, rows),
         "told_form": ToldForm(),
