@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building
@@ -13,7 +14,16 @@ class NoticeForm(forms.Form):
     category = forms.ChoiceField(label=_("类别"), choices=Category.choices)
     text = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 6}),
                            max_length=4000)
-    photo = forms.ImageField(label=_("照片（可不传）"), required=False)
+    # data-jy-photos: static/portal/forms.js shrinks the photo on the phone before it is
+    # sent, as on the case report form (the server shrinks it again either way).
+    photo = forms.ImageField(label=_("照片（可不传）"), required=False, widget=forms.FileInput(
+        attrs={"accept": "image/*", "data-jy-photos": "1"}))
+    ends_at = forms.DateTimeField(
+        label=_("结束时间（可不填）"), required=False,
+        help_text=_("停水停电等到这个时间结束，通知自动归入往期"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     buildings = forms.ModelMultipleChoiceField(
         label=_("发给哪些楼栋"), queryset=Building.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -27,6 +37,12 @@ class NoticeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["buildings"].queryset = Building.objects.filter(
             pk__in=building_ids).order_by("number")
+
+    def clean_ends_at(self):
+        ends_at = self.cleaned_data.get("ends_at")
+        if ends_at and ends_at <= timezone.now():
+            raise forms.ValidationError(_("结束时间已经过了，请重新选择。"))
+        return ends_at
 
 
 class ToldForm(forms.Form):

@@ -20,6 +20,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page, Task, TaskState
 
@@ -269,6 +270,24 @@ class NoticeDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery of {self.notice_id}"
+
+
+@register_setting(icon="mail")
+class NoticeSettings(BaseGenericSetting):
+    """The numbers of notices the community may tune."""
+
+    remind_every_hours = models.PositiveSmallIntegerField(
+        _("一键提醒间隔（小时）"), default=12,
+        help_text=_("同一条通知，多少小时内只能一键提醒一次（提醒会发短信）"))
+    urgent_publish_after_minutes = models.PositiveSmallIntegerField(
+        _("紧急通知无人审核时自动发布（分钟）"), default=30,
+        help_text=_("紧急通知提交审核后，过了这么多分钟仍没有人审核，就自动发布。0 表示不自动发布"))
+
+    class Meta:
+        verbose_name = _("通知设置")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
 
 
 class NoticeApprovalTask(Task):

@@ -332,6 +332,27 @@ def task_states_for_reviewer(user) -> list:
     return out
 
 
+def reviewers_of(page: NoticePage):
+    """Who may decide a (draft) notice: grid workers of a grid above every building it is
+    for, and the community admins of those buildings (the people ``may_moderate`` lets in)."""
+    from buildings.models import CommunityAdmin, GridWorker
+    from portal.models import User
+
+    ids = _draft_building_ids(page)
+    if not ids:
+        return User.objects.none()
+    rows = list(Building.objects.filter(pk__in=ids).values_list("grid__path", "community_id"))
+    paths = [p for p, _c in rows]
+    step = Grid.steplen
+    prefixes = {paths[0][:end] for end in range(step, len(paths[0]) + 1, step)}
+    workers = {user_id for user_id, path in GridWorker.objects.filter(grid__path__in=prefixes)
+               .values_list("user_id", "grid__path")
+               if page.audience != Audience.COMMUNITY and all(p.startswith(path) for p in paths)}
+    admins = set(CommunityAdmin.objects.filter(community_id__in={c for _p, c in rows})
+                 .values_list("user_id", flat=True))
+    return User.objects.filter(pk__in=workers | admins, is_active=True, erased_at__isnull=True)
+
+
 # --- Files that belong to notices: attachments and body images --------------------
 
 

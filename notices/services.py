@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -97,13 +99,22 @@ def _shrink_photo(upload) -> SimpleUploadedFile:
                               content_type="image/jpeg")
 
 
-def _body_from(text: str, image=None) -> list[tuple[str, object]]:
+def _body_from(text: str, image=None, *, alt: str = "") -> list[tuple[str, object]]:
+    """The notice body: the text as paragraphs, then the photo.
+
+    The phone form never asks for alt text, and Wagtail's image block refuses
+    a photo without one (approving in the Wagtail admin would fail): a photo
+    with none says what the notice is called.
+    """
     from wagtail.rich_text import RichText
 
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
     html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     body: list[tuple[str, object]] = [("paragraph", RichText(html))]
     if image is not None:
+        if not getattr(image, "contextual_alt_text", None) and not getattr(
+                image, "decorative", False):
+            image.contextual_alt_text = alt.strip()[:255] or image.default_alt_text
         body.append(("image", image))
     return body
 
@@ -179,12 +190,13 @@ def notice_post(
         image = None
         if photo_file is not None:
             image = get_image_model().objects.create(
-                title=title[:100], file=photo_file, uploaded_by_user=author)
+                title=title[:100], description=title[:255], file=photo_file,
+                uploaded_by_user=author)
         page = NoticePage(
             title=title.strip()[:255],
             slug=f"n-{timezone.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}",
             category=category,
-            body=_body_from(text, image),
+            body=_body_from(text, image, alt=title),
             audience=Audience.BUILDINGS,
             is_public=False,
             urgent=urgent,
@@ -236,6 +248,7 @@ def notice_update(
     ack_wanted: bool = False,
     urgent: bool = False,
     photo=None,
+    ends_at: datetime | None = None,
 ) -> tuple[NoticePage, str]:
     """Edit a notice from the phone: a new Wagtail revision, reviewed again unless direct."""
     from wagtail.images import get_image_model
@@ -248,17 +261,21 @@ def notice_update(
     photo_file = _shrink_photo(photo) if photo else None
     with transaction.atomic():
         page = notice.get_latest_revision_as_object()
+        if page.starts_at and ends_at and ends_at <= page.starts_at:
+            raise NoticeError(_("结束时间要晚于开始时间。 The end must be after the start."))
         image = None
         if photo_file is not None:
             image = get_image_model().objects.create(
-                title=title[:100], file=photo_file, uploaded_by_user=actor)
+                title=title[:100], description=title[:255], file=photo_file,
+                uploaded_by_user=actor)
         else:
             image = next((b.value for b in page.body if b.block_type == "image"), None)
         page.title = title.strip()[:255]
         page.category = category
-        page.body = _body_from(text, image)
+        page.body = _body_from(text, image, alt=title)
         page.ack_wanted = ack_wanted
         page.urgent = urgent
+        page.ends_at = ends_at
         page.audience_buildings = buildings
         outcome = _submit_or_publish(page, actor, _publishes_directly(actor, buildings))
         audit(actor=actor, action=f"notice.edit.{outcome}", target=notice,
@@ -292,6 +309,74 @@ def notice_review(*, actor: User, task_state, approve: bool, comment: str = "") 
                    title=later(gettext_lazy("通知被退回修改：%(t)s"), t=page.title),
                    body=comment[:200], url=reverse("notices:mine"),
                    kind=NotificationKind.NOTICE)
+
+
+def notice_tell_reviewers(*, page: NoticePage) -> int:
+    """A notice waits for review: tell whoever may decide it, in the app, and by SMS
+    when it is urgent (the audience waits for it). Returns how many were told.
+
+    Runs in the transaction that submits the notice (the SMS go after commit).
+    """
+    from .selectors import reviewers_of
+
+    sms = bool(page.urgent)
+    title = (later(gettext_lazy("【紧急】通知等您审核：%(t)s"), t=page.title) if sms
+             else later(gettext_lazy("通知等您审核：%(t)s"), t=page.title))
+    count = 0
+    for user in reviewers_of(page).exclude(pk=page.owner_id or 0):
+        notify(recipient=user, title=title, url=reverse("notices:review_list"),
+               kind=NotificationKind.NOTICE, sms=sms)
+        count += 1
+    audit(actor=None, action="notice.review_requested", target=page, people=count, sms=sms)
+    return count
+
+
+def notices_publish_unreviewed_urgent(*, now: datetime | None = None) -> int:
+    """An urgent notice nobody has reviewed within the community's time is published.
+
+    ``NoticeSettings.urgent_publish_after_minutes`` after it was submitted (0:
+    never). Each goes through its Wagtail task's approve action (the workflow
+    then publishes and announces it), in its own transaction with an audit
+    row; the author and the reviewers are told. Returns how many were published.
+    """
+    from wagtail.models import TaskState
+
+    from .models import NoticeSettings
+    from .selectors import reviewers_of
+
+    minutes = NoticeSettings.load().urgent_publish_after_minutes
+    if not minutes:
+        return 0
+    now = now or timezone.now()
+    due = (TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS,
+                                    task__in=NoticeApprovalTask.objects.all(),
+                                    started_at__lte=now - timedelta(minutes=minutes))
+           .select_related("revision").order_by("started_at"))
+    published = 0
+    for candidate in due:
+        if not candidate.revision.as_object().urgent:
+            continue
+        with transaction.atomic():
+            state = TaskState.objects.select_for_update().filter(
+                pk=candidate.pk, status=TaskState.STATUS_IN_PROGRESS).first()
+            if state is None:  # a reviewer got there first
+                continue
+            page = state.revision.as_object()
+            with translation.override(settings.LANGUAGE_CODE):
+                comment = _("紧急通知 %(m)s 分钟无人审核，已自动发布。") % {"m": minutes}
+            state.task.specific.on_action(state.specific, None, "approve", comment=comment)
+            audit(actor=None, action="notice.auto_publish", target=page, minutes=minutes)
+            people = set(reviewers_of(page).values_list("pk", flat=True))
+            if page.owner_id:
+                people.add(page.owner_id)
+            for user in User.objects.filter(pk__in=people):
+                notify(recipient=user,
+                       title=later(gettext_lazy("紧急通知无人审核，已自动发布：%(t)s"),
+                                   t=page.title),
+                       url=reverse("notices:detail", args=[page.pk]),
+                       kind=NotificationKind.NOTICE)
+            published += 1
+    return published
 
 
 # --- Reading and acknowledging -----------------------------------------------------
@@ -373,42 +458,108 @@ def _remind_text(notice: NoticePage):
     return later(gettext_lazy("请查看通知：%(t)s"), t=notice.title)
 
 
-def notice_remind(*, actor: User, notice: NoticePage, rows: list[Household]) -> dict[str, int]:
-    """One tap: remind every household in ``rows`` that has not read the notice.
+@dataclass
+class RemindPlan:
+    """Who one tap of 一键提醒 reaches: the same list on the confirm page and when sent."""
 
-    In-app to their verified residents (and SMS where the notice is urgent or
-    the household has nobody in the app, to the register's phone).
-    Returns how many people were told in the app and how many SMS went.
+    households: list[Household]
+    people: list[User]
+    sms: list[tuple[str, str]]  # (phone, language) — one message per number
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"households": len(self.households), "app": len(self.people),
+                "sms": len(self.sms)}
+
+
+def remind_plan(*, actor: User, notice: NoticePage, rows: list[Household]) -> RemindPlan:
+    """The households still without a receipt (not read; not acknowledged where asked),
+    their verified residents in the app, and the SMS that would go.
+
+    Never the notice's author nor the person reminding (nor their households):
+    they know. SMS to residents' verified phones when the notice is urgent, and
+    to the register's phone of a household with nobody in the app; each number once.
     """
-    not_read = [h for h in rows if h.receipt == Receipt.NOT_READ]
-    if not not_read:
-        return {"app": 0, "sms": 0}
-    url = reverse("notices:detail", args=[notice.pk])
-    residents = (Residency.objects.filter(household__in=not_read, state=ResidencyState.VERIFIED)
-                 .select_related("user"))
-    told_households = set()
-    counts = {"app": 0, "sms": 0}
+    waiting = {Receipt.NOT_READ, Receipt.READ} if notice.ack_wanted else {Receipt.NOT_READ}
+    skip_users = {pk for pk in (actor.pk, notice.owner_id) if pk}
+    own = set(Residency.objects.filter(user_id__in=skip_users, state=ResidencyState.VERIFIED)
+              .values_list("household_id", flat=True))
+    households = [h for h in rows if h.receipt in waiting and h.pk not in own]
+    residents = (Residency.objects.filter(household__in=households,
+                                          state=ResidencyState.VERIFIED)
+                 .select_related("user").order_by("household_id", "pk"))
+    people: dict[int, User] = {}
+    with_account: set[int] = set()
+    for r in residents:
+        if r.user.erased_at is not None or not r.user.is_active:
+            continue
+        with_account.add(r.household_id)
+        people.setdefault(r.user_id, r.user)
+    sms: dict[str, str] = {}
+    if notice.sends_sms:
+        for user in people.values():
+            if user.phone and user.phone_verified:
+                sms.setdefault(user.phone, user.language or settings.LANGUAGE_CODE)
+    for h in households:
+        if h.pk not in with_account and h.phone:
+            sms.setdefault(h.phone, settings.LANGUAGE_CODE)  # nobody's language known
+    return RemindPlan(households=households, people=list(people.values()),
+                      sms=list(sms.items()))
+
+
+def remind_next_at(notice: NoticePage) -> datetime | None:
+    """When 一键提醒 may be used again for this notice (None: now)."""
+    from .models import NoticeSettings
+
+    last = (NoticeDelivery.objects.filter(notice=notice)
+            .values_list("last_reminded_at", flat=True).first())
+    if last is None:
+        return None
+    hours = NoticeSettings.load().remind_every_hours
+    nxt = last + timedelta(hours=hours)
+    return nxt if nxt > timezone.now() else None
+
+
+def notice_remind(*, actor: User, notice: NoticePage, rows: list[Household]) -> dict[str, int]:
+    """一键提醒: remind every household of ``remind_plan``, once per notice per N hours.
+
+    Guarantees: at most one reminder per notice within the community's
+    interval (``NoticeSettings.remind_every_hours``), however many people tap at
+    once (the slot is taken by one conditional UPDATE; NoticeError for the
+    others, saying when); in one transaction with its audit row. Returns the
+    true counts: households, people told in the app, SMS accepted for sending.
+    """
+    from portal.choices import SmsStatus
+
+    from .models import NoticeSettings
+
+    now = timezone.now()
+    hours = NoticeSettings.load().remind_every_hours
     with transaction.atomic():
-        seen = set()
-        for r in residents:
-            told_households.add(r.household_id)
-            if r.user_id in seen:
-                continue
-            seen.add(r.user_id)
-            notify(recipient=r.user, title=_remind_text(notice), url=url,
-                   kind=NotificationKind.NOTICE, sms=notice.sends_sms)
-            counts["app"] += 1
-        for h in not_read:
-            if h.pk not in told_households and h.phone:
-                with translation.override(settings.LANGUAGE_CODE):  # nobody's language known
-                    text = f"【仫佬家园】{_remind_text(notice)}"
-                send_sms(phone=h.phone, text=text, purpose="notice:remind")
-                counts["sms"] += 1
-        delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
-        delivery.last_reminded_at = timezone.now()
-        delivery.save(update_fields=["last_reminded_at"])
-        audit(actor=actor, action="notice.remind", target=notice, **counts,
-              households=len(not_read))
+        NoticeDelivery.objects.get_or_create(notice=notice)
+        taken = (NoticeDelivery.objects.filter(notice=notice)
+                 .filter(Q(last_reminded_at__isnull=True)
+                         | Q(last_reminded_at__lte=now - timedelta(hours=hours)))
+                 .update(last_reminded_at=now))
+        if not taken:
+            nxt = remind_next_at(notice)
+            raise NoticeError(
+                _("这条通知刚提醒过，%(h)s 小时内只能提醒一次。可在 %(t)s 后再提醒。")
+                % {"h": hours, "t": timezone.localtime(nxt or now).strftime("%m-%d %H:%M")})
+        plan = remind_plan(actor=actor, notice=notice, rows=rows)
+        url = reverse("notices:detail", args=[notice.pk])
+        for user in plan.people:
+            notify(recipient=user, title=_remind_text(notice), url=url,
+                   kind=NotificationKind.NOTICE)
+        sent = 0
+        for phone, language in plan.sms:
+            with translation.override(language):
+                text = f"【仫佬家园】{_remind_text(notice)}"
+            if send_sms(phone=phone, text=text[:300],
+                        purpose="notice:remind").status != SmsStatus.FAILED:
+                sent += 1
+        counts = {"households": len(plan.households), "app": len(plan.people), "sms": sent}
+        audit(actor=actor, action="notice.remind", target=notice, **counts)
     return counts
 
 

@@ -1,7 +1,7 @@
 """Wagtail's publish and unpublish signals keep the search index and the audience up to date."""
 
 from django.db.models.signals import post_save
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, task_submitted
 
 from .models import NoticePage
 
@@ -37,3 +37,18 @@ def _saved(sender, instance, raw=False, **kwargs):
 
 
 post_save.connect(_saved, sender=NoticePage, dispatch_uid="notices_references")
+
+
+def _task_submitted(sender, instance, user=None, **kwargs):
+    # From the phone form and from the Wagtail admin alike: the reviewers hear of it.
+    from .models import NoticeApprovalTask
+    from .services import notice_tell_reviewers
+
+    if not isinstance(instance.task.specific, NoticeApprovalTask):
+        return
+    page = instance.revision.as_object()
+    if isinstance(page, NoticePage):
+        notice_tell_reviewers(page=page)
+
+
+task_submitted.connect(_task_submitted, dispatch_uid="notices_task_submitted")

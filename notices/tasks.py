@@ -19,3 +19,12 @@ def alert_overdue_acknowledgements() -> int:
     from .services import notices_alert_overdue
 
     return notices_alert_overdue()
+
+
+@every(seconds=60)
+@task()
+def publish_unreviewed_urgent_notices() -> int:
+    """An urgent notice nobody reviewed in time (通知设置) goes out anyway."""
+    from .services import notices_publish_unreviewed_urgent
+
+    return notices_publish_unreviewed_urgent()

@@ -8,18 +8,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buildings.access import may, require, scope_of
 from buildings.models import Household
 from portal import limits
+from portal.forms_json import json_or_redirect, wants_json
 from portal.params import MAX_ID, parse_int
 
 from . import selectors
-from .choices import Category, ReadVia
+from .choices import Category, ReadVia, Receipt
 from .forms import NoticeForm, ReviewForm, ToldForm
-from .models import NoticePage
+from .models import NoticePage, NoticeSettings
 from .services import (
     NoticeError,
     notice_acknowledge,
@@ -30,6 +32,8 @@ from .services import (
     notice_remind,
     notice_review,
     notice_update,
+    remind_next_at,
+    remind_plan,
 )
 
 PER_PAGE = 20
@@ -144,16 +148,25 @@ def post(request: HttpRequest) -> HttpResponse:
                     author=request.user, title=data["title"], category=data["category"],
                     text=data["text"], building_ids=[b.pk for b in data["buildings"]],
                     ack_wanted=data["ack_wanted"], urgent=data["urgent"],
-                    photo=data.get("photo"),
+                    photo=data.get("photo"), ends_at=data.get("ends_at"),
                 )
             except NoticeError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("已发布。") if outcome == "published"
                                  else _("已提交，网格员审核后发布。"))
-                return redirect("notices:mine")
+                return _sent(request)
         status = 400
+        if wants_json(request):
+            return json_or_redirect(request, form, None)
     return render(request, "notices/post.html", {"form": form, "editing": None}, status=status)
+
+
+def _sent(request: HttpRequest) -> HttpResponse:
+    """To 我发的通知: a redirect, or for forms.js (which shrank the photo) its JSON answer."""
+    if wants_json(request):
+        return json_or_redirect(request, None, reverse("notices:mine"))
+    return redirect("notices:mine")
 
 
 def _editable(request: HttpRequest, pk: int) -> NoticePage:
@@ -171,6 +184,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "title": draft.title, "category": draft.category, "text": draft.body_text(),
         "buildings": [b.pk for b in draft.audience_buildings.all()],
         "ack_wanted": draft.ack_wanted, "urgent": draft.urgent,
+        "ends_at": timezone.localtime(draft.ends_at) if draft.ends_at else None,
     }
     form = NoticeForm(request.POST or None, request.FILES or None, initial=initial,
                       building_ids=_form_buildings(request.user))
@@ -184,15 +198,17 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                     category=data["category"], text=data["text"],
                     building_ids=[b.pk for b in data["buildings"]],
                     ack_wanted=data["ack_wanted"], urgent=data["urgent"],
-                    photo=data.get("photo"),
+                    photo=data.get("photo"), ends_at=data.get("ends_at"),
                 )
             except NoticeError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("已发布。") if outcome == "published"
                                  else _("已提交，网格员审核后发布。"))
-                return redirect("notices:mine")
+                return _sent(request)
         status = 400
+        if wants_json(request):
+            return json_or_redirect(request, form, None)
     return render(request, "notices/post.html", {"form": form, "editing": notice}, status=status)
 
 
@@ -257,12 +273,18 @@ def _receipts_context(request: HttpRequest, pk: int):
 @login_required
 def receipts(request: HttpRequest, pk: int) -> HttpResponse:
     notice, _ids, rows = _receipts_context(request, pk)
+    # 没用手机的住户: nobody of theirs in the app and not yet told: the doors to knock on.
+    no_app = [h for h in rows if not h.has_account and h.receipt != Receipt.ACKNOWLEDGED]
+    only_no_app = request.GET.get("show") == "no_app"
     return render(request, "notices/receipts.html", {
         "notice": notice,
-        "rows": rows,
+        "rows": no_app if only_no_app else rows,
+        "only_no_app": only_no_app,
+        "no_app_count": len(no_app),
         "counts": selectors.receipt_counts(rows),
         "overdue": selectors.overdue_households(notice, rows),
         "told_form": ToldForm(),
+        "remind_next_at": remind_next_at(notice),
     })
 
 
@@ -289,16 +311,32 @@ def told(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def remind(request: HttpRequest, pk: int) -> HttpResponse:
+    """一键提醒: a confirm page with the exact count (GET), then the reminder (POST)."""
     notice, _ids, rows = _receipts_context(request, pk)
-    # Every unread household is told again, some by SMS: not on every tap.
+    next_at = remind_next_at(notice)
+    if next_at is not None:
+        messages.error(request, _("这条通知已经提醒过了，%(t)s 后才能再提醒。")
+                       % {"t": timezone.localtime(next_at).strftime("%m-%d %H:%M")})
+        return redirect("notices:receipts", pk=notice.pk)
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        plan = remind_plan(actor=request.user, notice=notice, rows=rows)
+        return render(request, "notices/remind_confirm.html", {
+            "notice": notice, "counts": plan.counts,
+            "hours": NoticeSettings.load(request_or_site=request).remind_every_hours,
+        })
+    # Every waiting household is told again, some by SMS: not on every tap.
     wait = limits.check("notice_remind", notice.pk) or limits.check(
         "notice_remind_author", request.user.pk)
     if wait:
         return limits.too_many(request, wait, _("刚刚提醒过了。"))
-    counts = notice_remind(actor=request.user, notice=notice, rows=rows)
-    messages.success(request, _("已提醒 %(app)s 人，发短信 %(sms)s 条。") % counts)
+    try:
+        counts = notice_remind(actor=request.user, notice=notice, rows=rows)
+    except NoticeError as exc:
+        messages.error(request, str(exc))
+        return redirect("notices:receipts", pk=notice.pk)
+    messages.success(request, _("已提醒 %(households)s 户：手机上通知 %(app)s 人，"
+                                "发出短信 %(sms)s 条。") % counts)
     return redirect("notices:receipts", pk=notice.pk)
 
 

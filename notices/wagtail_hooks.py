@@ -26,9 +26,11 @@ def me_waiting(request):
     may_review = scope.is_grid_worker or scope.is_admin
     if not (scope.household_ids or may_post or may_review):
         return None
+    to_review = len(selectors.task_states_for_reviewer(request.user)) if may_review else 0
     return {"template": "notices/_me.html", "order": 20,
             "context": {"waiting": selectors.awaiting_ack(request.user),
                         "may_post": may_post, "may_review": may_review,
+                        "to_review": to_review,
                         "L": selectors.item_labels()}}
 
 

@@ -113,3 +113,68 @@ def test_large_type_pages(phone, live_server, world):
                        ("/notices/post/", "post")]:
         phone.goto(live_server.url + path)
         _clean(phone, f"notices-large-{name}", large=True)
+
+
+def test_remind_asks_first_with_the_exact_count(phone, live_server, world):
+    """一键提醒 opens a confirm page that says how many households and SMS; once sent,
+    the receipts page says so and offers no second tap."""
+    from buildings.tests import factories as f
+    from notices.choices import Audience, Category
+    from notices.tests.helpers import make_notice
+    from portal.models import SmsMessage
+
+    f.HouseholdFactory(unit=world.household_a.unit, number="103", floor=1,
+                       phone="+8613911113333")
+    notice = make_notice(title="明天停水", category=Category.WATER, audience=Audience.BUILDINGS,
+                         buildings=[world.building_a], ack_wanted=True, urgent=True,
+                         author=world.head_a)
+    _as(phone, live_server, world.head_a)
+    phone.goto(live_server.url + f"/notices/{notice.pk}/receipts/")
+    phone.get_by_role("link", name="一键提醒未回执的住户").click()
+    phone.wait_for_url(f"**/notices/{notice.pk}/receipts/remind/")
+    assert "将给 3 户未回执的住户发提醒，确定吗？" in phone.locator("#remind-q").inner_text()
+    assert "手机上通知 2 人，发短信 3 条。" in phone.locator("#remind-detail").inner_text()
+    assert not SmsMessage.objects.filter(purpose="notice:remind").exists()
+    _clean(phone, "notices-8-remind-confirm")
+    phone.get_by_role("button", name="确定提醒").click()
+    phone.wait_for_url(f"**/notices/{notice.pk}/receipts/")
+    assert "已提醒 3 户：手机上通知 2 人，发出短信 3 条。" in phone.content()
+    assert SmsMessage.objects.filter(purpose="notice:remind").count() == 3
+    assert phone.get_by_role("link", name="一键提醒未回执的住户").count() == 0
+    assert "已一键提醒过" in phone.locator("#remind-wait").inner_text()
+    _clean(phone, "notices-9-reminded")
+
+
+def test_admin_approves_a_photo_notice_in_wagtail(phone, live_server, world):
+    """A notice posted with a photo from the phone form (no alt text asked) is approved
+    from the Wagtail admin's edit page through the moderation workflow."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from notices.choices import Category
+    from notices.models import NoticePage
+    from notices.services import notice_post
+    from portal.models import User
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), "blue").save(buffer, "JPEG")
+    photo = SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+    page, outcome = notice_post(author=world.head_a, title="楼道堆物清理", category=Category.SAFETY,
+                                text="请本周内清理楼道杂物。", building_ids=[world.building_a.pk],
+                                photo=photo)
+    assert outcome == "submitted"
+    admin = User.objects.create_superuser("root", password="x", phone="+8613000000999")
+    _as(phone, live_server, admin)
+    phone.goto(live_server.url + f"/admin/pages/{page.pk}/edit/")
+    shot(phone, "notices-10-wagtail-edit")
+    approve = phone.locator("button[data-workflow-action-name='approve']").first
+    if not approve.is_visible():
+        phone.locator("footer .dropdown-toggle, [data-w-dropdown-target='toggle']").last.click()
+    approve.click()
+    phone.wait_for_load_state()
+    shot(phone, "notices-11-wagtail-approved")
+    page = NoticePage.objects.get(pk=page.pk)
+    assert page.live, phone.content()[:3000]
+    assert "validation errors" not in phone.content() and "无法保存" not in phone.content()

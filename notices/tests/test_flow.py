@@ -113,7 +113,7 @@ def test_told_by_phone_remind_and_door_knock(client, world):
     client.force_login(world.head_a)
     url = reverse("notices:receipts", args=[page.pk])
     assert "未读 2" in client.get(url).content.decode()
-    response = client.post(reverse("notices:remind", args=[page.pk]))
+    response = client.post(reverse("notices:remind", args=[page.pk]), {"confirm": "yes"})
     assert response.status_code == 302
     assert Notification.objects.filter(recipient=world.resident_a2,
                                        title__contains="居民大会").count() >= 2
@@ -239,3 +239,21 @@ def test_photo_from_the_phone_form_is_shrunk_and_stripped(client, world):
                           title="坏照片")
     assert response.status_code == 400
     assert not NoticePage.objects.filter(title="坏照片").exists()
+
+
+def test_phone_photo_has_alt_text_so_the_wagtail_form_accepts_it(client, world):
+    """The Wagtail admin validates the body when a reviewer approves there: a photo from the
+    phone form (which asks for no alt text) carries the notice's title as its alt text."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), "red").save(buffer, "JPEG")
+    photo = SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+    _post_form(client, world.head_a, [world.building_a.pk], photo=photo)
+    draft = NoticePage.objects.get(title="明天停水").get_latest_revision_as_object()
+    draft.body.stream_block.clean(draft.body)  # raised "Please add some alt text" before
+    image = next(b.value for b in draft.body if b.block_type == "image")
+    assert image.contextual_alt_text == "明天停水"
