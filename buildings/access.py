@@ -304,4 +304,4 @@ def may(user, permission: str, obj=None) -> bool:
 def require(user, permission: str, obj=None) -> None:
     """Raise PermissionDenied (a 403 with a readable message) unless ``may``."""
     if not may(user, permission, obj):
-        raise PermissionDenied(_("您没有权限进行此操作。 You are not allowed to do this."))
+        raise PermissionDenied(_("您没有权限进行此操作。"))

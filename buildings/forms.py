@@ -10,18 +10,18 @@ class ClaimForm(forms.Form):
 
     building = forms.ModelChoiceField(
         label=_("楼栋"), queryset=Building.objects.none(), empty_label=_("请选择楼栋"),
-        error_messages={"required": _("请选择楼栋。 Please choose a building."),
-                        "invalid_choice": _("没有这个楼栋。 No such building.")},
+        error_messages={"required": _("请选择楼栋。"),
+                        "invalid_choice": _("没有这个楼栋。")},
     )
     unit = forms.IntegerField(
         label=_("单元"), min_value=1, max_value=20,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "2"}),
-        error_messages={"required": _("请填写单元号。 Please enter the unit number.")},
+        error_messages={"required": _("请填写单元号。")},
     )
     number = forms.CharField(
         label=_("门牌号"), max_length=10,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "501"}),
-        error_messages={"required": _("请填写门牌号。 Please enter the flat number.")},
+        error_messages={"required": _("请填写门牌号。")},
     )
     relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices,
                                  initial=Relation.FAMILY)
@@ -36,5 +36,5 @@ class ClaimForm(forms.Form):
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("不通过的原因"), max_length=200,
-        error_messages={"required": _("请填写不通过的原因。 Please give a reason.")},
+        error_messages={"required": _("请填写不通过的原因。")},
     )

@@ -136,8 +136,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ImportFileError(
-            _("无法打开这个 Excel 文件，它可能已损坏。请在 Excel 中重新保存为 .xlsx 后再上传。 "
-              "The Excel file cannot be opened; it may be damaged.")
+            _("无法打开这个 Excel 文件，它可能已损坏。请在 Excel 中重新保存为 .xlsx 后再上传。")
         ) from exc
     try:
         sheet = workbook.worksheets[0]
@@ -149,8 +148,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
         return rows
     except Exception as exc:
         raise ImportFileError(
-            _("读取 Excel 文件时出错，请在 Excel 中重新保存为 .xlsx 后再上传。 "
-              "The Excel file could not be read.")
+            _("读取 Excel 文件时出错，请在 Excel 中重新保存为 .xlsx 后再上传。")
         ) from exc
     finally:
         workbook.close()
@@ -173,8 +171,7 @@ def _decode_text(data: bytes) -> str:
             break
         return text
     raise ImportFileError(
-        _("无法识别这个 CSV 文件的编码。请在 Excel 中“另存为”“CSV UTF-8”或 .xlsx 后再上传。 "
-          "The CSV file's text encoding is not UTF-8 or GB18030.")
+        _("无法识别这个 CSV 文件的编码。请在 Excel 中“另存为”“CSV UTF-8”或 .xlsx 后再上传。")
     )
 
 
@@ -192,7 +189,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
         return rows
     except csv.Error as exc:
         raise ImportFileError(
-            _("CSV 文件格式有误：%(error)s。 The CSV file is malformed.") % {"error": exc}
+            _("CSV 文件格式有误：%(error)s。") % {"error": exc}
         ) from exc
 
 
@@ -201,30 +198,29 @@ def read_table(data: bytes, file_name: str) -> list[tuple[int, list[str]]]:
     name = (file_name or "").lower()
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError(
-            _("文件太大（超过 %(mb)d MB）。 The file is larger than %(mb)d MB.")
+            _("文件太大（超过 %(mb)d MB）。")
             % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
         )
     if not data:
-        raise ImportFileError(_("文件是空的。 The file is empty."))
+        raise ImportFileError(_("文件是空的。"))
     if data.startswith(_OLE_MAGIC) or name.endswith(".xls"):
         raise ImportFileError(
-            _("这是旧版 Excel（.xls）文件。请在 Excel 中“另存为” .xlsx 或 CSV 后再上传。 "
-              "Old .xls files are not read: save the sheet as .xlsx or CSV.")
+            _("这是旧版 Excel（.xls）文件。请在 Excel 中“另存为” .xlsx 或 CSV 后再上传。")
         )
     if name.endswith((".xlsx", ".xlsm")):
         if not data.startswith(_ZIP_MAGIC) or not zipfile.is_zipfile(io.BytesIO(data)):
             raise ImportFileError(
-                _("这个文件不是有效的 .xlsx 文件。 This is not a valid .xlsx file.")
+                _("这个文件不是有效的 .xlsx 文件。")
             )
         return _read_xlsx(data)
     if name.endswith((".csv", ".txt")):
         if data.startswith(_ZIP_MAGIC):
             raise ImportFileError(
-                _("这个文件不是 CSV 文本文件。 This is not a CSV text file.")
+                _("这个文件不是 CSV 文本文件。")
             )
         return _read_csv(data)
     raise ImportFileError(
-        _("请上传 .xlsx 或 .csv 文件。 Please upload an .xlsx or .csv file.")
+        _("请上传 .xlsx 或 .csv 文件。")
     )
 
 
@@ -262,8 +258,7 @@ def source_rows(table: list[tuple[int, list[str]]]) -> list[SourceRow]:
     if header_at is None:
         missing = "、".join(column_label(n) for n in REQUIRED_COLUMNS if n not in best)
         raise ImportFileError(
-            _("找不到表头：前 %(n)d 行中没有找到这几列：%(missing)s。请使用模板文件的列名。 "
-              "Header row not found: the required columns are missing.")
+            _("找不到表头：前 %(n)d 行中没有找到这几列：%(missing)s。请使用模板文件的列名。")
             % {"n": HEADER_SCAN_ROWS, "missing": missing}
         )
     rows = []
@@ -275,10 +270,10 @@ def source_rows(table: list[tuple[int, list[str]]]) -> list[SourceRow]:
         }
         rows.append(SourceRow(row=number, cells=named))
     if not rows:
-        raise ImportFileError(_("文件中没有数据行。 The file has no data rows."))
+        raise ImportFileError(_("文件中没有数据行。"))
     if len(rows) > MAX_ROWS:
         raise ImportFileError(
-            _("一次最多导入 %(max)d 行，请把文件分成几份。 At most %(max)d rows per file.")
+            _("一次最多导入 %(max)d 行，请把文件分成几份。")
             % {"max": MAX_ROWS}
         )
     return rows
@@ -468,8 +463,7 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
         building_id = _building_id(cell("building"), snapshot)
         if building_id is None:
             reasons.append(
-                _("登记册中没有“%(value)s”这栋楼，请先在后台添加楼栋。 "
-                  "Unknown building “%(value)s”: add it in the admin first.")
+                _("登记册中没有“%(value)s”这栋楼，请先在后台添加楼栋。")
                 % {"value": cell("building")}
             )
 
@@ -486,8 +480,7 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
             exists = building_id is not None and (building_id, unit_number) in snapshot.units
             if not exists and not 1 <= unit_number <= MAX_UNITS_PER_BUILDING:
                 reasons.append(
-                    _("单元号 %(value)d 不合理（应为 1–%(max)d）。 "
-                      "Unit number %(value)d is out of range (1–%(max)d).")
+                    _("单元号 %(value)d 不合理（应为 1–%(max)d）。")
                     % {"value": unit_number, "max": MAX_UNITS_PER_BUILDING}
                 )
                 unit_number = None
@@ -495,8 +488,7 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
     number = cell("number").removesuffix("室").removesuffix("号").removesuffix("房").strip()
     if cell("number") and not _NUMBER.match(number):
         reasons.append(
-            _("门牌号“%(value)s”格式不对（应为如 501 的数字或字母，最多10位）。 "
-              "Malformed flat number “%(value)s”.")
+            _("门牌号“%(value)s”格式不对（应为如 501 的数字或字母，最多10位）。")
             % {"value": cell("number")}
         )
         number = ""
@@ -515,15 +507,13 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
         floor = int(number[:-2])
     elif number:
         reasons.append(
-            _("缺少楼层，且无法从门牌号看出。 The floor is missing and cannot be read from the "
-              "flat number.")
+            _("缺少楼层，且无法从门牌号看出。")
         )
     if floor is not None and building_id is not None:
         top = snapshot.floors[building_id]
         if floor == 0 or not LOWEST_FLOOR <= floor <= top:
             reasons.append(
-                _("楼层 %(floor)d 不合理（%(building)s 共 %(top)d 层）。 "
-                  "Floor %(floor)d is out of range (the building has %(top)d floors).")
+                _("楼层 %(floor)d 不合理（%(building)s 共 %(top)d 层）。")
                 % {"floor": floor, "building": snapshot.labels[building_id], "top": top}
             )
 
@@ -533,8 +523,7 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
             phone = normalize_phone(cell("phone"))
         except ValidationError:
             reasons.append(
-                _("联系电话“%(value)s”不是有效的手机号码（应为11位，如 13812345678）。 "
-                  "Malformed phone number “%(value)s”.")
+                _("联系电话“%(value)s”不是有效的手机号码（应为11位，如 13812345678）。")
                 % {"value": cell("phone")}
             )
 
@@ -543,8 +532,7 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
         match = _MEMBERS.match(cell("members"))
         if not match or not 1 <= int(match.group(1)) <= MAX_MEMBERS:
             reasons.append(
-                _("人口数“%(value)s”不对（应为 1–%(max)d 的整数）。 "
-                  "Household size “%(value)s” must be a whole number from 1 to %(max)d.")
+                _("人口数“%(value)s”不对（应为 1–%(max)d 的整数）。")
                 % {"value": cell("members"), "max": MAX_MEMBERS}
             )
         else:
@@ -553,8 +541,7 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
     for name, limit in MAX_LENGTHS.items():
         if len(cell(name)) > limit:
             reasons.append(
-                _("“%(column)s”太长（最多 %(max)d 个字）。 %(column)s is longer than %(max)d "
-                  "characters.")
+                _("“%(column)s”太长（最多 %(max)d 个字）。")
                 % {"column": column_label(name), "max": limit}
             )
 
@@ -589,7 +576,7 @@ def build_plan(source: list[SourceRow], snapshot: RegisterSnapshot, *, file_name
                        f"{household.unit_number}单元 {household.number}")
             if key in seen:
                 reasons = [
-                    _("与第 %(row)d 行是同一户（%(address)s）。 Same flat as row %(row)d.")
+                    _("与第 %(row)d 行是同一户（%(address)s）。")
                     % {"row": seen[key], "address": address}
                 ]
             elif key in snapshot.households:
@@ -599,9 +586,7 @@ def build_plan(source: list[SourceRow], snapshot: RegisterSnapshot, *, file_name
                     continue
                 existing = snapshot.households[key]
                 reasons = [
-                    _("登记册中已有这一户（%(address)s，户主 %(name)s），且信息不同；"
-                      "如需更正请在后台修改。 This flat is already in the register with "
-                      "different details.")
+                    _("登记册中已有这一户（%(address)s，户主 %(name)s），且信息不同；如需更正请在后台修改。")
                     % {"address": address, "name": existing[1] or "—"}
                 ]
             else:

@@ -48,7 +48,7 @@ def residency_claim(*, user: User, household: Household,
         user=user, household=household,
         state__in=[ResidencyState.PENDING, ResidencyState.VERIFIED],
     ).exists():
-        raise RegisterError(_("您已经申请过这一户，请等待认证。 You have already claimed this flat."))
+        raise RegisterError(_("您已经申请过这一户，请等待认证。"))
     try:
         with transaction.atomic():
             residency = Residency.objects.create(
@@ -69,7 +69,7 @@ def residency_claim(*, user: User, household: Household,
                 )
     except IntegrityError as exc:  # a double tap that raced the check above
         raise RegisterError(
-            _("您已经申请过这一户，请等待认证。 You have already claimed this flat.")
+            _("您已经申请过这一户，请等待认证。")
         ) from exc
     return residency
 
@@ -83,7 +83,7 @@ def _decide(*, actor: User, residency_id: int, to: str, reason: str, action: str
         )
         require(actor, "buildings.decide_residency", residency)
         if residency.state != ResidencyState.PENDING:
-            raise RegisterError(_("这条申请已经处理过了。 This claim has already been decided."))
+            raise RegisterError(_("这条申请已经处理过了。"))
         residency.state = to
         residency.reason = reason
         residency.decided_by = actor
@@ -112,7 +112,7 @@ def residency_reject(*, actor: User, residency_id: int, reason: str) -> Residenc
     """Refuse a claim. A reason is required: the resident is told it."""
     reason = (reason or "").strip()
     if not reason:
-        raise RegisterError(_("请填写不通过的原因。 Please give a reason."))
+        raise RegisterError(_("请填写不通过的原因。"))
     return _decide(actor=actor, residency_id=residency_id, to=ResidencyState.REJECTED,
                    reason=reason[:200], action="residency.reject")
 
@@ -126,7 +126,7 @@ def residency_move_out(*, actor: User, residency_id: int, reason: str = "") -> R
         if residency.user_id != actor.pk:
             require(actor, "buildings.decide_residency", residency)
         if residency.state != ResidencyState.VERIFIED:
-            raise RegisterError(_("只有已认证的住户才能迁出。 Only a verified residency can move out."))
+            raise RegisterError(_("只有已认证的住户才能迁出。"))
         residency.state = ResidencyState.MOVED_OUT
         residency.reason = (reason or "").strip()[:200]
         residency.decided_by = actor
@@ -143,7 +143,7 @@ def residency_withdraw(*, user: User, residency_id: int) -> None:
         residency = Residency.objects.select_for_update().get(pk=residency_id)
         require(user, "buildings.withdraw_residency", residency)
         if residency.state != ResidencyState.PENDING:
-            raise RegisterError(_("这条申请已经处理过了。 This claim has already been decided."))
+            raise RegisterError(_("这条申请已经处理过了。"))
         audit(actor=user, action="residency.withdraw", target=residency)
         residency.delete()
 
@@ -168,7 +168,7 @@ def _require_import_into(actor: User, community) -> None:
     from .importer import may_import_into
 
     if not may_import_into(actor, community):
-        raise PermissionDenied(_("只有社区管理员可以导入登记册。 Only community admins may import."))
+        raise PermissionDenied(_("只有社区管理员可以导入登记册。"))
 
 
 def _plan_counts(plan) -> dict:
@@ -212,7 +212,7 @@ def register_import_replan(*, actor: User, record, plan):
     with transaction.atomic():
         record = RegisterImport.objects.select_for_update().get(pk=record.pk)
         if record.state != RegisterImport.State.PREVIEWED:
-            raise RegisterError(_("这次导入已经完成。 This import has already been applied."))
+            raise RegisterError(_("这次导入已经完成。"))
         record.plan = plan.to_json()
         record.fingerprint = plan.fingerprint
         for name, value in _plan_counts(plan).items():
@@ -240,25 +240,23 @@ def register_import(*, actor: User, plan, record=None):
     _require_import_into(actor, community)
     if plan.rejected:
         raise RegisterError(
-            _("有 %(n)d 行未通过检查，整份文件没有导入。请改正后重新上传。 "
-              "%(n)d rows were rejected, so nothing was imported.") % {"n": len(plan.rejected)}
+            _("有 %(n)d 行未通过检查，整份文件没有导入。请改正后重新上传。") % {"n": len(plan.rejected)}
         )
     if not plan.ok:
-        raise RegisterError(_("文件中没有需要导入的新住户。 There is nothing new to import."))
+        raise RegisterError(_("文件中没有需要导入的新住户。"))
     try:
         with transaction.atomic():
             if record is not None:
                 record = RegisterImport.objects.select_for_update().get(pk=record.pk)
                 if record.state != RegisterImport.State.PREVIEWED:
                     raise RegisterError(
-                        _("这次导入已经完成。 This import has already been applied.")
+                        _("这次导入已经完成。")
                     )
             fresh = build_plan(plan.source, register_snapshot(community),
                                file_name=plan.file_name, file_sha256=plan.file_sha256)
             if fresh.fingerprint != plan.fingerprint:
                 raise RegisterChanged(
-                    _("预览之后登记册有了变化，已按现在的登记册重新核对，请查看新的预览后再确认。 "
-                      "The register changed after the preview; please review the new preview."),
+                    _("预览之后登记册有了变化，已按现在的登记册重新核对，请查看新的预览后再确认。"),
                     fresh,
                 )
             Unit.objects.bulk_create(
@@ -302,8 +300,7 @@ def register_import(*, actor: User, plan, record=None):
                   unchanged=len(plan.unchanged))
     except IntegrityError as exc:  # a flat or unit added by someone else at the same moment
         raise RegisterError(
-            _("导入时登记册正被他人修改，没有导入任何数据，请重新上传预览。 "
-              "The register was being changed at the same time; nothing was imported.")
+            _("导入时登记册正被他人修改，没有导入任何数据，请重新上传预览。")
         ) from exc
     return record
 
@@ -323,7 +320,7 @@ def community_admin_grant(*, actor: User, user: User, community):
 
     scope = scope_of(actor)
     if not (scope.is_superuser or community.pk in scope.admin_community_ids):
-        raise PermissionDenied(_("您没有权限进行此操作。 You are not allowed to do this."))
+        raise PermissionDenied(_("您没有权限进行此操作。"))
     with transaction.atomic():
         assignment, created = CommunityAdmin.objects.get_or_create(user=user, community=community)
         group, _created = Group.objects.get_or_create(name=COMMUNITY_ADMIN_GROUP)
@@ -354,7 +351,7 @@ def community_admin_revoke(*, actor: User, assignment_id: int) -> None:
         )
         scope = scope_of(actor)
         if not (scope.is_superuser or assignment.community_id in scope.admin_community_ids):
-            raise PermissionDenied(_("您没有权限进行此操作。 You are not allowed to do this."))
+            raise PermissionDenied(_("您没有权限进行此操作。"))
         user = assignment.user
         audit(actor=actor, action="community_admin.revoke", target=assignment,
               user=user.pk, community=assignment.community_id)

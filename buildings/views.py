@@ -36,8 +36,7 @@ def claim(request: HttpRequest) -> HttpResponse:
             if household is None:
                 form.add_error(
                     "number",
-                    _("登记册里没有这一户，请核对楼栋、单元和门牌号，或联系楼栋长。 "
-                      "This flat is not in the register."),
+                    _("登记册里没有这一户，请核对楼栋、单元和门牌号，或联系楼栋长。"),
                 )
             else:
                 try:
@@ -58,7 +57,7 @@ def _require_verifier(request: HttpRequest) -> None:
     if not (scope.is_building_head or scope.is_grid_worker or scope.is_admin):
         from django.core.exceptions import PermissionDenied
 
-        raise PermissionDenied(_("只有楼栋长、网格员可以审核住户认证。 Only building heads and grid workers verify residents."))
+        raise PermissionDenied(_("只有楼栋长、网格员可以审核住户认证。"))
 
 
 @login_required

@@ -81,8 +81,7 @@ def _require_poster_maker(user) -> None:
     scope = scope_of(user)
     if not (scope.is_building_head or scope.is_grid_worker or scope.is_admin):
         raise PermissionDenied(
-            _("只有楼栋长、网格员和管理员可以打印报事二维码。"
-              " Only building heads, grid workers and admins print QR posters.")
+            _("只有楼栋长、网格员和管理员可以打印报事二维码。")
         )
 
 

@@ -258,9 +258,9 @@ class GridCreateForm(forms.ModelForm):
         parent = data.get("parent")
         if parent is not None:
             if parent.depth >= 3:
-                self.add_error("parent", _("三级网格下不能再建网格。 A third-level grid has no children."))
+                self.add_error("parent", _("三级网格下不能再建网格。"))
             if data.get("community") and parent.community_id != data["community"].pk:
-                self.add_error("parent", _("上级网格属于另一个社区。 The parent grid is in another community."))
+                self.add_error("parent", _("上级网格属于另一个社区。"))
         return data
 
 
@@ -639,7 +639,7 @@ class ImportUploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > importer.MAX_FILE_BYTES:
-            raise ValidationError(_("文件太大（超过 10 MB）。 The file is larger than 10 MB."))
+            raise ValidationError(_("文件太大（超过 10 MB）。"))
         return upload
 
 
@@ -694,7 +694,7 @@ class ImportIndexView(ImportMixin, View):
         form = ImportUploadForm(request.POST, request.FILES,
                                 communities=_import_communities(request.user))
         if not form.is_valid():
-            return self.render(form, error=_("请检查表单。 Please check the form."))
+            return self.render(form, error=_("请检查表单。"))
         upload = form.cleaned_data["file"]
         try:
             plan = importer.plan_import(upload.read(), upload.name, form.cleaned_data["community"])

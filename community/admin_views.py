@@ -31,7 +31,7 @@ def _period(request: HttpRequest) -> tuple[date, date]:
 def case_statistics(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     if not scope.is_admin:
-        raise PermissionDenied(_("只有社区管理员可以查看统计。 Only community admins."))
+        raise PermissionDenied(_("只有社区管理员可以查看统计。"))
     start, end = _period(request)
     f = figures(community_ids=None if scope.is_superuser else scope.admin_community_ids,
                 start=start, end=end)

@@ -60,11 +60,11 @@ class ReportForm(forms.Form):
     category = forms.ModelChoiceField(
         label=_("什么问题"), queryset=Category.objects.filter(active=True),
         to_field_name="code", widget=forms.RadioSelect,
-        error_messages={"required": _("请选择问题的类别。 Please choose a category."),
-                        "invalid_choice": _("请选择问题的类别。 Please choose a category.")})
+        error_messages={"required": _("请选择问题的类别。"),
+                        "invalid_choice": _("请选择问题的类别。")})
     where = forms.ChoiceField(label=_("在哪里"), choices=(),
-                              error_messages={"required": _("请选择地点。 Please choose where."),
-                                              "invalid_choice": _("请选择地点。 Please choose where.")})
+                              error_messages={"required": _("请选择地点。"),
+                                              "invalid_choice": _("请选择地点。")})
     description = forms.CharField(label=_("说一说情况"), required=False, max_length=2000,
                                   widget=forms.Textarea(attrs={"rows": 3}))
     voice = VoiceField(label=_("或者按住说话"))
@@ -99,31 +99,31 @@ class ReportForm(forms.Form):
         if not (data.get("description", "").strip() or data.get("voice") or data.get("photos")):
             if not self.errors.get("voice") and not self.errors.get("photos"):
                 self.add_error("description", _(
-                    "请写几个字、录一段话或拍一张照片。 Please write, record or photograph the problem."))
+                    "请写几个字、录一段话或拍一张照片。"))
         place = resolve_where(data.get("where", ""))
         if data.get("where") and not place:
-            self.add_error("where", _("请选择地点。 Please choose where."))
+            self.add_error("where", _("请选择地点。"))
         if self.behalf and data.get("flat") and "building" in place:
             h = (Household.objects.filter(unit__building=place["building"],
                                           number=data["flat"].strip()).first())
             if h is None:
-                self.add_error("flat", _("这栋楼没有这个门牌号。 No such flat in this building."))
+                self.add_error("flat", _("这栋楼没有这个门牌号。"))
             else:
                 place = {"household": h}
         if self.behalf and not (data.get("reporter_phone") or data.get("reporter_name")):
-            self.add_error("reporter_name", _("请填写居民的称呼或手机号。 Who is it for?"))
+            self.add_error("reporter_name", _("请填写居民的称呼或手机号。"))
         data["place"] = place
         return data
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=500,
-                             error_messages={"required": _("请写明原因。 Please give the reason.")})
+                             error_messages={"required": _("请写明原因。")})
 
 
 class TextForm(forms.Form):
     text = forms.CharField(label=_("内容"), max_length=2000,
-                           error_messages={"required": _("请填写内容。 Please write something.")})
+                           error_messages={"required": _("请填写内容。")})
     photos = PhotosField(label=_("照片"))
 
 
@@ -136,14 +136,14 @@ class TriageForm(forms.Form):
 
 class DispatchForm(forms.Form):
     to = forms.CharField(label=_("交给"), error_messages={
-        "required": _("请选择承办部门、承办人或志愿服务。 Choose who will handle it.")})
+        "required": _("请选择承办部门、承办人或志愿服务。")})
     note = forms.CharField(label=_("交办说明"), required=False, max_length=500)
 
 
 class MergeForm(forms.Form):
     into = forms.IntegerField(
         label=_("合并到诉求编号"), min_value=1, max_value=2**31 - 1,
-        error_messages={"required": _("请选择要合并到的诉求。 Choose the case to keep.")})
+        error_messages={"required": _("请选择要合并到的诉求。")})
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
 
 
@@ -151,7 +151,7 @@ class FeedbackForm(forms.Form):
     fixed = forms.TypedChoiceField(label=_("问题解决了吗？"), coerce=lambda v: v == "yes",
                                    choices=[("yes", _("解决了")), ("no", _("没解决"))],
                                    widget=forms.RadioSelect, error_messages={
-                                       "required": _("请告诉我们问题解决了没有。 Fixed or not?")})
+                                       "required": _("请告诉我们问题解决了没有。")})
     rating = forms.TypedChoiceField(label=_("满意吗？"), coerce=int, required=False,
                                     empty_value=None,
                                     choices=[(str(i), str(i)) for i in range(5, 0, -1)],
@@ -161,7 +161,7 @@ class FeedbackForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("fixed") and data.get("rating") is None:
-            self.add_error("rating", _("请给办理结果打分（1到5颗星）。 Please rate it."))
+            self.add_error("rating", _("请给办理结果打分（1到5颗星）。"))
         return data
 
 

@@ -88,7 +88,7 @@ def _lock(case_id: int) -> Case:
     case = (Case.objects.select_for_update(of=("self",))
             .select_related("category", "department", "grid").filter(pk=case_id).first())
     if case is None:
-        raise WorkflowError(_("没有这件诉求。 No such case."))
+        raise WorkflowError(_("没有这件诉求。"))
     return case
 
 
@@ -235,7 +235,7 @@ def _where(*, reporter, household, place, building, unit):
         if household is not None:
             unit, building = household.unit, household.unit.building
     if building is None:
-        raise WorkflowError(_("请选择地点（楼栋、单元或公共场所）。 Please choose where it is."))
+        raise WorkflowError(_("请选择地点（楼栋、单元或公共场所）。"))
     return household, None, building, unit, building.grid, building.community_id
 
 
@@ -274,9 +274,9 @@ def case_submit(
             return existing
     description = (description or "").strip()
     if not description and not voice and not photos:
-        raise WorkflowError(_("请说一说或写一写是什么问题。 Please describe the problem."))
+        raise WorkflowError(_("请说一说或写一写是什么问题。"))
     if not getattr(category, "active", True):
-        raise WorkflowError(_("这个类别已停用。 This category is no longer used."))
+        raise WorkflowError(_("这个类别已停用。"))
     clean = _clean_photos(photos)
     voice_file = None
     if voice:
@@ -349,7 +349,7 @@ def case_triage(*, actor: User, case_id: int, category: Category | None = None,
                 priority: str | None = None, note: str = "") -> Case:
     """Set category and priority (step 2); the deadline follows from them."""
     if priority is not None and priority not in Priority.values:
-        raise WorkflowError(_("紧急程度不对。 Unknown priority."))
+        raise WorkflowError(_("紧急程度不对。"))
     with transaction.atomic():
         case = _lock(case_id)
         category = category or case.category
@@ -364,7 +364,7 @@ def case_triage(*, actor: User, case_id: int, category: Category | None = None,
 
 def case_decline(*, actor: User, case_id: int, reason: str) -> Case:
     """Decline a case (not the community's to handle); the reason is told to the reporter."""
-    reason = _need(reason, _("请写明不予受理的原因。 Please give the reason."))
+    reason = _need(reason, _("请写明不予受理的原因。"))
     with transaction.atomic():
         case = _lock(case_id)
         case.closed_at = timezone.now()
@@ -376,12 +376,12 @@ def case_decline(*, actor: User, case_id: int, reason: str) -> Case:
 def case_merge(*, actor: User, case_id: int, into_id: int, note: str = "") -> Case:
     """Merge a duplicate into the case that is kept; its reporter and followers follow it."""
     if case_id == into_id:
-        raise WorkflowError(_("不能合并到它自己。 A case cannot be merged into itself."))
+        raise WorkflowError(_("不能合并到它自己。"))
     with transaction.atomic():
         case = _lock(case_id)
         kept = _lock(into_id)
         if kept.status in FINAL_STATES or kept.community_id != case.community_id:
-            raise WorkflowError(_("只能合并到一件未办结的诉求。 Merge into an open case."))
+            raise WorkflowError(_("只能合并到一件未办结的诉求。"))
         check_move(kept, EventKind.COMMENT, actor)  # must be allowed to work on the kept one
         case.merged_into = kept
         case.closed_at = timezone.now()
@@ -416,7 +416,7 @@ def _dispatch_target(case: Case, *, department: Department | None,
     case's community, or a handler of one, may be given it.
     """
     if department is not None and department.community_id != case.community_id:
-        raise WorkflowError(_("不能转给其他社区的部门。 Wrong community."))
+        raise WorkflowError(_("不能转给其他社区的部门。"))
     if person is None:
         return department
     handlers = DepartmentHandler.objects.filter(
@@ -441,7 +441,7 @@ def case_dispatch(*, actor: User, case_id: int, department: Department | None = 
     Tells the new handlers (SMS) and the residents.
     """
     if not (department or person or to_volunteers):
-        raise WorkflowError(_("请选择承办部门、承办人或志愿服务。 Choose who will handle it."))
+        raise WorkflowError(_("请选择承办部门、承办人或志愿服务。"))
     with transaction.atomic():
         case = _lock(case_id)
         kind = (EventKind.REASSIGN if case.status in (Status.DISPATCHED, Status.IN_PROGRESS)
@@ -489,7 +489,7 @@ def case_accept(*, actor: User | None, case_id: int, note: str = "") -> Case:
 
 def case_hand_back(*, actor: User, case_id: int, reason: str) -> Case:
     """The handler hands the case back (wrong department); it waits for dispatch again."""
-    reason = _need(reason, _("请写明退回的原因。 Please give the reason."))
+    reason = _need(reason, _("请写明退回的原因。"))
     with transaction.atomic():
         case = _lock(case_id)
         _move(case, EventKind.HAND_BACK, actor, note=reason,
@@ -504,7 +504,7 @@ def case_hand_back(*, actor: User, case_id: int, reason: str) -> Case:
 
 def case_resolve(*, actor: User | None, case_id: int, text: str, photos=()) -> Case:
     """The handler reports what was done, with photos; the residents are asked to confirm."""
-    text = _need(text, _("请写明办理结果。 Please describe the result."))
+    text = _need(text, _("请写明办理结果。"))
     clean = _clean_photos(photos)
     with transaction.atomic():
         case = _lock(case_id)
@@ -520,9 +520,9 @@ def case_give_feedback(*, actor: User, case_id: int, fixed: bool, rating: int | 
                        words: str = "") -> Case:
     """The reporter answers: fixed? how satisfied (1–5)? Not fixed or low → back to dispatch."""
     if rating is not None and not (1 <= int(rating) <= 5):
-        raise WorkflowError(_("请选择 1 到 5 颗星。 Choose 1 to 5 stars."))
+        raise WorkflowError(_("请选择 1 到 5 颗星。"))
     if fixed and rating is None:
-        raise WorkflowError(_("请给办理结果打分（1到5颗星）。 Please rate it."))
+        raise WorkflowError(_("请给办理结果打分（1到5颗星）。"))
     words = (words or "").strip()[:300]
     reopen = (not fixed) or (rating is not None and rating < loop_settings().reopen_below_rating)
     with transaction.atomic():
@@ -551,7 +551,7 @@ def case_give_feedback(*, actor: User, case_id: int, fixed: bool, rating: int | 
 
 def case_record_followup(*, actor: User, case_id: int, text: str) -> Case:
     """A follow-up call (回访) by staff, after the result; allowed on a closed case too."""
-    text = _need(text, _("请写下回访的情况。 Please write what the resident said."))
+    text = _need(text, _("请写下回访的情况。"))
     with transaction.atomic():
         case = _lock(case_id)
         _move(case, EventKind.FOLLOWUP, actor, note=text)
@@ -563,7 +563,7 @@ def case_record_followup(*, actor: User, case_id: int, text: str) -> Case:
 
 def case_comment(*, actor: User, case_id: int, text: str, photos=()) -> Case:
     """Add to the record; a resident's comment lands in the handler's view and tells them."""
-    text = _need(text, _("请写下要补充的内容。 Please write something."))
+    text = _need(text, _("请写下要补充的内容。"))
     clean = _clean_photos(photos)
     with transaction.atomic():
         case = _lock(case_id)
@@ -584,12 +584,12 @@ def case_urge(*, actor: User, case_id: int, now: datetime | None = None) -> Case
         case = _lock(case_id)
         check_move(case, EventKind.URGE, actor)
         if not (case.due_at and case.due_at < now):
-            raise WorkflowError(_("还没有超过办理时限，请耐心等待。 Not overdue yet."))
+            raise WorkflowError(_("还没有超过办理时限，请耐心等待。"))
         start = timezone.make_aware(datetime.combine(timezone.localtime(now).date(),
                                                      datetime.min.time()))
         if CaseEvent.objects.filter(case=case, kind=EventKind.URGE, actor=actor,
                                     at__gte=start).exists():
-            raise WorkflowError(_("今天已经催过了，明天可以再催。 You urged today already."))
+            raise WorkflowError(_("今天已经催过了，明天可以再催。"))
         _move(case, EventKind.URGE, actor)
         _tell(_handlers(case) + _grid_workers(case), case,
               later(gettext_lazy("居民催办：%(c)s"), c=case.category), case.where, sms=True)
@@ -598,7 +598,7 @@ def case_urge(*, actor: User, case_id: int, now: datetime | None = None) -> Case
 
 def case_supervise(*, actor: User, case_id: int, text: str) -> Case:
     """A supervisor's note (督办意见); the handler and the grid workers are told."""
-    text = _need(text, _("请写下督办意见。 Please write the note."))
+    text = _need(text, _("请写下督办意见。"))
     with transaction.atomic():
         case = _lock(case_id)
         _move(case, EventKind.SUPERVISE, actor, note=text, internal=True)
@@ -737,17 +737,17 @@ def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = N
 
     title, summary = (title or "").strip(), (summary or "").strip()
     if not title or not summary:
-        raise WorkflowError(_("请填写纠纷事项和排查情况。 Please fill in the title and summary."))
+        raise WorkflowError(_("请填写纠纷事项和排查情况。"))
     if case is not None:
         grid, building = case.grid, building or case.building
     elif building is not None:
         grid = grid or building.grid
     if grid is None:
-        raise WorkflowError(_("请选择楼栋或网格。 Choose where."))
+        raise WorkflowError(_("请选择楼栋或网格。"))
     scope = scope_of(actor)
     if not (grid.pk in scope.grid_ids or scope.is_superuser
             or grid.community_id in scope.admin_community_ids):
-        raise WorkflowError(_("只有本网格的网格员和社区管理员可以登记纠纷。 Not your grid."),
+        raise WorkflowError(_("只有本网格的网格员和社区管理员可以登记纠纷。"),
                             forbidden=True)
     if case is not None and Dispute.objects.filter(case=case).exists():
         raise WorkflowError(_("这件诉求已经登记过纠纷。"))
@@ -782,7 +782,7 @@ def _lock_dispute(dispute_id: int):
     dispute = (Dispute.objects.select_for_update().filter(pk=dispute_id)
                .prefetch_related("parties", "mediators").first())
     if dispute is None:
-        raise WorkflowError(_("没有这件纠纷。 No such dispute."))
+        raise WorkflowError(_("没有这件纠纷。"))
     return dispute
 
 
@@ -804,8 +804,8 @@ def _dispute_step(dispute, kind: str, actor: User, note: str, fields=()) -> None
 def dispute_advance(*, actor: User, dispute_id: int, kind: str, note: str):
     """One of the recorded steps: ``find``, ``intervene``, or a ``note``."""
     if kind not in ("find", "intervene", "note"):
-        raise WorkflowError(_("没有这个操作。 Unknown action."))
-    note = _need(note, _("请写下情况。 Please write what happened."))
+        raise WorkflowError(_("没有这个操作。"))
+    note = _need(note, _("请写下情况。"))
     with transaction.atomic():
         dispute = _lock_dispute(dispute_id)
         _dispute_step(dispute, kind, actor, note)
@@ -823,11 +823,11 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
 
     mediators = list(mediators)
     if held_on is None:
-        raise WorkflowError(_("请填写调解日期。 Please give the date."))
+        raise WorkflowError(_("请填写调解日期。"))
     if not mediators:
-        raise WorkflowError(_("请选择参加调解的人员。 Choose the mediators."))
+        raise WorkflowError(_("请选择参加调解的人员。"))
     if not (agreement or "").strip() and not agreement_file:
-        raise WorkflowError(_("请填写调解协议或上传协议附件。 Please give the agreement."))
+        raise WorkflowError(_("请填写调解协议或上传协议附件。"))
     if agreement_file:
         # Checked by its content before anything is written: a PDF or a photo only.
         try:
@@ -861,7 +861,7 @@ def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: s
     from .choices import DisputeStage
     from .models import DisputeRecord, DisputeVisit
 
-    note = _need(note, _("请写下回访情况。 Please write what you found."))
+    note = _need(note, _("请写下回访情况。"))
     with transaction.atomic():
         dispute = _lock_dispute(dispute_id)
         from .workflow import check_dispute_move
@@ -870,7 +870,7 @@ def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: s
         visit = DisputeVisit.objects.filter(pk=visit_id, dispute=dispute,
                                             done_at__isnull=True).first()
         if visit is None:
-            raise WorkflowError(_("这次回访已经记录过了。 This visit is already recorded."))
+            raise WorkflowError(_("这次回访已经记录过了。"))
         visit.done_at, visit.done_by, visit.note = timezone.now(), actor, note
         visit.save(update_fields=["done_at", "done_by", "note"])
         _dispute_step(dispute, "visit", actor, note)

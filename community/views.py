@@ -348,7 +348,7 @@ def act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
                 return _bad(request, case, form, form)
             into = Case.objects.filter(pk=form.cleaned_data["into"]).first()
             if into is None or not can_see(user, into):
-                return _bad(request, case, {"into": [_("没有这件诉求。 No such case.")]})
+                return _bad(request, case, {"into": [_("没有这件诉求。")]})
             case_merge(actor=user, case_id=case.pk, into_id=into.pk,
                        note=form.cleaned_data["note"])
         elif kind == "dispatch":
@@ -357,8 +357,7 @@ def act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
                 return _bad(request, case, form, form)
             target = _to(form.cleaned_data["to"], case)
             if not target:
-                return _bad(request, case, {"to": [_("请选择承办部门、承办人或志愿服务。 "
-                                                     "Choose who will handle it.")]})
+                return _bad(request, case, {"to": [_("请选择承办部门、承办人或志愿服务。")]})
             case_dispatch(actor=user, case_id=case.pk, note=form.cleaned_data["note"], **target)
         elif kind == "accept":
             case_accept(actor=user, case_id=case.pk, note=P.get("note", ""))

@@ -38,7 +38,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def dispute_new(request: HttpRequest) -> HttpResponse:
     if not _may_open(request.user):
-        raise PermissionDenied(_("只有网格员和社区管理员可以登记纠纷。 Only grid workers and admins."))
+        raise PermissionDenied(_("只有网格员和社区管理员可以登记纠纷。"))
     case = None
     case_id = parse_id(request.GET.get("case") or request.POST.get("case"), name=_("诉求"),
                        default=None)

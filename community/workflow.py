@@ -220,16 +220,15 @@ def check_move(case, kind: str, actor) -> Move:
     """Raise ``WorkflowError`` unless ``actor`` may make move ``kind`` on ``case`` now."""
     move = MOVES.get(kind)
     if move is None:
-        raise WorkflowError(_("没有这个操作。 Unknown action."))
+        raise WorkflowError(_("没有这个操作。"))
     roles = roles_for(actor, case)
     if not (roles & move.roles):
         raise WorkflowError(
-            _("您不能对这件诉求做“%(move)s”。 You may not do this to this case.")
+            _("您不能对这件诉求做“%(move)s”。")
             % {"move": move.label}, forbidden=True)
     if case.status not in move.sources:
         raise WorkflowError(
-            _("这件诉求现在是“%(state)s”，不能“%(move)s”。 "
-              "This case is in a state that does not allow it.")
+            _("这件诉求现在是“%(state)s”，不能“%(move)s”。")
             % {"state": Status(case.status).label, "move": move.label})
     return move
 
@@ -290,10 +289,10 @@ def dispute_roles_for(user, dispute) -> frozenset[str]:
 def check_dispute_move(dispute, kind: str, actor) -> Move:
     move = DISPUTE_MOVES.get(kind)
     if move is None:
-        raise WorkflowError(_("没有这个操作。 Unknown action."))
+        raise WorkflowError(_("没有这个操作。"))
     if not (dispute_roles_for(actor, dispute) & move.roles):
-        raise WorkflowError(_("您不能办理这件纠纷。 You may not do this."), forbidden=True)
+        raise WorkflowError(_("您不能办理这件纠纷。"), forbidden=True)
     if dispute.stage not in move.sources:
-        raise WorkflowError(_("这件纠纷现在不能“%(move)s”。 Not at this step.")
+        raise WorkflowError(_("这件纠纷现在不能“%(move)s”。")
                             % {"move": move.label})
     return move

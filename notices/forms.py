@@ -27,8 +27,8 @@ class NoticeForm(forms.Form):
     buildings = forms.ModelMultipleChoiceField(
         label=_("发给哪些楼栋"), queryset=Building.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": _("只能选择您负责的楼栋。 Only your own buildings."),
-                        "required": _("请选择楼栋。 Choose a building.")},
+        error_messages={"invalid_choice": _("只能选择您负责的楼栋。"),
+                        "required": _("请选择楼栋。")},
     )
     ack_wanted = forms.BooleanField(label=_("需要每户确认收到"), required=False)
     urgent = forms.BooleanField(label=_("紧急（同时发短信）"), required=False)
@@ -58,5 +58,5 @@ class ReviewForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("decision") == "reject" and not data.get("comment"):
-            self.add_error("comment", _("退回时请写明原因。 Say why it goes back."))
+            self.add_error("comment", _("退回时请写明原因。"))
         return data

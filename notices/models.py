@@ -110,7 +110,7 @@ class NoticePage(Page):
         super().clean()
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            errors["ends_at"] = _("结束时间要晚于开始时间。 The end must be after the start.")
+            errors["ends_at"] = _("结束时间要晚于开始时间。")
         if self.audience != Audience.COMMUNITY:
             self.is_public = False
         if errors:

@@ -122,14 +122,14 @@ def _body_from(text: str, image=None, *, alt: str = "") -> list[tuple[str, objec
 def _check_buildings(author: User, building_ids: Iterable[int]) -> list[Building]:
     ids = {int(b) for b in building_ids}
     if not ids:
-        raise NoticeError(_("请选择至少一栋楼。 Choose at least one building."))
+        raise NoticeError(_("请选择至少一栋楼。"))
     scope = scope_of(author)
     if not scope.is_superuser and not ids <= scope.headed_building_ids | scope.admin_building_ids:
         # Whatever the form sent: only the poster's own buildings.
-        raise NoticeError(_("只能给您负责的楼栋发通知。 You can only post to buildings you head."))
+        raise NoticeError(_("只能给您负责的楼栋发通知。"))
     buildings = list(Building.objects.filter(pk__in=ids))
     if len(buildings) != len(ids):
-        raise NoticeError(_("楼栋不存在。 Unknown building."))
+        raise NoticeError(_("楼栋不存在。"))
     return buildings
 
 
@@ -180,9 +180,9 @@ def notice_post(
     from wagtail.images import get_image_model
 
     if category not in Category.values:
-        raise NoticeError(_("请选择通知类别。 Choose a category."))
+        raise NoticeError(_("请选择通知类别。"))
     if starts_at and ends_at and ends_at <= starts_at:
-        raise NoticeError(_("结束时间要晚于开始时间。 The end must be after the start."))
+        raise NoticeError(_("结束时间要晚于开始时间。"))
     buildings = _check_buildings(author, building_ids)
     photo_file = _shrink_photo(photo) if photo else None
     with transaction.atomic():
@@ -254,15 +254,15 @@ def notice_update(
     from wagtail.images import get_image_model
 
     if not may_edit(actor, notice):
-        raise NoticeError(_("您不能修改这条通知。 You cannot edit this notice."))
+        raise NoticeError(_("您不能修改这条通知。"))
     if category not in Category.values:
-        raise NoticeError(_("请选择通知类别。 Choose a category."))
+        raise NoticeError(_("请选择通知类别。"))
     buildings = _check_buildings(actor, building_ids)
     photo_file = _shrink_photo(photo) if photo else None
     with transaction.atomic():
         page = notice.get_latest_revision_as_object()
         if page.starts_at and ends_at and ends_at <= page.starts_at:
-            raise NoticeError(_("结束时间要晚于开始时间。 The end must be after the start."))
+            raise NoticeError(_("结束时间要晚于开始时间。"))
         image = None
         if photo_file is not None:
             image = get_image_model().objects.create(
@@ -295,13 +295,13 @@ def notice_review(*, actor: User, task_state, approve: bool, comment: str = "") 
     with transaction.atomic():
         state = TaskState.objects.select_for_update().filter(pk=task_state.pk).first()
         if state is None or state.status != TaskState.STATUS_IN_PROGRESS:
-            raise NoticeError(_("这条通知已经审核过了。 This notice was already reviewed."))
+            raise NoticeError(_("这条通知已经审核过了。"))
         task = state.task.specific
         page = state.revision.as_object()
         actions = {name for name, _label, _needs in task.get_actions(page, actor)}
         action = "approve" if approve else "reject"
         if action not in actions:
-            raise NoticeError(_("您不能审核这条通知。 You cannot review this notice."))
+            raise NoticeError(_("您不能审核这条通知。"))
         task.on_action(state.specific, actor, action, comment=comment[:500])
         audit(actor=actor, action=f"notice.review.{action}", target=page, comment=comment[:200])
         if not approve and page.owner_id:
@@ -406,13 +406,13 @@ def notice_acknowledge(*, user: User, notice: NoticePage) -> NoticeAck:
     from .selectors import audience_buildings
 
     if not notice.ack_wanted:
-        raise NoticeError(_("这条通知不需要确认。 This notice does not ask for acknowledgement."))
+        raise NoticeError(_("这条通知不需要确认。"))
     scope = scope_of(user)
     households = list(Household.objects.filter(
         pk__in=scope.household_ids, unit__building__in=audience_buildings(notice)
     ).order_by("pk"))
     if not households:
-        raise NoticeError(_("认证住户后才能确认收到。 Only verified residents can acknowledge."))
+        raise NoticeError(_("认证住户后才能确认收到。"))
     existing = NoticeAck.objects.filter(notice=notice, household__in=households).first()
     if existing:
         return existing
@@ -440,10 +440,10 @@ def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
     from .selectors import responsible_building_ids
 
     if method not in (AckMethod.PHONE, AckMethod.DOOR):
-        raise NoticeError(_("请选择告知方式。 Choose how they were told."))
+        raise NoticeError(_("请选择告知方式。"))
     allowed = responsible_building_ids(actor, notice)
     if allowed is not None and household.unit.building_id not in allowed:
-        raise NoticeError(_("这户不在您负责的楼栋。 Not a household you look after."))
+        raise NoticeError(_("这户不在您负责的楼栋。"))
     with transaction.atomic():
         ack, created = NoticeAck.objects.get_or_create(
             notice=notice, household=household,

@@ -294,7 +294,7 @@ def told(request: HttpRequest, pk: int) -> HttpResponse:
     notice, building_ids, _rows = _receipts_context(request, pk)
     form = ToldForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请选择告知方式。 Choose how they were told."))
+        messages.error(request, _("请选择告知方式。"))
         return redirect("notices:receipts", pk=notice.pk)
     household = Household.objects.select_related("unit").filter(
         pk=form.cleaned_data["household"]).first()

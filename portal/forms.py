@@ -47,7 +47,7 @@ class _PortalUserFields(forms.Form):
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
             raise forms.ValidationError(
-                _("这个手机号已被其他账户使用。 This phone number belongs to another account."),
+                _("这个手机号已被其他账户使用。"),
                 code="phone_taken",
             )
         return phone

@@ -100,7 +100,7 @@ def json_or_redirect(
         if NON_FIELD in errors and len(errors) == 1:
             message = errors[NON_FIELD][0]
         else:
-            message = _("请检查标红的地方。 / Please check the fields marked in red.")
+            message = _("请检查标红的地方。")
     if wants_json(request):
         return JsonResponse({"ok": False, "errors": errors, "message": message}, status=status)
     if template:

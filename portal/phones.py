@@ -23,7 +23,7 @@ def normalize_phone(raw: str) -> str:
         digits = digits[2:]
     if not _MAINLAND_MOBILE.match(digits):
         raise ValidationError(
-            _("请填写11位手机号码，例如 13812345678。 Please enter an 11-digit mainland mobile number."),
+            _("请填写11位手机号码，例如 13812345678。"),
             code="invalid_phone",
         )
     return "+86" + digits

@@ -315,8 +315,6 @@ def personal_data(user: User) -> dict:
         "exported_at": _iso(timezone.now()),
         "about": _(
             "这是仫佬家园保存的关于您本人的全部数据。文件名以 files/ 开头的照片和录音在压缩包里。"
-            " / This is all the data 仫佬家园 keeps about you. Photos and recordings named"
-            " files/... are in the zip download."
         ),
         "profile": _profile(user),
         "residencies": _residencies(user),
@@ -436,8 +434,6 @@ def erase_blockers(user: User) -> list[str]:
 def staff_role_message(roles: list[str]) -> str:
     return _(
         "您目前担任%(roles)s，不能直接注销。请先请社区管理员解除这些职务，再来注销。"
-        " / You hold a staff role (%(roles)s). Please ask the community admin to remove it"
-        " first, then delete your account."
     ) % {"roles": "、".join(roles)}
 
 
@@ -520,7 +516,7 @@ def account_erase(*, user: User, now: datetime | None = None) -> dict[str, int]:
 
     now = now or timezone.now()
     if user.erased_at:
-        raise PrivacyError(_("这个账号已经注销了。 This account has already been deleted."))
+        raise PrivacyError(_("这个账号已经注销了。"))
     roles = erase_blockers(user)
     if roles:
         raise PrivacyError(staff_role_message(roles))
@@ -532,7 +528,7 @@ def account_erase(*, user: User, now: datetime | None = None) -> dict[str, int]:
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.erased_at:
-            raise PrivacyError(_("这个账号已经注销了。 This account has already been deleted."))
+            raise PrivacyError(_("这个账号已经注销了。"))
         phone = user.phone
 
         # Chat: close what is open (the staff stop waiting), then remove what they said.

@@ -94,7 +94,7 @@ def set_display_name(request: HttpRequest) -> HttpResponse:
     if not name or len(name) > 40:
         from django.contrib import messages
 
-        messages.error(request, _("称呼请填写1到40个字。 Please enter 1 to 40 characters."))
+        messages.error(request, _("称呼请填写1到40个字。"))
         return redirect("portal:me")
     user_set_preferences(user=request.user, display_name=name)
     return redirect("portal:me")
@@ -170,7 +170,7 @@ def error_400(request, exception=None):
 
 def error_403(request, exception=None):
     message = str(exception) if exception and str(exception) else _(
-        "您没有权限进行此操作。 You are not allowed to do this."
+        "您没有权限进行此操作。"
     )
     return render(request, "403.html", {"message": message}, status=403)
 

@@ -74,7 +74,7 @@ def delete(request: HttpRequest) -> HttpResponse:
     typed = "".join((request.POST.get("confirm") or "").split())
     if typed.lower() not in privacy.CONFIRM_WORDS:
         context["error"] = _(
-            "请在框里输入“注销”两个字，确认要注销账号。 Please type 注销 (or DELETE) to confirm."
+            "请在框里输入“注销”两个字，确认要注销账号。"
         )
         return render(request, "portal/privacy/delete.html", context, status=400)
     large_type = request.user.large_type

@@ -76,20 +76,20 @@ class TaskForm(forms.Form):
         data = super().clean()
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and end <= start:
-            self.add_error("ends_at", _("结束时间要晚于开始时间。 The end must be after the start."))
+            self.add_error("ends_at", _("结束时间要晚于开始时间。"))
         building, unit, flat = data.get("building"), data.get("unit"), data.get("flat")
         data["unit_obj"] = data["household"] = None
         if building and unit:
             data["unit_obj"] = building.units.filter(number=unit).first()
             if data["unit_obj"] is None:
-                self.add_error("unit", _("这栋楼没有这个单元。 No such unit."))
+                self.add_error("unit", _("这栋楼没有这个单元。"))
         if flat:
             if data.get("unit_obj") is None:
-                self.add_error("flat", _("填写门牌时请同时填写单元。 Please give the unit too."))
+                self.add_error("flat", _("填写门牌时请同时填写单元。"))
             else:
                 data["household"] = data["unit_obj"].households.filter(number=flat.strip()).first()
                 if data["household"] is None:
-                    self.add_error("flat", _("登记册里没有这一户。 This flat is not in the register."))
+                    self.add_error("flat", _("登记册里没有这一户。"))
         return data
 
 

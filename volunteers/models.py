@@ -392,10 +392,10 @@ class PointsRule(models.Model):
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise LedgerError(_("台账只能追加，不能修改。 Ledger entries cannot be changed."))
+        raise LedgerError(_("台账只能追加，不能修改。"))
 
     def delete(self):
-        raise LedgerError(_("台账只能追加，不能删除。 Ledger entries cannot be deleted."))
+        raise LedgerError(_("台账只能追加，不能删除。"))
 
 
 class LedgerError(Exception):
@@ -424,11 +424,11 @@ class _LedgerEntry(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None or not self._state.adding:
-            raise LedgerError(_("台账只能追加，不能修改。 Ledger entries cannot be changed."))
+            raise LedgerError(_("台账只能追加，不能修改。"))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise LedgerError(_("台账只能追加，不能删除。 Ledger entries cannot be deleted."))
+        raise LedgerError(_("台账只能追加，不能删除。"))
 
 
 class HoursEntry(_LedgerEntry):

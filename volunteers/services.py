@@ -87,14 +87,14 @@ def _lock_task(task_id: int) -> Task:
     try:
         return Task.objects.select_for_update().get(pk=task_id)
     except Task.DoesNotExist as exc:
-        raise VolunteerError(_("没有这个任务。 No such task.")) from exc
+        raise VolunteerError(_("没有这个任务。")) from exc
 
 
 def _own_volunteer(actor: User) -> Volunteer:
     volunteer = volunteer_of(actor)
     if volunteer is None or volunteer.state != VolunteerState.APPROVED:
         raise VolunteerError(
-            _("需要先成为经审核的志愿者。 Only approved volunteers can do this.")
+            _("需要先成为经审核的志愿者。")
         )
     return volunteer
 
@@ -112,9 +112,9 @@ def volunteer_apply(*, user: User, real_name: str, skills: list[str], free_times
     """
     real_name = (real_name or "").strip()
     if not real_name or len(real_name) > 40:
-        raise VolunteerError(_("请填写真实姓名。 Please enter your real name."))
+        raise VolunteerError(_("请填写真实姓名。"))
     if not (user.phone and user.phone_verified):
-        raise VolunteerError(_("请先验证手机号。 Please verify your phone number first."))
+        raise VolunteerError(_("请先验证手机号。"))
     residency = (
         Residency.objects.filter(user=user, state=ResidencyState.VERIFIED)
         .select_related("household__unit__building__grid")
@@ -126,13 +126,13 @@ def volunteer_apply(*, user: User, real_name: str, skills: list[str], free_times
     else:
         community = Community.objects.order_by("pk").first()
         if community is None:
-            raise VolunteerError(_("社区尚未设置。 The community is not set up."))
+            raise VolunteerError(_("社区尚未设置。"))
         community_id, grid = community.pk, None
     with transaction.atomic():
         volunteer = Volunteer.objects.select_for_update().filter(user=user).first()
         if volunteer is not None and volunteer.state in (VolunteerState.APPROVED,
                                                          VolunteerState.PENDING):
-            raise VolunteerError(_("您已经申请过了。 You have already applied."))
+            raise VolunteerError(_("您已经申请过了。"))
         if volunteer is None:
             volunteer = Volunteer(user=user)
         volunteer.community_id = community_id
@@ -187,12 +187,12 @@ def volunteer_decide(*, actor: User, volunteer_id: int, approve: bool,
     """Staff of the volunteer's grid (or an admin) approve or reject an application."""
     reason = (reason or "").strip()[:200]
     if not approve and not reason:
-        raise VolunteerError(_("请填写不通过的原因。 Please give a reason."))
+        raise VolunteerError(_("请填写不通过的原因。"))
     with transaction.atomic():
         volunteer = _lock_volunteer(volunteer_id)
         require(actor, "volunteers.decide_volunteer", volunteer)
         if volunteer.state != VolunteerState.PENDING:
-            raise VolunteerError(_("这份申请已经处理过了。 This application was already decided."))
+            raise VolunteerError(_("这份申请已经处理过了。"))
         volunteer.state = VolunteerState.APPROVED if approve else VolunteerState.REJECTED
         volunteer.reason = reason
         volunteer.decided_at = timezone.now()
@@ -227,27 +227,27 @@ def task_create(*, actor: User, title: str, starts_at: datetime, ends_at: dateti
     """
     title = (title or "").strip()
     if not title:
-        raise VolunteerError(_("请填写任务标题。 Please give the task a title."))
+        raise VolunteerError(_("请填写任务标题。"))
     if unit is not None and building is None:
         building = unit.building
     if unit is not None and unit.building_id != building.pk:
-        raise VolunteerError(_("单元不属于这栋楼。 That unit is not in that building."))
+        raise VolunteerError(_("单元不属于这栋楼。"))
     if building is not None:
         grid = building.grid
     if grid is None:
-        raise VolunteerError(_("请选择楼栋或网格。 Please choose a building or grid."))
+        raise VolunteerError(_("请选择楼栋或网格。"))
     if ends_at <= starts_at:
-        raise VolunteerError(_("结束时间要晚于开始时间。 The end must be after the start."))
+        raise VolunteerError(_("结束时间要晚于开始时间。"))
     if not 1 <= int(places) <= 500:
-        raise VolunteerError(_("需要人数应在1到500之间。 Places must be 1 to 500."))
+        raise VolunteerError(_("需要人数应在1到500之间。"))
     if check_access:
         require(actor, "volunteers.create_task")
         if not scope_of(actor).covers_grid(grid.pk):
             raise VolunteerError(
-                _("只能在自己负责的网格发布任务。 You can only post tasks in your own grids.")
+                _("只能在自己负责的网格发布任务。")
             )
         if starts_at <= timezone.now():
-            raise VolunteerError(_("开始时间已经过去了。 The start time has passed."))
+            raise VolunteerError(_("开始时间已经过去了。"))
     with transaction.atomic():
         task = Task(
             community_id=grid.community_id, grid=grid, building=building, unit=unit,
@@ -314,7 +314,7 @@ def task_create_door_knock(*, actor: User, notice, households, starts_at: dateti
     households = list(Household.objects.filter(pk__in=[h.pk for h in households])
                       .select_related("unit__building__grid"))
     if not households:
-        raise VolunteerError(_("没有需要上门的住户。 No households to visit."))
+        raise VolunteerError(_("没有需要上门的住户。"))
     buildings = {h.unit.building for h in households}
     building = buildings.pop() if len(buildings) == 1 else None
     grid = building.grid if building else _common_grid([h.unit.building.grid for h in households])
@@ -345,7 +345,7 @@ def task_message(*, actor: User, task_id: int, body: str, sms: bool = False) -> 
     """The organiser writes to everyone on the task (holders, and those asked to confirm)."""
     body = (body or "").strip()
     if not body:
-        raise VolunteerError(_("请填写消息内容。 Please write a message."))
+        raise VolunteerError(_("请填写消息内容。"))
     with transaction.atomic():
         task = _lock_task(task_id)
         require(actor, "volunteers.organise_task", task)
@@ -366,7 +366,7 @@ def task_finish(*, actor: User, task_id: int, summary: str = "") -> Task:
         task = _lock_task(task_id)
         require(actor, "volunteers.organise_task", task)
         if task.state != TaskState.OPEN:
-            raise VolunteerError(_("任务已经结束了。 The task is already closed."))
+            raise VolunteerError(_("任务已经结束了。"))
         task.state = TaskState.FINISHED
         task.finished_at = timezone.now()
         task.summary = (summary or "").strip()
@@ -388,12 +388,12 @@ def task_cancel(*, actor: User, task_id: int, reason: str) -> Task:
     """The organiser calls the task off; everyone on it is told."""
     reason = (reason or "").strip()
     if not reason:
-        raise VolunteerError(_("请填写取消原因。 Please give a reason."))
+        raise VolunteerError(_("请填写取消原因。"))
     with transaction.atomic():
         task = _lock_task(task_id)
         require(actor, "volunteers.organise_task", task)
         if task.state != TaskState.OPEN:
-            raise VolunteerError(_("任务已经结束了。 The task is already closed."))
+            raise VolunteerError(_("任务已经结束了。"))
         claims = list(Claim.objects.filter(task=task, state__in=LIVE_STATES)
                       .select_related("volunteer__user"))
         for claim in claims:
@@ -421,8 +421,7 @@ def _overlapping(volunteer: Volunteer, task: Task):
 
 def _overlap_error(other: Claim) -> VolunteerError:
     return VolunteerError(
-        _("这个时间您已经报名了“%(t)s”，同一时间只能参加一个任务。 "
-          "You already hold a task at that time.") % {"t": other.task.title}
+        _("这个时间您已经报名了“%(t)s”，同一时间只能参加一个任务。") % {"t": other.task.title}
     )
 
 
@@ -475,15 +474,15 @@ def task_claim(*, actor: User, task_id: int) -> Claim:
                 return existing
             task = Task.objects.filter(pk=task_id).first()
             if task is None:
-                raise VolunteerError(_("没有这个任务。 No such task."))
+                raise VolunteerError(_("没有这个任务。"))
             if task.state != TaskState.OPEN or task.starts_at <= now:
-                raise VolunteerError(_("这个任务已经不能报名了。 This task is no longer open."))
+                raise VolunteerError(_("这个任务已经不能报名了。"))
             other = _overlapping(volunteer, task)
             if other is not None:
                 raise _overlap_error(other)
             task = _lock_task(task_id)
             if task.state != TaskState.OPEN:
-                raise VolunteerError(_("这个任务已经不能报名了。 This task is no longer open."))
+                raise VolunteerError(_("这个任务已经不能报名了。"))
             if _take_place(task):
                 state = ClaimState.PENDING if task.needs_approval else ClaimState.HELD
             else:
@@ -516,8 +515,7 @@ def claim_withdraw(*, actor: User, claim_id: int) -> Claim:
             cutoff = task.starts_at - timedelta(hours=task.withdraw_cutoff_hours)
             if now >= cutoff:
                 raise VolunteerError(
-                    _("开始前%(h)d小时内不能在线退出，请直接联系组织者。 "
-                      "It is too close to the start to withdraw online; please call the organiser.")
+                    _("开始前%(h)d小时内不能在线退出，请直接联系组织者。")
                     % {"h": task.withdraw_cutoff_hours}
                 )
         try:
@@ -573,10 +571,10 @@ def claim_accept_offer(*, actor: User, claim_id: int) -> Claim:
         claim = Claim.objects.select_for_update().get(pk=claim_id)
         claim.task = task
         if claim.state != ClaimState.OFFERED:
-            raise VolunteerError(_("没有待确认的递补名额。 There is no place waiting for you."))
+            raise VolunteerError(_("没有待确认的递补名额。"))
         if claim.offer_expires_at and claim.offer_expires_at <= now:
             # The periodic job lapses it and asks the next person (this transaction rolls back).
-            raise VolunteerError(_("确认已过期，名额已让给下一位。 The offer has expired."))
+            raise VolunteerError(_("确认已过期，名额已让给下一位。"))
         other = _overlapping(volunteer, task)
         if other is not None:
             raise _overlap_error(other)
@@ -600,7 +598,7 @@ def claim_decline_offer(*, actor: User, claim_id: int) -> Claim:
         claim = Claim.objects.select_for_update().get(pk=claim_id)
         claim.task = task
         if claim.state != ClaimState.OFFERED:
-            raise VolunteerError(_("没有待确认的递补名额。 There is no place waiting for you."))
+            raise VolunteerError(_("没有待确认的递补名额。"))
         _end_claim(claim, ClaimState.WITHDRAWN)
         audit(actor=actor, action="claim.decline_offer", target=claim, task=task.pk)
         _move_up(task, now=now)
@@ -642,7 +640,7 @@ def claim_decide(*, actor: User, claim_id: int, approve: bool, reason: str = "")
             pk=claim_id)
         claim.task = task
         if claim.state != ClaimState.PENDING:
-            raise VolunteerError(_("这条报名已经处理过了。 This claim was already decided."))
+            raise VolunteerError(_("这条报名已经处理过了。"))
         if approve:
             check_move(claim, ClaimState.HELD)
             claim.state = ClaimState.HELD
@@ -667,18 +665,18 @@ def _held_claim_of(actor: User, task_id: int) -> Claim:
     claim = (Claim.objects.select_for_update().select_related("task")
              .filter(task_id=task_id, volunteer=volunteer, state=ClaimState.HELD).first())
     if claim is None:
-        raise VolunteerError(_("您没有报上这个任务。 You do not hold a place on this task."))
+        raise VolunteerError(_("您没有报上这个任务。"))
     return claim
 
 
 def _check_in(claim: Claim, *, actor: User, now: datetime, how: str) -> Claim:
     task = claim.task
     if task.state != TaskState.OPEN:
-        raise VolunteerError(_("任务已经结束了。 The task is already closed."))
+        raise VolunteerError(_("任务已经结束了。"))
     if now < task.starts_at - CHECKIN_EARLY:
-        raise VolunteerError(_("还没到签到时间（开始前30分钟起可签到）。 Too early to check in."))
+        raise VolunteerError(_("还没到签到时间（开始前30分钟起可签到）。"))
     if now > task.ends_at:
-        raise VolunteerError(_("任务时间已过，不能签到。 The task time is over."))
+        raise VolunteerError(_("任务时间已过，不能签到。"))
     if claim.checked_in_at:
         return claim
     claim.checked_in_at = now
@@ -690,7 +688,7 @@ def _check_in(claim: Claim, *, actor: User, now: datetime, how: str) -> Claim:
 
 def _check_out(claim: Claim, *, actor: User, now: datetime) -> Claim:
     if not claim.checked_in_at:
-        raise VolunteerError(_("还没有签到。 Not checked in yet."))
+        raise VolunteerError(_("还没有签到。"))
     if claim.checked_out_at:
         return claim
     claim.checked_out_at = min(now, claim.task.ends_at + CHECKOUT_LATE)
@@ -733,7 +731,7 @@ def claim_check_in(*, actor: User, task_id: int, code: str = "", token: str = ""
         task = claim.task
         code, token = (code or "").strip(), (token or "").strip()
         if not ((code and code == task.checkin_code) or (token and token == task.qr_token)):
-            raise VolunteerError(_("签到码不对，请向组织者核对。 The check-in code is wrong."))
+            raise VolunteerError(_("签到码不对，请向组织者核对。"))
         return _check_in(claim, actor=actor, now=now, how="qr" if token else "code")
 
 
@@ -751,7 +749,7 @@ def claim_check_in_for(*, actor: User, claim_id: int, out: bool = False) -> Clai
             pk=claim_id)
         require(actor, "volunteers.check_in_for", claim)
         if claim.state != ClaimState.HELD:
-            raise VolunteerError(_("这位志愿者没有报上这个任务。 Not on this task."))
+            raise VolunteerError(_("这位志愿者没有报上这个任务。"))
         if out:
             return _check_out(claim, actor=actor, now=timezone.now())
         return _check_in(claim, actor=actor, now=timezone.now(), how="on_behalf")
@@ -772,7 +770,7 @@ def claim_confirm(*, actor: User, claim_id: int) -> Claim:
         _not_own(actor, claim)
         require(actor, "volunteers.confirm_service", claim)
         if not claim.checked_out_at:
-            raise VolunteerError(_("志愿者还没有完成服务。 The service is not finished yet."))
+            raise VolunteerError(_("志愿者还没有完成服务。"))
         if claim.confirmed_at:
             return claim
         claim.confirmed_at = timezone.now()
@@ -834,12 +832,12 @@ def claim_approve_service(*, actor: User, claim_id: int) -> Claim:
         claim = Claim.objects.select_for_update().select_related("task").get(pk=claim_id)
         task = claim.task
         if claim.approved_at:
-            raise VolunteerError(_("这次服务已经审核过了。 Already approved."))
+            raise VolunteerError(_("这次服务已经审核过了。"))
         if claim.state != ClaimState.HELD or not claim.checked_out_at:
-            raise VolunteerError(_("志愿者还没有签退。 The volunteer has not checked out."))
+            raise VolunteerError(_("志愿者还没有签退。"))
         if task.households.exists() and not claim.confirmed_at:
             raise VolunteerError(
-                _("服务对象还没有确认。 The person helped has not confirmed yet."))
+                _("服务对象还没有确认。"))
         minutes = min(claim.service_minutes, (task.ends_at - task.starts_at).total_seconds() / 60)
         hours = _quantize_hours(minutes)
         points = points_for(task=task, volunteer=volunteer, hours=hours)
@@ -878,14 +876,14 @@ def _append(*, volunteer: Volunteer, kind: str, reason: str, actor: User | None,
         changed = Volunteer.objects.filter(pk=volunteer.pk, hours_total__gte=-hours).update(
             hours_total=F("hours_total") + hours)
         if not changed:
-            raise VolunteerError(_("时长不能减到零以下。 Hours cannot go below zero."))
+            raise VolunteerError(_("时长不能减到零以下。"))
         HoursEntry.objects.create(volunteer=volunteer, hours=hours, kind=kind, reason=reason,
                                   claim=claim, created_by=actor)
     if points:
         changed = Volunteer.objects.filter(pk=volunteer.pk, points_balance__gte=-points).update(
             points_balance=F("points_balance") + points)
         if not changed:
-            raise InsufficientPoints(_("积分不够。 Not enough points."))
+            raise InsufficientPoints(_("积分不够。"))
         PointsEntry.objects.create(volunteer=volunteer, points=points, kind=kind, reason=reason,
                                    claim=claim, created_by=actor)
 
@@ -895,10 +893,10 @@ def ledger_correct(*, actor: User, volunteer_id: int, reason: str, hours: Decima
     """An admin corrects hours or points: a new entry with a reason, never an edit."""
     reason = (reason or "").strip()
     if not reason:
-        raise VolunteerError(_("更正必须写明原因。 A correction needs a reason."))
+        raise VolunteerError(_("更正必须写明原因。"))
     hours = Decimal(hours or 0).quantize(Decimal("0.01"))
     if not hours and not points:
-        raise VolunteerError(_("请填写要更正的时长或积分。 Nothing to correct."))
+        raise VolunteerError(_("请填写要更正的时长或积分。"))
     require(actor, "volunteers.correct_ledger")
     with transaction.atomic():
         volunteer = _lock_volunteer(volunteer_id)
@@ -923,17 +921,17 @@ def item_redeem(*, actor: User, item_id: int) -> Redemption:
         volunteer = _lock_volunteer(volunteer.pk)
         item = ShopItem.objects.select_for_update().filter(pk=item_id, active=True).first()
         if item is None or item.community_id != volunteer.community_id:
-            raise VolunteerError(_("没有这件商品。 No such item."))
+            raise VolunteerError(_("没有这件商品。"))
         if item.per_person_limit:
             had = Redemption.objects.filter(item=item, volunteer=volunteer).exclude(
                 state=RedemptionState.CANCELLED).count()
             if had >= item.per_person_limit:
-                raise VolunteerError(_("这件商品每人限兑%(n)d件。 You have reached the limit.")
+                raise VolunteerError(_("这件商品每人限兑%(n)d件。")
                                      % {"n": item.per_person_limit})
         if volunteer.points_balance < item.cost:
-            raise InsufficientPoints(_("积分不够。 Not enough points."))
+            raise InsufficientPoints(_("积分不够。"))
         if not ShopItem.objects.filter(pk=item.pk, stock__gte=1).update(stock=F("stock") - 1):
-            raise VolunteerError(_("已经兑完了。 Out of stock."))
+            raise VolunteerError(_("已经兑完了。"))
         redemption = Redemption.objects.create(item=item, volunteer=volunteer, cost=item.cost)
         _append(volunteer=volunteer, points=-item.cost, kind=EntryKind.REDEEM,
                 reason=_("兑换：%(n)s") % {"n": item.name}, actor=actor)
@@ -957,7 +955,7 @@ def redemption_cancel(*, actor: User, redemption_id: int) -> Redemption:
         redemption = Redemption.objects.select_for_update().select_related("item").get(
             pk=redemption_id)
         if redemption.state != RedemptionState.RESERVED:
-            raise VolunteerError(_("这笔兑换已经处理过了。 Already handled."))
+            raise VolunteerError(_("这笔兑换已经处理过了。"))
         redemption.state = RedemptionState.CANCELLED
         redemption.handled_by = actor
         redemption.save(update_fields=["state", "handled_by"])
@@ -976,7 +974,7 @@ def redemption_collect(*, actor: User, redemption_id: int) -> Redemption:
             pk=redemption_id)
         require(actor, "volunteers.hand_over", redemption)
         if redemption.state != RedemptionState.RESERVED:
-            raise VolunteerError(_("这笔兑换已经处理过了。 Already handled."))
+            raise VolunteerError(_("这笔兑换已经处理过了。"))
         redemption.state = RedemptionState.COLLECTED
         redemption.collected_at = timezone.now()
         redemption.handled_by = actor

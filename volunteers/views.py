@@ -363,7 +363,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _task_page(request, task, status=400,
-                          error=_("请填写取消原因。 Please give a reason."))
+                          error=_("请填写取消原因。"))
     return _act(request, task, services.task_cancel, _("任务已取消，已通知报名的志愿者。"),
                 actor=request.user, task_id=task.pk, reason=form.cleaned_data["reason"])
 
@@ -443,7 +443,7 @@ def decide_volunteer(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = Volunteer.objects.filter(pk=pk).first()
     if volunteer is None or not may(request.user, "volunteers.decide_volunteer", volunteer):
         if volunteer is not None and volunteer.user_id == request.user.pk:
-            raise PermissionDenied(_("您没有权限进行此操作。 You are not allowed to do this."))
+            raise PermissionDenied(_("您没有权限进行此操作。"))
         raise Http404
     approve = request.POST.get("approve") == "1"
     try:
@@ -581,7 +581,7 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("volunteers:review")
         messages.success(request, _("已记入更正。"))
     else:
-        messages.error(request, _("请填写更正原因。 A correction needs a reason."))
+        messages.error(request, _("请填写更正原因。"))
     return redirect("volunteers:review")
 
 

@@ -33,6 +33,6 @@ class WorkflowError(Exception):
 def check_move(claim, to: str) -> None:
     if to not in ALLOWED.get(claim.state, set()):
         raise WorkflowError(
-            _("当前状态（%(state)s）不能进行这个操作。 This claim cannot do that now.")
+            _("当前状态（%(state)s）不能进行这个操作。")
             % {"state": claim.get_state_display()}
         )

@@ -51,7 +51,7 @@ def _community_for(user):
             return household.unit.building.community
     community = Community.objects.order_by("pk").first()
     if community is None:
-        raise ChatError(_("社区尚未设置。 The community is not set up yet."))
+        raise ChatError(_("社区尚未设置。"))
     return community
 
 
@@ -123,7 +123,7 @@ def sender_role(conversation: Conversation, user) -> str:
         return SenderRole.RESIDENT
     if user.pk == conversation.assignee_id and conversation.status == ConversationStatus.OPEN:
         return SenderRole.STAFF
-    raise PermissionDenied(_("您不能在这个会话里发言。 You cannot write in this conversation."))
+    raise PermissionDenied(_("您不能在这个会话里发言。"))
 
 
 def message_post(*, conversation: Conversation, sender, body: str = "", client_key: str = "",
@@ -140,9 +140,9 @@ def message_post(*, conversation: Conversation, sender, body: str = "", client_k
     """
     body = (body or "").strip()
     if len(body) > MAX_BODY:
-        raise ChatError(_("消息太长了（最多 %(n)s 字）。 The message is too long.") % {"n": MAX_BODY})
+        raise ChatError(_("消息太长了（最多 %(n)s 字）。") % {"n": MAX_BODY})
     if kind == MessageKind.TEXT and not body:
-        raise ChatError(_("消息是空的。 The message is empty."))
+        raise ChatError(_("消息是空的。"))
     client_key = (client_key or "")[:64]
     now = now or timezone.now()
     if voice is not None and not isinstance(voice, CleanVoice):
@@ -230,7 +230,7 @@ def _staff_label(user) -> str:
 
 def _check_liaison(user, community_id: int) -> None:
     if community_id not in scope_of(user).liaison_community_ids:
-        raise PermissionDenied(_("只有连心室值班人员可以接待。 Only liaison-room staff can do this."))
+        raise PermissionDenied(_("只有连心室值班人员可以接待。"))
 
 
 def desk_of(user) -> StaffDesk:
@@ -242,7 +242,7 @@ def staff_set_duty(*, staff, on: bool) -> StaffDesk:
     """Go on or off duty. Guarantees: audit row; consoles refresh after commit."""
     scope = scope_of(staff)
     if not scope.is_liaison:
-        raise PermissionDenied(_("只有连心室值班人员可以值班。 Only liaison-room staff can go on duty."))
+        raise PermissionDenied(_("只有连心室值班人员可以值班。"))
     with transaction.atomic():
         desk, _created = StaffDesk.objects.select_for_update().get_or_create(staff=staff)
         desk.on_duty = on
@@ -268,17 +268,17 @@ def conversation_pick_up(*, conversation: Conversation, staff) -> Conversation:
     _check_liaison(staff, conversation.community_id)
     desk = desk_of(staff)
     if not desk.on_duty:
-        raise ChatError(_("请先点“上岗”再接待。 Go on duty first."))
+        raise ChatError(_("请先点“上岗”再接待。"))
     now = timezone.now()
     with transaction.atomic():
         if _holding(staff) >= desk.cap:
-            raise ChatError(_("您同时接待的会话已达上限（%(n)s 个）。 You hold as many as allowed.")
+            raise ChatError(_("您同时接待的会话已达上限（%(n)s 个）。")
                             % {"n": desk.cap})
         won = Conversation.objects.filter(
             pk=conversation.pk, assignee__isnull=True, status=ConversationStatus.WAITING,
         ).update(assignee=staff, status=ConversationStatus.OPEN, picked_up_at=now)
         if not won:
-            raise ChatError(_("这个会话已经有人接待了。 Someone else has already picked it up."))
+            raise ChatError(_("这个会话已经有人接待了。"))
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         _system(conversation, _("%(who)s 为您服务。") % {"who": _staff_label(staff)}, now=now)
         audit(actor=staff, action="liaison.pick_up", target=conversation)
@@ -294,19 +294,19 @@ def conversation_hand_over(*, conversation: Conversation, staff, to) -> Conversa
     scope = scope_of(staff)
     if conversation.assignee_id != staff.pk and conversation.community_id not in scope.admin_community_ids \
             and not scope.is_superuser:
-        raise PermissionDenied(_("只有接待人或管理员可以转交。 Only the person answering can hand it over."))
+        raise PermissionDenied(_("只有接待人或管理员可以转交。"))
     if to.pk == conversation.assignee_id:
-        raise ChatError(_("已经是这位同事在接待。 This colleague already has it."))
+        raise ChatError(_("已经是这位同事在接待。"))
     _check_liaison(to, conversation.community_id)
     desk = desk_of(to)
     if not desk.on_duty:
-        raise ChatError(_("这位同事不在岗。 This colleague is not on duty."))
+        raise ChatError(_("这位同事不在岗。"))
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.status == ConversationStatus.CLOSED:
-            raise ChatError(_("会话已结束。 The conversation has ended."))
+            raise ChatError(_("会话已结束。"))
         if _holding(to) >= desk.cap:
-            raise ChatError(_("这位同事接待的会话已满。 This colleague holds as many as allowed."))
+            raise ChatError(_("这位同事接待的会话已满。"))
         before = conversation.assignee_id
         conversation.assignee = to
         conversation.status = ConversationStatus.OPEN
@@ -329,7 +329,7 @@ def conversation_close(*, conversation: Conversation, actor) -> Conversation:
     allowed = (actor.pk in (conversation.assignee_id, conversation.resident_id)
                or conversation.community_id in scope.admin_community_ids or scope.is_superuser)
     if not allowed:
-        raise PermissionDenied(_("您不能结束这个会话。 You cannot end this conversation."))
+        raise PermissionDenied(_("您不能结束这个会话。"))
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.status == ConversationStatus.CLOSED:
@@ -346,15 +346,15 @@ def conversation_close(*, conversation: Conversation, actor) -> Conversation:
 def conversation_rate(*, conversation: Conversation, resident, stars: int) -> Conversation:
     """The resident's one-tap rating (1–5) of an ended conversation; once."""
     if resident.pk != conversation.resident_id:
-        raise PermissionDenied(_("只有居民本人可以评价。 Only the resident can rate."))
+        raise PermissionDenied(_("只有居民本人可以评价。"))
     if stars not in (1, 2, 3, 4, 5):
-        raise ChatError(_("请选择 1 到 5 分。 Choose 1 to 5."))
+        raise ChatError(_("请选择 1 到 5 分。"))
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.status != ConversationStatus.CLOSED:
-            raise ChatError(_("会话结束后才能评价。 You can rate when the conversation has ended."))
+            raise ChatError(_("会话结束后才能评价。"))
         if conversation.rating is not None:
-            raise ChatError(_("您已经评价过了，谢谢。 You have rated it already."))
+            raise ChatError(_("您已经评价过了，谢谢。"))
         conversation.rating = stars
         conversation.save(update_fields=["rating"])
         audit(actor=resident, action="liaison.rate", target=conversation, stars=stars)
@@ -373,7 +373,7 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
     scope = scope_of(staff)
     if conversation.assignee_id != staff.pk and conversation.community_id not in scope.admin_community_ids \
             and not scope.is_superuser:
-        raise PermissionDenied(_("只有接待人可以转为诉求。 Only the person answering can do this."))
+        raise PermissionDenied(_("只有接待人可以转为诉求。"))
     if conversation.case_id:
         return conversation.case_id
     from community import services as case_services
@@ -383,7 +383,7 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
                     .prefetch_related("photos").order_by("seq"))
     text = description.strip() or "\n".join(m.body for m in messages if m.body)
     if not text:
-        raise ChatError(_("居民还没有说明情况，无法转为诉求。 The resident has not written anything yet."))
+        raise ChatError(_("居民还没有说明情况，无法转为诉求。"))
     photos = [p.image for m in messages for p in m.photos.all()]
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -394,7 +394,7 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
 
             category = Category.objects.filter(active=True).order_by("order", "id").first()
         if category is None:
-            raise ChatError(_("还没有设置诉求类别，请联系管理员。 No case categories are set up."))
+            raise ChatError(_("还没有设置诉求类别，请联系管理员。"))
         try:
             case = case_services.case_submit(
                 reporter=conversation.resident, category=category, description=text[:2000],
@@ -431,7 +431,7 @@ def quick_reply_add(*, staff, community_id: int, text: str) -> QuickReply:
     _check_liaison(staff, community_id)
     text = text.strip()
     if not text or len(text) > 300:
-        raise ChatError(_("快捷回复请写 1 到 300 字。 Write 1 to 300 characters."))
+        raise ChatError(_("快捷回复请写 1 到 300 字。"))
     with transaction.atomic():
         reply = QuickReply.objects.create(community_id=community_id, text=text, created_by=staff,
                                           order=QuickReply.objects.filter(

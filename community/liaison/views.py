@@ -128,7 +128,7 @@ def upload(request: HttpRequest, pk: int) -> JsonResponse:
                 conversation=conversation, sender=request.user, kind=MessageKind.VOICE,
                 client_key=client_key, voice=clean_voice(voice))
         else:
-            return _error(_("没有收到照片或录音。 No photo or recording arrived."))
+            return _error(_("没有收到照片或录音。"))
     except UploadRejected as exc:
         return _error(str(exc))
     except PermissionDenied as exc:
@@ -253,7 +253,7 @@ def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     to_id = parse_id(request.POST.get("to"), name=_("同事"), default=None)
     to = User.objects.filter(pk=to_id).first() if to_id is not None else None
     if to is None:
-        messages.error(request, _("请选择同事。 Choose a colleague."))
+        messages.error(request, _("请选择同事。"))
         return redirect("liaison:console_conversation", pk=pk)
     if _act(request, services.conversation_hand_over, conversation=conversation,
             staff=request.user, to=to):
@@ -287,7 +287,7 @@ def quick_reply_add(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     community_id = min(scope.liaison_community_ids, default=None)
     if community_id is None:
-        raise PermissionDenied(_("只有连心室值班人员可以添加。 Only liaison-room staff can add."))
+        raise PermissionDenied(_("只有连心室值班人员可以添加。"))
     _act(request, services.quick_reply_add, staff=request.user, community_id=community_id,
          text=request.POST.get("text", ""))
     return redirect(_next(request))

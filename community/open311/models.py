@@ -30,8 +30,7 @@ def callback_url_allowed(value: str) -> None:
     if parts.scheme == "http" and host in LOOPBACK_HOSTS:
         return
     raise ValidationError(
-        _("回调地址须为 https://…（本机测试可用 http://127.0.0.1）。 "
-          "The callback URL must be https (plain http only on loopback)."),
+        _("回调地址须为 https://…（本机测试可用 http://127.0.0.1）。"),
         code="callback_url",
     )
 

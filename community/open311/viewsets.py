@@ -24,8 +24,7 @@ class ApiKeyCreateView(CreateView):
         return instance
 
     def get_success_message(self, instance):
-        return _("已为“%(p)s”创建接口密钥：%(k)s —— 只显示这一次，请立即复制交给对方。 "
-                 "Copy this key now; it is not shown again.") % {
+        return _("已为“%(p)s”创建接口密钥：%(k)s —— 只显示这一次，请立即复制交给对方。") % {
             "p": instance.platform, "k": self.raw_key}
 
     def form_valid(self, form):

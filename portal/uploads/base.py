@@ -18,7 +18,7 @@ class UploadRejected(Exception):
 
 def _too_large(limit: int) -> UploadRejected:
     return UploadRejected(
-        _("文件太大（不能超过 %(mb)d MB）。 / The file is too large (at most %(mb)d MB).")
+        _("文件太大（不能超过 %(mb)d MB）。")
         % {"mb": limit // (1024 * 1024)},
         code="too_large",
     )
@@ -34,7 +34,7 @@ def _read_upload(uploaded_file, limit: int) -> bytes:
     if len(data) > limit:
         raise _too_large(limit)
     if not data:
-        raise UploadRejected(_("文件是空的。 / The file is empty."), code="empty")
+        raise UploadRejected(_("文件是空的。"), code="empty")
     return data
 
 
@@ -55,6 +55,6 @@ def _seekable_upload(uploaded_file, limit: int):
     if size > limit:
         raise _too_large(limit)
     if size == 0:
-        raise UploadRejected(_("文件是空的。 / The file is empty."), code="empty")
+        raise UploadRejected(_("文件是空的。"), code="empty")
     return f
 

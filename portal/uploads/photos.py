@@ -61,7 +61,7 @@ class CleanPhoto:
 
 def _not_an_image() -> UploadRejected:
     return UploadRejected(
-        _("这个文件不是照片，请选择手机相册里的照片。 / This file is not a photo; please choose a photo."),
+        _("这个文件不是照片，请选择手机相册里的照片。"),
         code="not_image",
     )
 
@@ -70,7 +70,6 @@ def _too_big_pixels() -> UploadRejected:
     return UploadRejected(
         _(
             "照片太大（超过5000万像素），请换一张或用手机截图后再发。"
-            " / The photo is too large (over 50 megapixels); please choose a smaller one."
         ),
         code="too_many_pixels",
     )

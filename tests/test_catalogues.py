@@ -1,0 +1,86 @@
+"""One language at a time: Chinese msgids, English in the en catalogue, nothing missing.
+
+About 190 messages once carried both languages in one msgid ("请选择楼栋。 Please choose
+a building."), so a Chinese reader saw both. These checks keep that from coming back,
+and keep every message the code can show translated into English.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ["portal", "buildings", "community", "notices", "volunteers"]
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# A Chinese sentence followed by an English one: "…。 Please choose a building."
+MIXED = re.compile(r"[\u4e00-\u9fff][^A-Za-z\u4e00-\u9fff]*[\s/]+[A-Z][a-z']+(?:\s+[a-z'(]+){2,}")
+GETTEXT = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext",
+           "ngettext_lazy", "gettext_noop"}
+
+
+def _catalogue(lang: str, domain: str = "django") -> list[tuple[str, str]]:
+    text = (ROOT / "locale" / lang / "LC_MESSAGES" / f"{domain}.po").read_text(encoding="utf-8")
+    entries = []
+    for block in text.split("\n\n"):
+        if block.lstrip().startswith("#~"):
+            continue  # obsolete
+        ids = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        strs = re.search(r'^msgstr ((?:".*"\n?)+)', block, re.M)
+        plural = re.search(r'^msgstr\[0\] ((?:".*"\n?)+)', block, re.M)
+        if not ids:
+            continue
+
+        def joined(m):
+            return "".join(ast.literal_eval(x) for x in re.findall(r'^(".*")$', m.group(1), re.M))
+
+        msgid = joined(ids)
+        fuzzy = re.search(r"^#,.*\bfuzzy\b", block, re.M) is not None
+        if msgid:
+            translated = joined(strs or plural) if (strs or plural) else ""
+            entries.append((msgid, "" if fuzzy else translated))
+    return entries
+
+
+def _source_msgids() -> set[str]:
+    """Every literal the Python code hands to gettext (what users can be shown)."""
+    found = set()
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts or "tests" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in GETTEXT):
+                    continue
+                index = 1 if node.func.id.startswith("p") else 0
+                if len(node.args) > index and isinstance(node.args[index], ast.Constant) \
+                        and isinstance(node.args[index].value, str):
+                    found.add(node.args[index].value)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_Hans"])
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_no_message_speaks_two_languages_at_once(lang, domain):
+    mixed = [msgid for msgid, _ in _catalogue(lang, domain) if MIXED.search(msgid)]
+    assert mixed == [], f"{len(mixed)} msgids carry Chinese and English: {mixed[:5]}"
+
+
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_the_english_catalogue_has_no_empty_entry(domain):
+    empty = [msgid for msgid, msgstr in _catalogue("en", domain) if not msgstr]
+    assert empty == [], f"{len(empty)} untranslated: {empty[:5]}"
+
+
+def test_the_english_catalogue_has_every_message_of_the_code():
+    known = {msgid for msgid, _ in _catalogue("en")}
+    missing = sorted(m for m in _source_msgids() if HAN.search(m) and m not in known)
+    assert missing == [], f"{len(missing)} not in locale/en (run makemessages): {missing[:5]}"
+
+
+def test_the_python_code_writes_no_two_language_message():
+    mixed = sorted(m for m in _source_msgids() if MIXED.search(m))
+    assert mixed == [], f"{len(mixed)} gettext literals mix Chinese and English: {mixed[:5]}"
