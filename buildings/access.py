@@ -173,6 +173,13 @@ def person_scope_changed(user_pk: int) -> None:
     _bump(_person_generation_key(user_pk))
 
 
+def reread_scope(user) -> None:
+    """Drop only the scope kept on this user object (a socket's user lives for hours):
+    the next check reads the cache, which the signals keep right per person."""
+    if user is not None and hasattr(user, _SCOPE_ATTR):
+        delattr(user, _SCOPE_ATTR)
+
+
 def forget_scope(user) -> None:
     """Drop this person's scope, on this user object and in the cache (theirs only)."""
     if user is None:

@@ -26,7 +26,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from buildings.access import forget_scope, may, scope_of
+from buildings.access import may, reread_scope, scope_of
 from portal import limits
 from portal.params import BadParameter, parse_id, parse_int
 from portal.sockets import SessionBoundSocket
@@ -44,7 +44,9 @@ log = logging.getLogger("jiayuan.liaison")
 
 
 def _fresh(user) -> None:
-    forget_scope(user)
+    # Not forget_scope: a connect must not recompute anyone's scope, let alone
+    # everyone's; the cached one is retired by the signals when it changes.
+    reread_scope(user)
     if hasattr(user, "_liaison_on_duty"):
         del user._liaison_on_duty
 
