@@ -96,6 +96,14 @@ def _members(server, group: str) -> int:
     return client.zcard(f"asgi:group:{group}")
 
 
+async def _until_members(server, group: str, count: int, timeout: float = 10) -> None:
+    """Wait until ``count`` sockets are members of ``group`` again (they rejoin by themselves)."""
+    deadline = time.monotonic() + timeout
+    while (found := await sync_to_async(_members)(server, group)) != count:
+        assert time.monotonic() < deadline, f"{found} members of {group}, not {count}"
+        await asyncio.sleep(0.05)
+
+
 def test_a_socket_open_across_a_restart_hears_the_next_message_live(world, own_redis):
     c = picked(world.resident_a, world.liaison)
     group = conversation_group(c.pk)
@@ -120,7 +128,7 @@ def test_a_socket_open_across_a_restart_hears_the_next_message_live(world, own_r
         # The old socket notices its lost membership, joins again and says
         # where the record is (state), without its client doing anything.
         await drain(old, "state", timeout=10)
-        assert await sync_to_async(_members)(own_redis, group) == 1 + len(fresh)
+        await _until_members(own_redis, group, 1 + len(fresh))
 
         await sync_to_async(services.message_post)(
             conversation=c, sender=world.liaison, body="水电工下午到", client_key="after")
@@ -153,6 +161,7 @@ def test_members_of_a_dead_process_age_out(world, own_redis):
 
 def test_while_redis_is_down_pages_serve_and_sockets_stay_up(world, own_redis):
     c = picked(world.resident_a, world.liaison)
+    group = conversation_group(c.pk)
     client = Client()
     client.force_login(world.resident_a, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get("/chat/").status_code == 200
@@ -180,7 +189,7 @@ def test_while_redis_is_down_pages_serve_and_sockets_stay_up(world, own_redis):
         await drain(old, "ack", timeout=15)
 
         await sync_to_async(own_redis.start)()
-        await drain(old, "state", timeout=15)  # joined again, told to catch up
+        await _until_members(own_redis, group, 2, timeout=15)  # both joined again by themselves
         await sync_to_async(services.message_post)(
             conversation=c, sender=world.liaison, body="在的", client_key="back")
         live = await drain(old, "message", timeout=10)
