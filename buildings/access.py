@@ -12,6 +12,8 @@ its ``rules.py`` and asked through ``user.has_perm(name, obj)``, or through
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 
 import rules
@@ -101,49 +103,101 @@ EMPTY_SCOPE = Scope()
 _GENERATION_KEY = "jy:scope:generation"
 _SCOPE_TTL = 300
 
+log = logging.getLogger("jiayuan.access")
 
-def _generation() -> int:
-    generation = cache.get(_GENERATION_KEY)
-    if generation is None:
-        generation = 1
-        cache.add(_GENERATION_KEY, generation, None)
-    return generation
+
+def _person_generation_key(user_pk: int) -> str:
+    return f"jy:scope:person:{user_pk}"
+
+
+def _generations(user_pk: int) -> tuple[int, int]:
+    """The site-wide generation (grids and buildings) and this person's (their roles).
+
+    Raises if the cache is down; ``scope_of`` then works from the database.
+    """
+    person_key = _person_generation_key(user_pk)
+    found = cache.get_many([_GENERATION_KEY, person_key])
+    site, person = found.get(_GENERATION_KEY), found.get(person_key)
+    # A missing number starts from the clock, never from a number an old key used.
+    if site is None:
+        site = time.time_ns() // 1000
+        cache.add(_GENERATION_KEY, site, None)
+    if person is None:
+        person = time.time_ns() // 1000
+        cache.add(person_key, person, None)
+    return site, person
 
 
 def scope_of(user) -> Scope:
     """The person's scope, kept on the user object (so read once per request)
     and in the cache between requests.
 
-    Any change to a residency, an assignment, a grid or a building bumps a
-    generation number (see ``signals.py``), which retires every cached scope at
-    once; the cache's timeout is a safety net for writes that skip signals.
+    The cache key carries two generation numbers (see ``signals.py``): the
+    person's own, bumped when one of *their* residencies or assignments
+    changes, and a site-wide one, bumped only when grids or buildings change
+    shape. The cache's timeout is a safety net for writes that skip signals.
+    The cache is only a shortcut: when it fails (Redis restarting) the scope
+    is computed from the database and the request goes on.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return EMPTY_SCOPE
     cached = getattr(user, _SCOPE_ATTR, None)
     if cached is not None:
         return cached
-    key = f"jy:scope:{_generation()}:{user.pk}"
-    scope = cache.get(key)
+    try:
+        site, person = _generations(user.pk)
+        key = f"jy:scope:{site}:{person}:{user.pk}"
+        scope = cache.get(key)
+    except Exception:
+        log.warning("scope cache failed; reading from the database", exc_info=True)
+        key, scope = None, None
     if scope is None:
         scope = _compute_scope(user)
-        cache.set(key, scope, _SCOPE_TTL)
+        if key is not None:
+            try:
+                cache.set(key, scope, _SCOPE_TTL)
+            except Exception:
+                log.warning("scope cache failed; not kept", exc_info=True)
     setattr(user, _SCOPE_ATTR, scope)
     return scope
 
 
-def scopes_changed() -> None:
-    """Retire every cached scope (called when assignments or residencies change)."""
+def _bump(key: str) -> None:
     try:
-        cache.incr(_GENERATION_KEY)
-    except ValueError:
-        cache.set(_GENERATION_KEY, 2, None)
+        try:
+            cache.incr(key)
+        except ValueError:  # missing or evicted: any new number retires the old keys
+            cache.set(key, time.time_ns() // 1000, None)
+    except Exception:
+        # The cache is down; when it comes back empty every key is new anyway, and
+        # an entry that survived lives at most _SCOPE_TTL.
+        log.warning("could not retire cached scopes (%s)", key, exc_info=True)
+
+
+def scopes_changed() -> None:
+    """Retire every cached scope: grids or buildings changed shape."""
+    _bump(_GENERATION_KEY)
+
+
+def person_scope_changed(user_pk: int) -> None:
+    """Retire one person's cached scope: their residency or an assignment changed."""
+    _bump(_person_generation_key(user_pk))
+
+
+def reread_scope(user) -> None:
+    """Drop only the scope kept on this user object (a socket's user lives for hours):
+    the next check reads the cache, which the signals keep right per person."""
+    if user is not None and hasattr(user, _SCOPE_ATTR):
+        delattr(user, _SCOPE_ATTR)
 
 
 def forget_scope(user) -> None:
-    """Drop the scope kept on this user object and in the cache."""
-    scopes_changed()
-    if user is not None and hasattr(user, _SCOPE_ATTR):
+    """Drop this person's scope, on this user object and in the cache (theirs only)."""
+    if user is None:
+        return
+    if getattr(user, "pk", None):
+        person_scope_changed(user.pk)
+    if hasattr(user, _SCOPE_ATTR):
         delattr(user, _SCOPE_ATTR)
 
 

@@ -1,8 +1,12 @@
-"""Retire cached permission scopes whenever who-is-where changes."""
+"""Retire cached permission scopes whenever who-is-where changes.
+
+A residency or an assignment belongs to one person: only that person's scope
+is retired. Grids and buildings reach everyone below them: those retire all.
+"""
 
 from django.db.models.signals import post_delete, post_save
 
-from .access import scopes_changed
+from .access import person_scope_changed, scopes_changed
 from .models import (
     Building,
     BuildingHead,
@@ -14,15 +18,25 @@ from .models import (
     Residency,
 )
 
-WATCHED = (Residency, BuildingHead, GridWorker, DepartmentHandler, LiaisonStaff, CommunityAdmin,
-           Grid, Building)
+PERSONAL = (Residency, BuildingHead, GridWorker, DepartmentHandler, LiaisonStaff, CommunityAdmin)
+STRUCTURE = (Grid, Building)
 
 
-def _changed(sender, **kwargs) -> None:
+def _person_changed(sender, instance, **kwargs) -> None:
+    if instance.user_id:
+        person_scope_changed(instance.user_id)
+
+
+def _structure_changed(sender, **kwargs) -> None:
     scopes_changed()
 
 
 def connect() -> None:
-    for model in WATCHED:
-        post_save.connect(_changed, sender=model, dispatch_uid=f"scope-{model.__name__}-save")
-        post_delete.connect(_changed, sender=model, dispatch_uid=f"scope-{model.__name__}-del")
+    for model in PERSONAL:
+        post_save.connect(_person_changed, sender=model, dispatch_uid=f"scope-{model.__name__}-save")
+        post_delete.connect(_person_changed, sender=model, dispatch_uid=f"scope-{model.__name__}-del")
+    for model in STRUCTURE:
+        post_save.connect(_structure_changed, sender=model,
+                          dispatch_uid=f"scope-{model.__name__}-save")
+        post_delete.connect(_structure_changed, sender=model,
+                            dispatch_uid=f"scope-{model.__name__}-del")

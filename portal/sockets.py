@@ -13,11 +13,19 @@ person's group (``SessionBoundSocket``): logging out sends ``session.ended``
 with the session's key there and the sockets opened with that session close;
 erasing an account closes all of them. The doorbell may be lost (the channel
 layer is down), so a consumer also checks the session before it writes.
+
+Group membership lives in Redis, and Redis forgets: a restart empties it, and
+the members of a killed process stay until the group expires
+(``group_expiry``). So a socket joins with ``group_join``, which says whether
+it had been dropped, and joins again at every heartbeat and after every
+failure of the layer: a live socket stays a member, a dead one ages out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from asgiref.sync import async_to_sync
 from channels.auth import AuthMiddlewareStack
@@ -49,6 +57,28 @@ def person_group(user_pk: int) -> str:
     return f"user.{user_pk}"
 
 
+async def group_join(layer, group: str, channel: str) -> bool:
+    """Add ``channel`` to ``group`` (again); True if it was not a member before.
+
+    "Not a member" means the layer lost it (Redis restarted, the group
+    expired): whatever was sent to the group meanwhile did not reach it.
+    """
+    from channels_redis.core import RedisChannelLayer
+
+    if isinstance(layer, RedisChannelLayer):
+        # channels_redis's own group_add, done here so that ZADD's answer (how
+        # many members are new) is not thrown away.
+        key = layer._group_key(group)
+        connection = layer.connection(layer.consistent_hash(group))
+        added = await connection.zadd(key, {channel: time.time()})
+        await connection.expire(key, layer.group_expiry)
+        return bool(added)
+    groups = getattr(layer, "groups", None)  # the in-memory layer
+    was_member = groups is not None and channel in groups.get(group, {})
+    await layer.group_add(group, channel)
+    return not was_member
+
+
 def sockets_close(user_pk: int, *, session_key: str | None = None) -> None:
     """Close the person's sockets: those of one session, or all of them."""
     layer = get_channel_layer()
@@ -68,21 +98,102 @@ def _logged_out(sender, request, user, **kwargs) -> None:
         sockets_close(user.pk, session_key=request.session.session_key)
 
 
+# How often a socket joins its groups again. Far below the layer's
+# ``group_expiry`` (settings), so a live socket never ages out of a group.
+REJOIN_EVERY = 20.0
+LAYER_CALL_TIMEOUT = 3.0
+
+
 class SessionBoundSocket:
-    """For consumers: ``await self.bind_to_session()`` once the person is let in."""
+    """For consumers: ``await self.join_group(name)`` for each group and
+    ``await self.bind_to_session()`` once the person is let in; ``leave_groups()``
+    on disconnect.
+
+    Every group joined is kept and joined again every ``REJOIN_EVERY`` seconds
+    (and by ``rejoin_groups`` whenever the consumer suspects the layer). When a
+    membership turns out to have been lost, the consumer receives a
+    ``layer.recovered`` event: doorbells may have been missed, so it tells its
+    client to catch up from the record. A failure of the layer never closes the
+    socket nor fails the handshake: it is retried at the next round.
+    """
 
     person_group_name = None
     session_key = None
+    _keeper = None
+
+    def _joined(self) -> list[str]:
+        if "_groups_joined" not in self.__dict__:
+            self._groups_joined = []
+        return self._groups_joined
+
+    async def _layer_call(self, fn, *args):
+        return await asyncio.wait_for(fn(*args), LAYER_CALL_TIMEOUT)
+
+    async def join_group(self, group: str) -> None:
+        if group not in self._joined():
+            self._joined().append(group)
+        try:
+            await self._layer_call(group_join, self.channel_layer, group, self.channel_name)
+        except Exception:
+            log.warning("could not join %s; joining again at the next round", group,
+                        exc_info=True)
+        if self._keeper is None:
+            self._keeper = asyncio.ensure_future(self._keep_groups())
+
+    async def rejoin_groups(self) -> bool:
+        """Join every group again; True if a membership was lost (or could not be checked)."""
+        lost = False
+        for group in list(self._joined()):
+            try:
+                lost |= await self._layer_call(group_join, self.channel_layer, group,
+                                               self.channel_name)
+            except Exception:
+                log.warning("could not join %s again", group, exc_info=True)
+                lost = True
+        return lost
+
+    async def _keep_groups(self) -> None:
+        lost = False
+        while True:
+            await asyncio.sleep(REJOIN_EVERY)
+            lost = await self.rejoin_groups() or lost
+            if lost:
+                try:  # through the layer, so the consumer handles it in turn
+                    await self._layer_call(self.channel_layer.send, self.channel_name,
+                                           {"type": "layer.recovered"})
+                    lost = False
+                except Exception:
+                    log.warning("layer still failing; trying again", exc_info=True)
+
+    async def leave_groups(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            self._keeper = None
+        for group in self._joined():
+            try:
+                await self._layer_call(self.channel_layer.group_discard, group,
+                                       self.channel_name)
+            except Exception:  # it ages out of the group (group_expiry)
+                log.warning("could not leave %s", group, exc_info=True)
+        self._joined().clear()
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self._keeper is not None:
+                self._keeper.cancel()
+                self._keeper = None
+
+    async def layer_recovered(self, event) -> None:
+        """Consumers override this to also tell their client to catch up."""
+        await self.rejoin_groups()
 
     async def bind_to_session(self) -> None:
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
         self.person_group_name = person_group(self.scope["user"].pk)
-        await self.channel_layer.group_add(self.person_group_name, self.channel_name)
-
-    async def unbind_session(self) -> None:
-        if self.person_group_name:
-            await self.channel_layer.group_discard(self.person_group_name, self.channel_name)
+        await self.join_group(self.person_group_name)
 
     async def session_ended(self, event) -> None:
         if not event.get("session") or event["session"] == self.session_key:

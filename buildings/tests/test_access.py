@@ -1,6 +1,7 @@
 """Who may decide a residency claim: only those responsible for its building."""
 
 import pytest
+from django.core.cache import cache
 
 from buildings.access import may, scope_of
 from buildings.choices import ResidencyState
@@ -48,3 +49,53 @@ def test_anonymous_may_nothing(world):
 
     claim = _claim(world, world.household_a)
     assert not may(AnonymousUser(), "buildings.decide_residency", claim)
+
+
+def _fresh(user):
+    """The person as a new request loads them: no scope kept on the object."""
+    return type(user).objects.get(pk=user.pk)
+
+
+def test_a_scope_is_retired_for_its_person_only(world, django_assert_num_queries):
+    from buildings.access import forget_scope
+
+    cache.clear()
+    scope_of(_fresh(world.resident_a))  # kept in the cache
+    # Another person's socket connects, and another person's residency changes:
+    forget_scope(_fresh(world.resident_a2))
+    _claim(world, world.household_b)
+    with django_assert_num_queries(0):
+        assert scope_of(_fresh_without_queries(world.resident_a)).is_verified_resident
+    # This person's own residency changes: their scope is read again, and right.
+    Residency.objects.create(user=world.resident_a, household=world.household_b,
+                             state=ResidencyState.VERIFIED)
+    assert world.household_b.pk in scope_of(_fresh(world.resident_a)).household_ids
+
+
+def test_a_building_retires_every_scope(world, django_assert_max_num_queries):
+    cache.clear()
+    scope_of(_fresh(world.resident_a))
+    world.building_b.save()
+    user = _fresh(world.resident_a)
+    with django_assert_max_num_queries(5) as captured:
+        scope_of(user)
+    assert len(captured) >= 1
+
+
+def test_a_failing_cache_costs_a_query_not_an_error(world, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    for name in ("get", "get_many", "set", "add", "incr"):
+        monkeypatch.setattr(cache, name, down)
+    assert scope_of(_fresh(world.head_a)).covers_building(world.building_a.pk)
+    Residency.objects.create(user=world.resident_a2, household=world.household_b)  # signals too
+    from buildings.access import forget_scope
+
+    forget_scope(world.resident_a2)
+
+
+def _fresh_without_queries(user):
+    """A user object such as the session middleware gives, made without a query here."""
+    clone = type(user)(pk=user.pk, username=user.username, is_superuser=user.is_superuser)
+    return clone

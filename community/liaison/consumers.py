@@ -26,7 +26,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from buildings.access import forget_scope, may, scope_of
+from buildings.access import may, reread_scope, scope_of
 from portal import limits
 from portal.params import BadParameter, parse_id, parse_int
 from portal.sockets import SessionBoundSocket
@@ -44,7 +44,9 @@ log = logging.getLogger("jiayuan.liaison")
 
 
 def _fresh(user) -> None:
-    forget_scope(user)
+    # Not forget_scope: a connect must not recompute anyone's scope, let alone
+    # everyone's; the cached one is retired by the signals when it changes.
+    reread_scope(user)
     if hasattr(user, "_liaison_on_duty"):
         del user._liaison_on_duty
 
@@ -86,9 +88,6 @@ class _JsonSocket(SessionBoundSocket, AsyncWebsocketConsumer):
         except Exception:
             log.warning("group_send to %s failed", group, exc_info=True)
 
-    async def layer_recovered(self, event):
-        pass
-
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None or len(text_data) > MAX_FRAME:
             await self.send_json({"type": "error", "code": "too_large",
@@ -129,14 +128,12 @@ class ChatConsumer(_JsonSocket):
             await self.close(code=4403)
             return
         self.group = conversation_group(self.conversation_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_group(self.group)
         await self.bind_to_session()
         await self.accept()
 
     async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        await self.unbind_session()
+        await self.leave_groups()
 
     @database_sync_to_async
     def _load(self) -> Conversation | None:
@@ -255,8 +252,11 @@ class ChatConsumer(_JsonSocket):
             await self.send_json({"type": "typing", "role": event["role"]})
 
     async def layer_recovered(self, event):
-        # Doorbells may have been lost while the layer failed: the state carries
-        # the last number, and the client fetches anything after what it has.
+        # Doorbells may have been lost while the layer failed, and the
+        # memberships with them (a restarted Redis is empty): join again, then
+        # send the state, which carries the last number; the client fetches
+        # anything after what it has.
+        await self.rejoin_groups()
         await self._send_state()
 
     async def chat_state(self, event):
@@ -270,7 +270,6 @@ class ConsoleConsumer(_JsonSocket):
 
     async def connect(self):
         self.user = self.scope.get("user")
-        self.groups_joined = []
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=4401)
             return
@@ -279,9 +278,7 @@ class ConsoleConsumer(_JsonSocket):
             await self.close(code=4403)
             return
         for community_id in communities:
-            group = console_group(community_id)
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
+            await self.join_group(console_group(community_id))
         await self.bind_to_session()
         await self.accept()
 
@@ -298,15 +295,14 @@ class ConsoleConsumer(_JsonSocket):
         return sorted(set(scope.liaison_community_ids) | set(scope.admin_community_ids))
 
     async def disconnect(self, code):
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        await self.unbind_session()
+        await self.leave_groups()
 
     async def receive_json(self, content):
         if content.get("type") == "ping":
             await self.send_json({"type": "pong", "t": content.get("t")})
 
     async def layer_recovered(self, event):
+        await self.rejoin_groups()
         await self.send_json({"type": "changed", "conversation": None, "reason": "recovered"})
 
     async def console_changed(self, event):

@@ -205,7 +205,30 @@ def _console_context(request, conversation=None) -> dict:
         context["may_manage"] = may(request.user, "liaison.manage_conversation", conversation)
         context["is_assignee"] = conversation.assignee_id == request.user.pk
         context["resident_name"] = conversation.resident.shown_name
+        context["resident_home"] = _verified_home(conversation.resident_id)
     return context
+
+
+def _verified_home(user_id: int) -> str:
+    """The building and unit a resident verifiably lives in ("3栋 2单元"), else ''."""
+    from buildings.choices import ResidencyState
+    from buildings.models import Residency
+
+    residency = (Residency.objects.filter(user_id=user_id, state=ResidencyState.VERIFIED)
+                 .select_related("household__unit__building").order_by("pk").first())
+    if residency is None:
+        return ""
+    unit = residency.household.unit
+    return _("%(building)s %(unit)s单元") % {"building": unit.building.label,
+                                            "unit": unit.number}
+
+
+def _would_pick_if_on_duty(user, conversation: Conversation) -> bool:
+    """Waiting, in the person's liaison room, and only their being off duty stands in the way."""
+    return (conversation.status == ConversationStatus.WAITING
+            and conversation.assignee_id is None
+            and conversation.community_id in scope_of(user).liaison_community_ids
+            and not services.desk_of(user).on_duty)
 
 
 @login_required
@@ -224,6 +247,13 @@ def console_lists(request: HttpRequest) -> HttpResponse:
 @login_required
 def console_conversation(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "liaison.use_console")
+    waiting = Conversation.objects.filter(pk=pk).first()
+    if waiting is not None and _would_pick_if_on_duty(request.user, waiting):
+        # Tapped from a list or a notification while off duty: say so, with the
+        # button that puts them on duty and brings them back here.
+        context = _console_context(request)
+        context["off_duty_for"] = waiting
+        return render(request, "liaison/console.html", context)
     conversation = _conversation_for(request, pk)
     return render(request, "liaison/console.html", _console_context(request, conversation))
 

@@ -165,7 +165,10 @@ if REDIS_URL:
             # also stops at 100 connections, which hundreds of sockets joining at
             # once exceed. Read longer than the pop, and allow a larger pool.
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 20,
-                                  "max_connections": 1000}]},
+                                  "max_connections": 1000}],
+                       # A socket joins its groups again every 20 s (portal.sockets);
+                       # the members of a process that died age out after this.
+                       "group_expiry": int(env("CHANNEL_GROUP_EXPIRY", "120"))},
         }
     }
 else:
@@ -312,7 +315,7 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = 50_000_000
 SESSION_COOKIE_HTTPONLY = True
 # Sessions read from the cache (Redis in production), written through to the
 # database: one query less on every page, and nobody is signed out on a restart.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 60  # residents should not have to sign in every week
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -212,8 +212,15 @@
   function cssEscape(s) { return String(s).replace(/["\\]/g, "\\$&"); }
 
   // --- numbers: no holes, no duplicates --------------------------------------
+  // "Not duty hours" is wrong once someone is answering: hide it while staff reply.
+  function staffAnswering() {
+    var banner = root.querySelector(".off-hours");
+    if (banner) banner.hidden = true;
+  }
+
   function accept(m) {
     if (!m || typeof m.seq !== "number") return;
+    if (m.role === "staff") staffAnswering();
     if (m.seq <= lastSeq) return; // already shown
     if (m.seq > lastSeq + 1) {
       buffer[m.seq] = m;
@@ -426,6 +433,7 @@
     if (caseLink && st.case_url) { caseLink.querySelector("a").href = st.case_url; caseLink.hidden = false; }
     if (st.last_seq < lastSeq) { store("msgs", []); location.reload(); return; } // a stale copy on the phone
     if (st.last_seq > lastSeq) askFor(lastSeq, st.last_seq);
+    if (st.status === "open") staffAnswering();
     if (st.status !== status) {
       status = st.status;
       root.dataset.status = status;

@@ -241,3 +241,28 @@ def test_typing_right_after_a_send_reaches_the_other_side(world):
         await staff.disconnect()
 
     async_to_sync(run)()
+
+
+@HOSTS
+def test_a_socket_connect_keeps_everyone_elses_cached_permissions(world,
+                                                                   django_assert_num_queries):
+    from django.core.cache import cache
+
+    from buildings.access import scope_of
+
+    c = picked(world.resident_a, world.liaison)
+    cache.clear()
+    scope_of(type(world.head_a).objects.get(pk=world.head_a.pk))  # cached now
+
+    async def run():
+        comm = socket(f"/ws/chat/{c.pk}/", world.liaison)
+        assert (await comm.connect())[0]
+        console = socket("/ws/chat/console/", world.liaison)
+        assert (await console.connect())[0]
+        await comm.disconnect()
+        await console.disconnect()
+
+    async_to_sync(run)()
+    head = type(world.head_a)(pk=world.head_a.pk, username=world.head_a.username)
+    with django_assert_num_queries(0):
+        assert scope_of(head).covers_building(world.building_a.pk)
