@@ -224,8 +224,10 @@ def test_backup_and_restore_commands_end_to_end_on_sqlite(tmp_path):
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings.embedded"
+    env["SECRET_KEY_FILE"] = str(tmp_path / "secret_key")
 
     def run(db: Path, media: Path, *args: str) -> str:
         done = subprocess.run(

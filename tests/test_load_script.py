@@ -138,6 +138,29 @@ def test_summarise_prints_both_targets_side_by_side(tmp_path, capsys):
     assert "prod 50 users: POST /cases/new/: 502 Bad Gateway (×2)" in out
 
 
+def test_summarise_puts_the_asgi_servers_side_by_side_and_averages_their_rounds(tmp_path,
+                                                                              capsys):
+    figures = {("daphne", 1): (5.0, 40), ("uvicorn", 1): (7.0, 30),
+               ("daphne", 2): (6.0, 50), ("uvicorn", 2): (9.0, 20)}
+    for (server, round_), (rps, median) in figures.items():
+        _stats(tmp_path / f"prod-{server}-r{round_}-u25_stats.csv",
+               [("GET", "/", 10, 0, median, rps, median * 2),
+                ("", "Aggregated", 10, 1, median, rps, median * 2)])
+        (tmp_path / f"prod-{server}-r{round_}-warmup.log").write_text("ignored")
+
+    assert _summarise().main(["summarise", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    names = out.splitlines()[0].split()
+    assert names == ["|", "prod-daphne-r1", "|", "prod-uvicorn-r1", "|", "prod-daphne-r2", "|",
+                     "prod-uvicorn-r2"]
+    assert "prod-uvicorn-r2: production: nginx, 2 uvicorn, PostgreSQL, Redis, worker, round 2" \
+        in out
+    averaged = out.split("its rounds averaged", 1)[1].splitlines()
+    assert averaged[1].split() == ["|", "prod-daphne", "|", "prod-uvicorn"]
+    row = next(x for x in averaged if x.strip().startswith("25 |"))
+    assert row.split() == ["25", "|", "5.5", "45", "90", "2/20", "|", "8.0", "25", "50", "2/20"]
+
+
 def test_summarise_says_when_there_is_nothing(tmp_path, capsys):
     assert _summarise().main(["summarise", str(tmp_path)]) == 1
     assert "no Locust results" in capsys.readouterr().out

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from portal.staticfiles import cache_hashed_files_a_year
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -27,6 +29,32 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def secret_key_kept(path: Path) -> str:
+    """The key in ``path``, made there on first use (random, readable by its owner only).
+
+    Several processes may start at once: the first to link its file in wins
+    and the others read what it wrote.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(50) + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me")
@@ -271,7 +299,7 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
@@ -282,6 +310,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Hashed names, gzip and brotli (the brotli package) files beside them, kept a year.
+WHITENOISE_ADD_HEADERS_FUNCTION = cache_hashed_files_a_year
 if env("MEDIA_STORAGE") == "s3":
     STORAGES["default"] = {
         "BACKEND": "portal.s3.MediaS3Storage",

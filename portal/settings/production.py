@@ -9,8 +9,8 @@ HTTPS setup reports no warning.
 The layout this expects (``deploy/``): nginx in front terminates TLS, serves
 ``/static/`` itself, sends uploads only after Django's check
 (``MEDIA_ACCEL_REDIRECT``, see ``portal.media``) and passes everything else,
-WebSockets under ``/ws/`` included, to two or more Daphne processes
-(``manage.py serve --no-ticker``); one ``manage.py ticker`` and one or more
+WebSockets under ``/ws/`` included, to two or more ASGI processes
+(``manage.py serve --no-ticker``, the server named by ``ASGI_SERVER``); one ``manage.py ticker`` and one or more
 ``manage.py db_worker`` run the background work.
 """
 

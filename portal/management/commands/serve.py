@@ -1,43 +1,116 @@
-"""Serve Jiayuan with Daphne (HTTP and WebSocket), plus the periodic ticker.
+"""Serve Jiayuan's ASGI application (HTTP and WebSocket), plus the periodic ticker.
 
 The embedded default in one process: ``manage.py serve``. In production run
 ``serve --no-ticker`` in each ASGI process and one ``manage.py ticker``.
+
+Three servers run the same Channels application: ``--server daphne``
+(Twisted), ``uvicorn`` (uvloop and httptools) and ``granian`` (Rust, its own
+worker process); ``ASGI_SERVER`` in the environment picks one when the option
+is not given. ``scripts/load`` measures them side by side; the default is the
+one the figures chose (README, "Production").
+
+Whichever serves: no proxy headers. A server that believed X-Forwarded-For
+would take the left-most value, the one a client writes itself; the
+connection's own address is passed on, and ``portal.clientip`` believes a
+forwarded address only when that connection comes from one of
+``settings.TRUSTED_PROXIES``.
 """
 
-from django.core.management.base import BaseCommand
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+SERVERS = ("daphne", "uvicorn", "granian")
+DEFAULT_SERVER = "daphne"
+APP = "portal.asgi:application"
+# A phone on a weak network, or a busy server, may take longer than a
+# server's usual few seconds to answer pings or finish a WebSocket handshake;
+# the chat's client retries anyway, but a dropped handshake is a 502 behind nginx.
+PING_INTERVAL, PING_TIMEOUT, WS_CONNECT_TIMEOUT = 20, 30, 20
 
 
 class Command(BaseCommand):
-    help = "Run the ASGI server (Daphne) and, unless --no-ticker, the periodic jobs."
+    help = "Run the ASGI server (Daphne, Uvicorn or Granian) and, unless --no-ticker, the periodic jobs."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--fd", type=int, default=None, help="serve on an inherited socket")
         parser.add_argument("--no-ticker", action="store_true")
-        parser.add_argument("--access-log", default=None, help="file for Daphne's access log")
+        parser.add_argument("--access-log", default=None, help="file for the access log")
+        parser.add_argument(
+            "--server", choices=SERVERS, default=None,
+            help=f"ASGI server (default: $ASGI_SERVER, else {DEFAULT_SERVER})")
 
     def handle(self, *args, **options):
+        server = options["server"] or os.environ.get("ASGI_SERVER") or DEFAULT_SERVER
+        if server not in SERVERS:
+            raise CommandError(f"ASGI_SERVER={server!r}: one of {', '.join(SERVERS)}")
+        if server == "granian":
+            # Granian imports the application in a worker process of its own:
+            # a ticker thread here would enqueue into another process's
+            # in-memory channel layer, and it cannot take an inherited socket.
+            if not options["no_ticker"]:
+                raise CommandError("granian serves from a worker process: use --no-ticker "
+                                   "and run `manage.py ticker` beside it")
+            if options["fd"] is not None:
+                raise CommandError("granian cannot serve on an inherited socket (--fd)")
+        if not options["no_ticker"]:
+            from portal.periodic import start_ticker_thread
+
+            start_ticker_thread()
+        getattr(self, f"_run_{server}")(options)
+
+    def _run_daphne(self, options) -> None:
         from daphne.cli import CommandLineInterface
 
-        from portal.periodic import start_ticker_thread
-
-        if not options["no_ticker"]:
-            start_ticker_thread()
-        # A phone on a weak network, or a busy server, may take longer than
-        # Daphne's default 5 s to finish a WebSocket handshake; the chat's
-        # client retries anyway, but a dropped handshake is a 502 behind nginx.
-        # No --proxy-headers: Daphne would take the left-most X-Forwarded-For,
-        # the value a client writes itself. The connection's own address is
-        # passed on, and portal.clientip believes a forwarded address only
-        # when that connection comes from one of settings.TRUSTED_PROXIES.
-        argv = ["--ping-interval", "20", "--ping-timeout", "30",
-                "--websocket_connect_timeout", "20"]
+        argv = ["--ping-interval", str(PING_INTERVAL), "--ping-timeout", str(PING_TIMEOUT),
+                "--websocket_connect_timeout", str(WS_CONNECT_TIMEOUT)]
         if options["fd"] is not None:
             argv += ["--fd", str(options["fd"])]
         else:
             argv += ["-b", options["host"], "-p", str(options["port"])]
         if options["access_log"]:
             argv += ["--access-log", options["access_log"]]
-        argv.append("portal.asgi:application")
+        argv.append(APP)
         CommandLineInterface().run(argv)
+
+    def _run_uvicorn(self, options) -> None:
+        import uvicorn
+
+        log_config = dict(uvicorn.config.LOGGING_CONFIG)
+        if options["access_log"]:
+            log_config["handlers"] = {
+                **log_config["handlers"],
+                "access": {"formatter": "access", "class": "logging.FileHandler",
+                           "filename": options["access_log"]},
+            }
+        where = ({"fd": options["fd"]} if options["fd"] is not None
+                 else {"host": options["host"], "port": options["port"]})
+        uvicorn.run(
+            APP, **where, loop="uvloop", http="httptools", ws="websockets",
+            ws_ping_interval=PING_INTERVAL, ws_ping_timeout=PING_TIMEOUT,
+            # Channels' router has no "lifespan" scope.
+            lifespan="off", proxy_headers=False, server_header=False,
+            log_config=log_config, timeout_graceful_shutdown=15,
+        )
+
+    def _run_granian(self, options) -> None:
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        logging = {}
+        if options["access_log"]:
+            logging["log_dictconfig"] = {
+                "version": 1, "disable_existing_loggers": False,
+                "handlers": {"access": {"class": "logging.FileHandler",
+                                        "filename": options["access_log"]}},
+                "loggers": {"granian.access": {"handlers": ["access"], "level": "INFO",
+                                               "propagate": False}},
+            }
+        Granian(
+            APP, address=options["host"], port=options["port"],
+            # ASGI without lifespan: Channels' router has no "lifespan" scope.
+            interface=Interfaces.ASGINL, workers=1, websockets=True,
+            log_access=True, respawn_failed_workers=True, **logging,
+        ).serve()

@@ -1,10 +1,13 @@
 """Print the load figures of ``scripts/load`` side by side, from Locust's CSV files.
 
 Reads ``<target>-u<users>_stats.csv`` (and ``_failures.csv``) in a folder,
-where target is ``prod`` or ``embedded``, and prints for each user count:
+where target is ``prod``, ``prod-<asgi server>`` (``-r<round>`` when the
+servers ran in several rounds, ``LOAD_SERVERS``/``LOAD_ROUNDS`` of
+``scripts/load``) or ``embedded``, and prints for each user count:
 requests per second, median and 95th-percentile response time (ms) and
-errors (failed requests / all requests), one column group per target; then,
-for the largest user count, the same per request; then the first failure
+errors (failed requests / all requests), one column group per target; with
+rounds, the same again per server averaged over its rounds; then, for the
+largest user count, the same per request; then the first failure
 messages, if any. Prints figures; asserts nothing.
 
     .venv/bin/python tests/perf/load/summarise.py var/load/results
@@ -21,7 +24,28 @@ TARGETS = {
     "prod": "production: nginx, 2 Daphne, PostgreSQL, Redis, worker",
     "embedded": "embedded default: 1 Daphne, SQLite",
 }
-FILE = re.compile(r"^(?P<target>[a-z]+)-u(?P<users>\d+)_stats\.csv$")
+FILE = re.compile(r"^(?P<target>[a-z][a-z0-9-]*?)-u(?P<users>\d+)_stats\.csv$")
+SERVER = re.compile(r"^prod-(?P<server>[a-z]+)(?:-r(?P<round>\d+))?$")
+
+
+def describe(target: str) -> str:
+    match = SERVER.match(target)
+    if target in TARGETS or not match:
+        return TARGETS.get(target, target)
+    rounds = f", round {match['round']}" if match["round"] else ""
+    return f"production: nginx, 2 {match['server']}, PostgreSQL, Redis, worker{rounds}"
+
+
+def _order(targets) -> list[str]:
+    """prod, then prod-<server>[-r<n>] as they ran (servers in name order), embedded last."""
+    def key(t):
+        match = SERVER.match(t)
+        if t == "prod":
+            return (0, 0, "")
+        if match:
+            return (1, int(match["round"] or 0), match["server"])
+        return (2 if t == "embedded" else 3, 0, t)
+    return sorted(targets, key=key)
 
 
 def _read(path: Path) -> list[dict]:
@@ -68,7 +92,7 @@ def _cells(f: dict | None) -> str:
 
 
 def table(results: dict) -> str:
-    targets = [t for t in TARGETS if t in results] + sorted(set(results) - set(TARGETS))
+    targets = _order(results)
     users = sorted({u for t in targets for u in results[t]})
     head = f"{'users':>5} | " + " | ".join(
         f"{'req/s':>7} {'med ms':>7} {'p95 ms':>7} {'errors':>11}" for _ in targets)
@@ -79,12 +103,35 @@ def table(results: dict) -> str:
         lines.append(f"{u:>5} | " + " | ".join(
             _cells(results[t].get(u, {}).get("total")) for t in targets))
     lines.append("")
-    lines += [f"{t}: {TARGETS.get(t, t)}" for t in targets]
+    lines += [f"{t}: {describe(t)}" for t in targets]
     return "\n".join(lines)
 
 
+def by_server(results: dict) -> dict:
+    """The rounds of each server averaged: {"prod-<server>": {users: {"total": figures}}}."""
+    rounds: dict = {}
+    for t, steps in results.items():
+        match = SERVER.match(t)
+        if match and match["round"]:
+            for u, entry in steps.items():
+                rounds.setdefault(f"prod-{match['server']}", {}).setdefault(u, []).append(
+                    entry["total"])
+    merged: dict = {}
+    for server, steps in rounds.items():
+        for u, figures in steps.items():
+            n = len(figures)
+            merged.setdefault(server, {})[u] = {"total": {
+                "rps": sum(f["rps"] for f in figures) / n,
+                "median": sum(f["median"] for f in figures) / n,
+                "p95": sum(f["p95"] for f in figures) / n,
+                "count": sum(f["count"] for f in figures),
+                "fails": sum(f["fails"] for f in figures),
+            }, "rows": {}, "failures": []}
+    return merged
+
+
 def per_request(results: dict) -> str:
-    targets = [t for t in TARGETS if t in results]
+    targets = _order(results)
     if not targets:
         return ""
     top = max(u for t in targets for u in results[t])
@@ -121,6 +168,11 @@ def main(argv: list[str]) -> int:
         return 1
     print(table(results))
     print()
+    merged = by_server(results)
+    if merged:
+        print("each server, its rounds averaged (req/s, med, p95: means; errors: sums):")
+        print(table(merged))
+        print()
     print(per_request(results))
     print()
     print(failures(results))
