@@ -205,7 +205,7 @@ def visit_to_dispute(*, actor: User, visit_id: int, title: str) -> Visit:
                                    building=household.unit.building,
                                    party_names=[household.head_name] if household.head_name
                                    else [])
-            dispute_advance(actor=actor, dispute_id=dispute.pk, kind="find",
+            dispute = dispute_advance(actor=actor, dispute_id=dispute.pk, kind="find",
                             note=_("走访发现：%(note)s") % {"note": summary})
         except WorkflowError as exc:
             raise PatrolError(exc.message, forbidden=exc.forbidden) from None
