@@ -61,8 +61,7 @@ def test_offline_visit_then_online_then_finding_to_case(browser, live_server, wo
         assert visit.visitor == world.worker_a and len(visit.client_key) == 36
 
         page.goto(f"{live_server.url}/patrols/h/{world.household_a2.pk}/")
-        page.get_by_role("link", name=visit.visited_at.astimezone().strftime("%-m月%-d日")
-                         , exact=False).first.click()
+        page.locator("[aria-labelledby=hh-visits] .item a").first.click()
         page.wait_for_url("**/patrols/v/*/")
         assert "设施损坏" in page.locator("main").inner_text()
         shot(page, "patrols-visit")

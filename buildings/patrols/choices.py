@@ -29,3 +29,14 @@ class GuideRole(models.TextChoices):
     JUDGE = "judge", _("法官")
     PROSECUTOR = "prosecutor", _("检察官")
     POLICE = "police", _("警官")
+
+
+#: The care flags every community starts with: (name, visit every N days, report
+#: to the admins N days past due). Migration 0002 made them; the demo makes any missing.
+DEFAULT_KINDS = [
+    ("独居老人", 7, 3),
+    ("残疾", 14, 7),
+    ("低保", 30, 7),
+    ("新搬迁", 14, 7),
+    ("留守儿童", 14, 7),
+]

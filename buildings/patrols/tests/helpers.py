@@ -1,6 +1,5 @@
 from buildings.patrols.models import CareFlag, CareFlagKind, Guide
 
-
 # As the data migration makes them (transactional tests flush that row away).
 DEFAULTS = {"独居老人": (7, 3), "残疾": (14, 7), "低保": (30, 7), "新搬迁": (14, 7),
             "留守儿童": (14, 7)}

@@ -128,3 +128,15 @@ def test_coverage_page_for_a_grid_worker_shows_their_grids_only(client, world,
     with django_assert_max_num_queries(20):
         text = client.get("/patrols/coverage/").content.decode()
     assert "A网格" in text and "B网格" not in text
+
+
+def test_demo_data_loads_twice():
+    from buildings import demo as register
+    from buildings.patrols import demo
+    from buildings.patrols.models import CareFlag, Guide
+
+    register.load()
+    demo.load()
+    demo.load()
+    assert CareFlag.objects.count() == 5 and Guide.objects.count() == 1
+    assert Visit.objects.count() == 1
