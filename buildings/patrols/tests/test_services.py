@@ -140,3 +140,16 @@ def test_demo_data_loads_twice():
     demo.load()
     assert CareFlag.objects.count() == 5 and Guide.objects.count() == 1
     assert Visit.objects.count() == 1
+
+
+def test_a_guides_visit_is_recorded_the_same_way_and_can_become_a_case(world):
+    from buildings.tests import factories as f
+
+    from .helpers import guide
+
+    judge = guide(world.community, f.UserFactory())
+    visit = visit_record(actor=judge, household=world.household_b, met="head",
+                         finding="hardship", note="老人看病难")
+    assert visit.as_guide and visit.grid == world.grid_b
+    visit = visit_to_case(actor=judge, visit_id=visit.pk, category=category())
+    assert visit.case.on_behalf_by == judge
