@@ -52,6 +52,7 @@ urlpatterns = [
         JavaScriptCatalog.as_view(packages=["community.liaison"])), name="javascript-catalog"),
     path("notices/", include("notices.urls")),
     path("volunteer/", include("volunteers.urls")),
+    path("patrols/", include("buildings.patrols.urls")),
 ]
 
 # Uploads, each checked against the object that owns it (portal.media).

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "community.open311",
     "notices",
     "volunteers",
+    "buildings.patrols",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

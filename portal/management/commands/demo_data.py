@@ -4,7 +4,8 @@ from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
-DEMO_APPS = ["buildings", "community", "community.liaison", "notices", "volunteers"]
+DEMO_APPS = ["buildings", "community", "community.liaison", "notices", "volunteers",
+             "buildings.patrols"]
 
 
 class Command(BaseCommand):
