@@ -134,8 +134,13 @@ def test_the_update_is_the_georeport_request_signed_with_the_platforms_secret(
     assert verify(key.callback_secret, got)
     assert not verify("another secret", got)
     polled = client.get(f"/open311/v2/requests/{case.pk}.json", {"api_key": raw})
-    assert json.loads(got["body"]) == json.loads(polled.content)
-    assert json.loads(got["body"])[0]["status"] == "open"
+    [sent], [read] = json.loads(got["body"]), json.loads(polled.content)
+    step = sent.pop("update")
+    assert sent.pop("update_id") == step["update_id"] == str(delivery.event_id)
+    assert sent.pop("updated_datetime") == step["updated_datetime"]
+    read.pop("updated_datetime")
+    assert sent == read  # the request as it stood after the step
+    assert sent["status"] == "open"
     # A second try of a delivered update sends nothing.
     assert services.callback_deliver(delivery_id=delivery.pk) is None
     assert len(receiver.received) == 1
@@ -150,7 +155,11 @@ def test_every_public_step_goes_out_internal_ones_do_not(world, hotline, receive
     assert kinds == ["triage", "dispatch", "accept"]
     assert services.callbacks_send_due() == 3
     assert [json.loads(r["body"])[0]["status_notes"].split("：")[0] for r in receiver.received] \
-        == [str(Status.IN_PROGRESS.label)] * 3  # each sends the state as it is now
+        == [str(Status.TRIAGED.label), str(Status.DISPATCHED.label),
+            str(Status.IN_PROGRESS.label)]  # each step its own body, in order
+    ids = [json.loads(r["body"])[0]["update_id"] for r in receiver.received]
+    assert ids == [str(i) for i in CallbackDelivery.objects.order_by("pk")
+                   .values_list("event_id", flat=True)]
 
 
 def test_cases_from_elsewhere_and_platforms_without_callback_send_nothing(world, receiver):

@@ -32,7 +32,12 @@ from portal.params import BadParameter, parse_datetime, parse_id, parse_ids, par
 
 from . import render, selectors
 from .models import KEY_PREFIX_LENGTH, ApiKey, RequestToken
-from .services import RequestRejected, api_call_log, open311_case_submit
+from .services import (
+    RequestRejected,
+    api_call_log,
+    open311_case_submit,
+    platform_update_receive,
+)
 
 ANONYMOUS_PER_MINUTE = 300
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -319,6 +324,101 @@ def token_view(request, fmt, key, token):
     return ([{"service_request_id": str(row.case_id), "token": str(row.token)}],
             "service_requests", 200, {})
 
+
+# --- Service request updates (the extension FixMyStreet speaks) --------------------
+
+
+def _request_id(value: str) -> int:
+    try:
+        return parse_id((value or "").strip(), name="service_request_id")
+    except BadParameter:
+        raise RequestRejected(400, "缺少或无效的 service_request_id。 "
+                                   "service_request_id is missing or not an id.") from None
+
+
+def _flag(value: str) -> bool | None:
+    value = (value or "").strip().lower()
+    if value in {"1", "true", "yes"}:
+        return True
+    if value in {"0", "false", "no"}:
+        return False
+    if value:
+        raise RequestRejected(400, "attribute[fixed] 应为 true 或 false。 "
+                                   "attribute[fixed] must be true or false.")
+    return None
+
+
+@endpoint(key_required=True, methods=("GET", "POST"))
+def updates_view(request, fmt, key):
+    """``servicerequestupdates``: every public step, or a platform's own update in."""
+    if request.method == "POST":
+        return _update_in(request, key)
+    ids = None
+    if request.GET.get("service_request_id", "").strip():
+        ids = [_request_id(request.GET["service_request_id"])]
+    start, end = _datetime(request, "start_date"), _datetime(request, "end_date")
+    after = _cursor(request)
+    size = _int(request, "page_size", selectors.DEFAULT_PAGE_SIZE, 1, selectors.MAX_PAGE_SIZE)
+    rows = list(selectors.service_request_updates(key=key, ids=ids, start=start, end=end,
+                                                  after=after)[:size + 1])
+    headers = {}
+    if len(rows) > size:
+        rows = rows[:size]
+        headers["Link"] = _next_link(request, rows[-1].at, rows[-1].pk)
+    return ([selectors.update_as_dict(e) for e in rows], "service_request_updates", 200, headers)
+
+
+def _update_in(request, key):
+    data = request.POST
+    rid = _request_id(data.get("service_request_id", ""))
+    update_id = data.get("update_id", "").strip()
+    if not update_id or len(update_id) > 64:
+        raise RequestRejected(400, "缺少 update_id（平台自己的更新编号，最长64字）。 "
+                                   "update_id (the platform's own id) is required.")
+    raw_rating = (data.get("attribute[rating]") or data.get("rating") or "").strip()
+    try:
+        rating = parse_int(raw_rating, name="rating", min=1, max=5, default=None)
+    except BadParameter:
+        raise RequestRejected(400, "rating 应为 1 到 5。 rating must be 1 to 5.") from None
+    description = data.get("description", "")
+    if len(description) > 2000:
+        raise RequestRejected(400, "description 太长（最多2000字）。 description is too long.")
+    name = (data.get("last_name", "") + data.get("first_name", "")).strip()[:40]
+    try:
+        row, _new = platform_update_receive(
+            key=key, case_id=rid, update_id=update_id, status=data.get("status", ""),
+            external_status=data.get("external_status_code", "")[:40],
+            description=description, rating=rating,
+            fixed=_flag(data.get("attribute[fixed]", "")), name=name,
+            media_url=data.get("media_url", "")[:300])
+    except WorkflowError as exc:
+        raise RequestRejected(403 if exc.forbidden else 400,
+                              f"{exc.message} The update is not allowed in this "
+                              f"service request's state.") from None
+    return ([{"update_id": str(row.event_id), "service_request_id": str(row.case_id),
+              "account_id": None}], "service_request_updates", 201, {})
+
+
+def _cursor(request) -> tuple[datetime, int] | None:
+    """``updated_after`` (and ``after_id``, the id of the last row read) as a cursor."""
+    at = _datetime(request, "updated_after")
+    if at is None:
+        return None
+    try:
+        pk = parse_int(request.GET.get("after_id", "").strip(), name="after_id", min=0,
+                       default=0)
+    except BadParameter:
+        raise RequestRejected(400, "after_id 应为编号。 after_id must be an id.") from None
+    return at, pk
+
+
+def _next_link(request, at: datetime, pk: int) -> str:
+    query = request.GET.copy()
+    for name in ("api_key", "page"):
+        query.pop(name, None)
+    query["updated_after"] = timezone.localtime(at).isoformat()
+    query["after_id"] = str(pk)
+    return f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
 
 
 def not_found(request, path=""):
