@@ -15,7 +15,7 @@ from portal.phones import mask_phones_in_text
 from .models import ApiKey
 
 DEFAULT_DAYS = 90
-MAX_PAGE_SIZE = 200
+MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
 
 
@@ -85,14 +85,18 @@ def service_definition(category: Category) -> dict:
     }
 
 
-def visible_cases(key: ApiKey) -> QuerySet[Case]:
+def visible_cases(key: ApiKey | None) -> QuerySet[Case]:
+    """A key's cases; without a key (the specification's public read), the cases of
+    public places only: never one inside a household's flat."""
     cases = Case.objects.all()
+    if key is None:
+        return cases.filter(household__isnull=True)
     if not key.sees_all_cases:
         cases = cases.filter(source_platform=key.platform)
     return cases
 
 
-def service_requests(*, key: ApiKey, ids: list[int] | None = None,
+def service_requests(*, key: ApiKey | None, ids: list[int] | None = None,
                      service_codes: list[str] | None = None, start: datetime | None = None,
                      end: datetime | None = None, status: str | None = None,
                      updated_after: datetime | None = None) -> QuerySet[Case]:
@@ -105,7 +109,9 @@ def service_requests(*, key: ApiKey, ids: list[int] | None = None,
     cases = visible_cases(key).select_related(
         "category", "department", "building", "unit__building", "community")
     if ids is not None:
-        cases = cases.filter(pk__in=ids)
+        # The specification: service_request_id overrides every other filter.
+        cases = cases.filter(pk__in=ids).order_by("-created_at", "-id")
+        service_codes, start, end, status, updated_after = None, None, None, None, None
     if service_codes:
         cases = cases.filter(category__code__in=service_codes)
     if status == "open":
@@ -114,8 +120,8 @@ def service_requests(*, key: ApiKey, ids: list[int] | None = None,
         cases = cases.exclude(status__in=OPEN_STATES)
     if updated_after is not None:
         cases = cases.filter(updated_at__gt=updated_after).order_by("updated_at", "id")
-    else:
-        if ids is None and start is None and end is None:
+    elif ids is None:
+        if start is None and end is None:
             start = timezone.now() - timedelta(days=DEFAULT_DAYS)
         cases = cases.order_by("-created_at", "-id")
     if start is not None:

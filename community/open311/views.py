@@ -63,7 +63,8 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                 if request.method not in methods:
                     raise RequestRejected(405, f"Method {request.method} not allowed; "
                                                f"use {', '.join(methods)}.")
-                raw = (request.POST.get("api_key") if request.method == "POST" else None) \
+                raw = request.headers.get("X-Api-Key", "").strip() \
+                    or (request.POST.get("api_key") if request.method == "POST" else None) \
                     or request.GET.get("api_key") or ""
                 if raw:
                     key = ApiKey.find(raw)
@@ -96,6 +97,8 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                 response = render.error(fmt, exc.status, exc.description)
                 if exc.status == 405:
                     response["Allow"] = ", ".join(methods)
+                if exc.status == 429:
+                    response["Retry-After"] = "60"  # the limits count per minute
             api_call_log(key=key, method=request.method or "", path=request.path,
                          query=_logged_query(request),
                          status=response.status_code, error=error, ip=client_ip(request),
@@ -171,6 +174,7 @@ def discovery(request, fmt, key):
         "contact": f"{settings.JIAYUAN.get('COMMUNITY_NAME', '仫佬家园')} 综治中心",
         "key_service": "向社区管委会申请接口密钥（Wagtail 管理后台：外部平台接口）。 "
                        "Ask the community administration for an API key.",
+        "jurisdiction_id": jurisdiction_id(),
         "endpoints": [{
             "specification": SPEC,
             "url": base,
@@ -199,9 +203,13 @@ def service_definition(request, fmt, key, code):
     return selectors.service_definition(_category(code)), "service_definition", 200, {}
 
 
-@endpoint(key_required=True, methods=("GET", "POST"))
+@endpoint(key_required=False, methods=("GET", "POST"))
 def requests_view(request, fmt, key):
+    """GET needs no key (the specification: public fields); a key adds the extended
+    attributes and its own cases. POST needs one."""
     if request.method == "POST":
+        if key is None:
+            raise RequestRejected(403, "缺少 api_key。 An api_key is required.")
         return _submit(request, key)
     ids = None
     raw_ids = request.GET.get("service_request_id", "").strip()
@@ -213,9 +221,11 @@ def requests_view(request, fmt, key):
             raise RequestRejected(400, "service_request_id 应为逗号分隔的编号。 "
                                        "service_request_id must be comma-separated ids.") from None
     codes = [c.strip() for c in request.GET.get("service_code", "").split(",") if c.strip()]
-    status = request.GET.get("status", "").strip() or None
-    if status not in (None, "open", "closed"):
-        raise RequestRejected(400, "status 只能是 open 或 closed。 status must be open or closed.")
+    states = {p.strip().lower() for p in request.GET.get("status", "").split(",") if p.strip()}
+    if not states <= {"open", "closed"}:
+        raise RequestRejected(400, "status 只能是 open、closed 或 open,closed。 "
+                                   "status must be open, closed or both.")
+    status = states.pop() if len(states) == 1 else None
     start, end = _datetime(request, "start_date"), _datetime(request, "end_date")
     if start and end and start > end:
         raise RequestRejected(400, "start_date 晚于 end_date。 start_date is after end_date.")
@@ -226,7 +236,7 @@ def requests_view(request, fmt, key):
                                        end=end, status=status, updated_after=updated_after)
     total = cases.count()
     rows = list(cases[(page - 1) * size: page * size])
-    extensions = request.GET.get("extensions", "").lower() in {"1", "true"}
+    extensions = key is not None and request.GET.get("extensions", "").lower() in {"1", "true"}
     headers = {"X-Total-Count": str(total), "X-Page": str(page), "X-Page-Size": str(size)}
     if page * size < total:
         query = request.GET.copy()
@@ -281,7 +291,7 @@ def _submit(request, key):
     if len(phone) > 20:
         raise RequestRejected(400, "phone 太长。 phone is too long.")
     try:
-        case, token = open311_case_submit(
+        case, _token = open311_case_submit(
             key=key, category=category, building=building, unit=unit,
             description=description, first_name=data.get("first_name", "")[:20],
             last_name=data.get("last_name", "")[:20], phone=phone, lat=lat, lon=lon,
@@ -291,16 +301,16 @@ def _submit(request, key):
     except (WorkflowError, ValidationError) as exc:
         message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
         raise RequestRejected(400, message) from None
+    # The specification: an id *or* a token. The case exists at once, so the id.
     return ([{
         "service_request_id": str(case.pk),
-        "token": str(token.token),
         "service_notice": f"已登记，{selectors.agency_of(case)}处理，办理时限 "
                           f"{selectors.iso(case.due_at) or ''}",
         "account_id": None,
     }], "service_requests", 201, {})
 
 
-@endpoint(key_required=True)
+@endpoint(key_required=False)
 def request_view(request, fmt, key, rid):
     try:
         case = selectors.service_requests(key=key, ids=[parse_id(rid)]).first()
@@ -308,7 +318,7 @@ def request_view(request, fmt, key, rid):
         case = None
     if case is None:
         raise RequestRejected(404, f"没有这个诉求。 No service request {rid[:30]}.")
-    extensions = request.GET.get("extensions", "").lower() in {"1", "true"}
+    extensions = key is not None and request.GET.get("extensions", "").lower() in {"1", "true"}
     return [selectors.request_as_dict(case, extensions=extensions)], "service_requests", 200, {}
 
 
@@ -421,6 +431,7 @@ def _next_link(request, at: datetime, pk: int) -> str:
     return f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
 
 
+@csrf_exempt  # a POST to a wrong path is answered as GeoReport, not with the CSRF page
 def not_found(request, path=""):
     """Anything else under /open311/v2/: the specification's error, in JSON unless .xml."""
     fmt = "xml" if request.path.endswith(".xml") else "json"

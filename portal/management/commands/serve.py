@@ -18,9 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--access-log", default=None, help="file for Daphne's access log")
 
     def handle(self, *args, **options):
+        import daphne.cli
         from daphne.cli import CommandLineInterface
 
+        from portal.accesslog import MaskingAccessLog
         from portal.periodic import start_ticker_thread
+
+        # Daphne writes the full URI; a key in ?api_key= must not reach the file.
+        daphne.cli.AccessLogGenerator = MaskingAccessLog
 
         if not options["no_ticker"]:
             start_ticker_thread()
