@@ -99,12 +99,14 @@ def visible_cases(key: ApiKey | None) -> QuerySet[Case]:
 def service_requests(*, key: ApiKey | None, ids: list[int] | None = None,
                      service_codes: list[str] | None = None, start: datetime | None = None,
                      end: datetime | None = None, status: str | None = None,
-                     updated_after: datetime | None = None) -> QuerySet[Case]:
+                     updated_after: datetime | None = None,
+                     after_id: int | None = None) -> QuerySet[Case]:
     """The cases this key may see, filtered as GeoReport v2 says.
 
     Without ids or dates the window is the last 90 days (the specification's
-    default). ``updated_after`` (our extension) lists every case changed since
-    then, oldest change first, so a platform can sync incrementally.
+    default). ``updated_after`` (our extension; with ``after_id``, the id of the last
+    row read, a cursor) lists every case changed since then, oldest change first, so
+    a platform can sync incrementally.
     """
     cases = visible_cases(key).select_related(
         "category", "department", "building", "unit__building", "community")
@@ -112,6 +114,7 @@ def service_requests(*, key: ApiKey | None, ids: list[int] | None = None,
         # The specification: service_request_id overrides every other filter.
         cases = cases.filter(pk__in=ids).order_by("-created_at", "-id")
         service_codes, start, end, status, updated_after = None, None, None, None, None
+        after_id = None
     if service_codes:
         cases = cases.filter(category__code__in=service_codes)
     if status == "open":
@@ -119,7 +122,12 @@ def service_requests(*, key: ApiKey | None, ids: list[int] | None = None,
     elif status == "closed":
         cases = cases.exclude(status__in=OPEN_STATES)
     if updated_after is not None:
-        cases = cases.filter(updated_at__gt=updated_after).order_by("updated_at", "id")
+        # A cursor, not a page number: a case changed while a platform pages gets a
+        # later updated_at and comes again further on; none slips between pages.
+        later = Q(updated_at__gt=updated_after)
+        if after_id is not None:
+            later |= Q(updated_at=updated_after, pk__gt=after_id)
+        cases = cases.filter(later).order_by("updated_at", "id")
     elif ids is None:
         if start is None and end is None:
             start = timezone.now() - timedelta(days=DEFAULT_DAYS)
@@ -235,7 +243,7 @@ def update_as_dict(event: CaseEvent) -> dict:
 
 def service_request_updates(*, key: ApiKey, ids: list[int] | None = None,
                             start: datetime | None = None, end: datetime | None = None,
-                            after: tuple[datetime, int] | None = None) -> QuerySet[CaseEvent]:
+                            after: tuple[datetime, int | None] | None = None) -> QuerySet[CaseEvent]:
     """The public steps of the cases this key may see, oldest first (time, then id).
 
     ``after`` is a cursor (the time and id of the last update read): only later
@@ -250,7 +258,8 @@ def service_request_updates(*, key: ApiKey, ids: list[int] | None = None,
         events = events.filter(at__lte=end)
     if after is not None:
         at, pk = after
-        events = events.filter(Q(at__gt=at) | Q(at=at, pk__gt=pk))
+        events = events.filter(Q(at__gt=at) | Q(at=at, pk__gt=pk) if pk is not None
+                               else Q(at__gt=at))
     return events.order_by("at", "id")
 
 

@@ -230,15 +230,25 @@ def requests_view(request, fmt, key):
     if start and end and start > end:
         raise RequestRejected(400, "start_date 晚于 end_date。 start_date is after end_date.")
     updated_after = _datetime(request, "updated_after")
+    after_id = None
+    if updated_after is not None and request.GET.get("after_id", "").strip():
+        after_id = _int(request, "after_id", 0, 0, 2**63 - 1)
     page = _int(request, "page", 1, 1, 100000)
     size = _int(request, "page_size", selectors.DEFAULT_PAGE_SIZE, 1, selectors.MAX_PAGE_SIZE)
     cases = selectors.service_requests(key=key, ids=ids, service_codes=codes, start=start,
-                                       end=end, status=status, updated_after=updated_after)
+                                       end=end, status=status, updated_after=updated_after,
+                                       after_id=after_id)
     total = cases.count()
     rows = list(cases[(page - 1) * size: page * size])
     extensions = key is not None and request.GET.get("extensions", "").lower() in {"1", "true"}
     headers = {"X-Total-Count": str(total), "X-Page": str(page), "X-Page-Size": str(size)}
-    if page * size < total:
+    if updated_after is not None and ids is None and page == 1:
+        # Incremental sync: the next page is the cursor after the last row, so a case
+        # that changes meanwhile moves further on instead of making another slip by.
+        if len(rows) == size and total > size:
+            headers["Link"] = _next_link(request, rows[-1].updated_at, rows[-1].pk,
+                                         at_name="updated_after")
+    elif page * size < total:
         query = request.GET.copy()
         query["page"] = str(page + 1)
         query.pop("api_key", None)
@@ -409,24 +419,24 @@ def _update_in(request, key):
               "account_id": None}], "service_request_updates", 201, {})
 
 
-def _cursor(request) -> tuple[datetime, int] | None:
+def _cursor(request) -> tuple[datetime, int | None] | None:
     """``updated_after`` (and ``after_id``, the id of the last row read) as a cursor."""
     at = _datetime(request, "updated_after")
     if at is None:
         return None
     try:
         pk = parse_int(request.GET.get("after_id", "").strip(), name="after_id", min=0,
-                       default=0)
+                       default=None)
     except BadParameter:
         raise RequestRejected(400, "after_id 应为编号。 after_id must be an id.") from None
     return at, pk
 
 
-def _next_link(request, at: datetime, pk: int) -> str:
+def _next_link(request, at: datetime, pk: int, at_name: str = "updated_after") -> str:
     query = request.GET.copy()
     for name in ("api_key", "page"):
         query.pop(name, None)
-    query["updated_after"] = timezone.localtime(at).isoformat()
+    query[at_name] = timezone.localtime(at).isoformat()
     query["after_id"] = str(pk)
     return f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
 
