@@ -194,15 +194,27 @@ def test_failures_are_retried_with_backoff_then_given_up(world, hotline, receive
     # Not due yet: the periodic job leaves it.
     assert services.callbacks_send_due(now=start + timedelta(seconds=29)) == 0
     now = start
-    for n, wait in enumerate(services.CALLBACK_BACKOFF[:-1], start=2):
+    for n, wait in enumerate(services.CALLBACK_BACKOFF, start=2):
         now = now + wait
         assert services.callbacks_send_due(now=now) == 1
         delivery.refresh_from_db()
         assert delivery.attempts == n
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None
-    assert len(receiver.received) == len(services.CALLBACK_BACKOFF)
+    # Every wait of the schedule was used, the 12 h one too: as documented.
+    assert len(receiver.received) == len(services.CALLBACK_BACKOFF) + 1
+    assert now - start == sum(services.CALLBACK_BACKOFF, timedelta())
+    assert now - start > timedelta(hours=22)
     assert services.callbacks_send_due(now=now + timedelta(days=2)) == 0
+    # Given up: the admin can send it again, from the first try, with an audit row.
+    receiver.answers = [200]
+    again = services.callback_resend(actor=world.admin, delivery_id=delivery.pk)
+    assert again.status == DeliveryStatus.PENDING and again.attempts == 0
+    assert services.callbacks_send_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    from portal.models import AuditEntry
+    assert AuditEntry.objects.filter(action="open311.callback_resend").count() == 1
 
 
 def test_a_platform_that_comes_back_gets_the_update(world, hotline, receiver):
@@ -302,3 +314,27 @@ def test_callbacks_carry_no_phone_numbers(world, receiver):
     assert "1234-5678" not in body and "5123456" not in body
     [item] = json.loads(body)
     assert item["description"] == "路灯不亮，联系人手机 138****5678"
+
+
+def test_admin_resends_a_delivery_that_gave_up(client, world, hotline):
+    key, raw, case = hotline
+    case_triage(actor=world.worker_a, case_id=case.pk)
+    delivery = CallbackDelivery.objects.get()
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED,
+                                                           attempts=9, next_attempt_at=None)
+    _admin(client, world)
+    assert client.get(f"/admin/open311/deliveries/resend/{delivery.pk}/").status_code == 405
+    response = client.post(f"/admin/open311/deliveries/resend/{delivery.pk}/")
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
+    # Pending already: refused with a message, nothing changes.
+    client.post(f"/admin/open311/deliveries/resend/{delivery.pk}/")
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    # The inspect page shows times in the community's time zone (+08:00).
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.make_aware(timezone.datetime(2026, 11, 30, 23, 30),
+                                       timezone.get_fixed_timezone(0)))
+    page = client.get(f"/admin/open311/deliveries/inspect/{delivery.pk}/").content.decode()
+    assert "07:30 (+0800)" in page and "23:30" not in page

@@ -200,8 +200,8 @@ WEBHOOK = {
         "Check the signature: HMAC-SHA256 with the key's callback secret over the "
         "bytes `<X-Jiayuan-Timestamp>.<body>`, hex, prefixed `sha256=`; refuse old "
         "timestamps. Answer 2xx within 10 s. Anything else is retried after 30 s, 2 min, "
-        "10 min, 30 min, 1 h, 3 h, 6 h and 12 h, then given up (the community admin sees "
-        "every attempt). X-Jiayuan-Delivery stays the same across retries of one update."),
+        "10 min, 30 min, 1 h, 3 h, 6 h and 12 h, then given up, about 22.7 h after the "
+        "first try (the community admin sees every attempt and can send it again). X-Jiayuan-Delivery stays the same across retries of one update."),
     "parameters": [
         _header("X-Jiayuan-Signature", "sha256=<hex HMAC-SHA256>", "sha256=9f86d08..."),
         _header("X-Jiayuan-Timestamp", "Unix seconds when it was signed", "1764118800"),

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from buildings.models import Building, Unit
 from community.choices import Channel, EventKind, Status
@@ -202,7 +203,11 @@ def _platform_update_make(*, key, case, actor, update_id, fixed, rating, words, 
 CALLBACK_TIMEOUT = 10
 CALLBACK_BACKOFF = [timedelta(seconds=s) for s in
                     (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)]
-"""How long to wait after the n-th failed attempt; after the last, give up."""
+"""How long to wait after the n-th failed attempt: the n-th retry comes
+``CALLBACK_BACKOFF[n-1]`` after it, so the last retry comes 12 h after the one
+before (about 22.7 h after the first try, as the OpenAPI webhook says); if that
+one fails too, give up."""
+CALLBACK_ATTEMPTS = len(CALLBACK_BACKOFF) + 1
 CALLBACK_LEASE = timedelta(seconds=CALLBACK_TIMEOUT * 3)
 """A claimed delivery is not claimed again (by the task and the periodic job at
 once, or after a worker died mid-post) before this has passed."""
@@ -335,13 +340,35 @@ def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = timezone.now()
         delivery.next_attempt_at = None
-    elif delivery.attempts >= len(CALLBACK_BACKOFF):
+    elif delivery.attempts >= CALLBACK_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
         log.warning("open311 callback %s to %s given up: %s", delivery.pk, delivery.url, error)
     else:
         delivery.next_attempt_at = now + CALLBACK_BACKOFF[delivery.attempts - 1]
     delivery.save(update_fields=fields)
+    return delivery
+
+
+def callback_resend(*, actor, delivery_id: int) -> CallbackDelivery:
+    """Send a delivery that gave up (or was dropped) again, from the first try.
+
+    Guarantees: one transaction with an audit row; posted after the commit (by the
+    task, or the periodic job on the embedded default), in its place among the
+    case's updates.
+    """
+    with transaction.atomic():
+        delivery = CallbackDelivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status not in (DeliveryStatus.FAILED, DeliveryStatus.DROPPED):
+            raise WorkflowError(_("只有已放弃或不再发送的推送可以重新发送。"))
+        before = delivery.status
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = timezone.now()
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        audit(actor=actor, action="open311.callback_resend", target=delivery,
+              case=delivery.case_id, was=before)
+        transaction.on_commit(lambda: _send_soon([delivery.pk]))
     return delivery
 
 
