@@ -19,6 +19,9 @@ Roles are relative to the case (``roles_for``):
 - ``supervisor`` the supervisor of the handling department
 - ``admin``      a community admin
 - ``system``     the periodic jobs and other apps' signals (no person)
+- ``platform``   the external platform (a hotline) a case came from, acting through
+                 the API for its caller (``PlatformActor``); for a case it sent us
+                 with no resident account behind it, it is also the ``reporter``
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ S = Status
 OPEN = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED})
 BEFORE_RESULT = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
 ROLES = ("reporter", "follower", "neighbour", "grid", "liaison", "handler", "supervisor",
-         "admin", "system")
+         "admin", "system", "platform")
 STAFF_ROLES = frozenset({"grid", "liaison", "handler", "supervisor", "admin"})
 
 
@@ -101,7 +104,7 @@ MOVES: dict[str, Move] = {m.kind: m for m in [
     _m(EventKind.ESCALATE, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("催办")),
     _m(EventKind.REPORT, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("通报")),
     # 回访: a call after the result; the only thing added to a closed case.
-    _m(EventKind.FOLLOWUP, {S.RESOLVED, S.CLOSED}, None, {"grid", "liaison", "admin"},
+    _m(EventKind.FOLLOWUP, {S.RESOLVED, S.CLOSED}, None, {"grid", "liaison", "admin", "platform"},
        ("text",), gettext_lazy("记录回访")),
 ]}
 
@@ -116,10 +119,28 @@ class WorkflowError(Exception):
         self.forbidden = forbidden
 
 
+@dataclass(frozen=True)
+class PlatformActor:
+    """An external platform acting through the API for the caller it took the case from.
+
+    Not a person: events it makes have no actor row (``pk`` is None); the
+    platform's own update id and name are recorded beside them.
+    """
+
+    platform: str
+    pk: None = None
+    is_authenticated: bool = False
+
+
 def roles_for(user, case) -> frozenset[str]:
     """What ``user`` is to ``case``. ``None`` is the system."""
     if user is None:
         return frozenset({"system"})
+    if isinstance(user, PlatformActor):
+        if not case.source_platform or case.source_platform != user.platform:
+            return frozenset()
+        # A hotline case has no resident account: the platform speaks for its caller.
+        return frozenset({"platform", "reporter"} if case.reporter_id is None else {"platform"})
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     scope = scope_of(user)

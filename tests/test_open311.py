@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from community.choices import Channel, Status
 from community.models import Case
-from community.open311.models import ApiCall, ApiKey
+from community.open311.models import ApiCall, ApiKey, RequestToken
 from community.open311.services import api_key_issue
 from community.services import case_submit, case_triage
 from community.tests.factories import case_in, category
@@ -120,7 +120,7 @@ def test_post_registers_a_hotline_case_that_follows_the_seven_steps(client, setu
     assert response.status_code == 201, response.content
     body = parse(response, fmt)[0]
     case = Case.objects.get(pk=int(body["service_request_id"]))
-    assert body["token"]
+    assert "token" not in body  # the specification: an id or a token, not both
     assert case.channel == Channel.HOTLINE
     assert case.source_platform == "罗城12345"
     assert case.external_id == f"LC-{fmt}"
@@ -131,8 +131,9 @@ def test_post_registers_a_hotline_case_that_follows_the_seven_steps(client, setu
     # The same ticket sent again is the same case.
     again = new_request(client, world, raw, fmt, **{"attribute[ticket_no]": f"LC-{fmt}"})
     assert parse(again, fmt)[0]["service_request_id"] == body["service_request_id"]
-    # The token leads to the case.
-    response = client.get(f"{BASE}/tokens/{body['token']}.{fmt}", {"api_key": raw})
+    # The token (kept for platforms that ask for it) leads to the case.
+    token = RequestToken.objects.get(case=case).token
+    response = client.get(f"{BASE}/tokens/{token}.{fmt}", {"api_key": raw})
     assert response.status_code == 200
     assert parse(response, fmt)[0]["service_request_id"] == body["service_request_id"]
 
@@ -221,7 +222,11 @@ def test_get_one_request_and_unknown_ids(client, setup, fmt):
     own = case_in(world, "submitted")  # exists, but not this platform's: looks absent
     assert client.get(f"{BASE}/requests/{own.pk}.{fmt}", {"api_key": raw}).status_code == 404
     assert client.get(f"{BASE}/tokens/not-a-token.{fmt}", {"api_key": raw}).status_code == 404
-    assert client.get(f"{BASE}/requests/{rid}.{fmt}").status_code == 403
+    # No key: the public fields (the specification: "Requires API key: No").
+    public = client.get(f"{BASE}/requests/{rid}.{fmt}", {"extensions": "true"})
+    assert public.status_code == 200
+    item = parse(public, fmt)[0]
+    assert item["service_request_id"] == rid and "extended_attributes" not in item
 
 
 def test_paging_and_changes_since_let_a_platform_sync(client, setup):
@@ -257,9 +262,10 @@ def test_every_call_is_logged_and_keys_are_rate_limited(client, setup):
     codes = [client.get(f"{BASE}/requests.json", {"api_key": raw}).status_code
              for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+    assert client.get(f"{BASE}/requests.json", {"api_key": raw})["Retry-After"] == "60"
     client.get(f"{BASE}/requests.json", {"api_key": "jy_wrong"})
     calls = list(ApiCall.objects.order_by("id"))
-    assert [c.status for c in calls][-6:] == [200, 200, 200, 429, 429, 403]
+    assert [c.status for c in calls][-7:] == [200, 200, 200, 429, 429, 429, 403]
     assert calls[0].platform == "罗城12345" and calls[0].key_id == key.pk
     key.refresh_from_db()
     assert key.last_used_at is not None
@@ -334,3 +340,27 @@ def test_a_key_that_sees_all_cases_gets_no_phone_numbers(client, setup, fmt):
     [item] = parse(response, fmt)
     assert item["description"] == "灯坏了，打我电话138****5678或座机0772-*****56"
     assert item["status_notes"].endswith("已联系，回电 139****1234")
+
+
+def test_reads_as_the_specification_says(client, setup):
+    world, repair, key, raw = setup
+    rid = parse(new_request(client, world, raw), "json")[0]["service_request_id"]
+    flat = case_in(world, "submitted")
+    if flat.household_id:  # inside someone's flat: never public
+        assert client.get(f"{BASE}/requests/{flat.pk}.json").status_code == 404
+    anon = client.get(f"{BASE}/requests.json", {"status": "open,closed", "page_size": 1000})
+    assert anon.status_code == 200, anon.content
+    assert rid in {r["service_request_id"] for r in parse(anon, "json")}
+    assert client.get(f"{BASE}/requests.json", {"page_size": 1001}).status_code == 400
+    # service_request_id overrides the other filters.
+    only = client.get(f"{BASE}/requests.json", {"api_key": raw, "service_request_id": rid,
+                                                "status": "closed", "service_code": "hygiene"})
+    assert [r["service_request_id"] for r in parse(only, "json")] == [rid]
+    # A POST to an unknown path: a GeoReport error, not the CSRF page.
+    csrf_client = client.__class__(enforce_csrf_checks=True)
+    wrong = csrf_client.post(f"{BASE}/request.json", {"api_key": raw})
+    assert wrong.status_code == 404 and parse(wrong, "json")[0]["code"] == 404
+    # POST still needs a key.
+    assert post(client, {"service_code": "repair"}).status_code == 403
+    discovery = parse(client.get(f"{BASE}/discovery.json"), "json")
+    assert discovery["jurisdiction_id"] == "mulaojiayuan.luocheng"

@@ -134,8 +134,13 @@ def test_the_update_is_the_georeport_request_signed_with_the_platforms_secret(
     assert verify(key.callback_secret, got)
     assert not verify("another secret", got)
     polled = client.get(f"/open311/v2/requests/{case.pk}.json", {"api_key": raw})
-    assert json.loads(got["body"]) == json.loads(polled.content)
-    assert json.loads(got["body"])[0]["status"] == "open"
+    [sent], [read] = json.loads(got["body"]), json.loads(polled.content)
+    step = sent.pop("update")
+    assert sent.pop("update_id") == step["update_id"] == str(delivery.event_id)
+    assert sent.pop("updated_datetime") == step["updated_datetime"]
+    read.pop("updated_datetime")
+    assert sent == read  # the request as it stood after the step
+    assert sent["status"] == "open"
     # A second try of a delivered update sends nothing.
     assert services.callback_deliver(delivery_id=delivery.pk) is None
     assert len(receiver.received) == 1
@@ -150,7 +155,11 @@ def test_every_public_step_goes_out_internal_ones_do_not(world, hotline, receive
     assert kinds == ["triage", "dispatch", "accept"]
     assert services.callbacks_send_due() == 3
     assert [json.loads(r["body"])[0]["status_notes"].split("：")[0] for r in receiver.received] \
-        == [str(Status.IN_PROGRESS.label)] * 3  # each sends the state as it is now
+        == [str(Status.TRIAGED.label), str(Status.DISPATCHED.label),
+            str(Status.IN_PROGRESS.label)]  # each step its own body, in order
+    ids = [json.loads(r["body"])[0]["update_id"] for r in receiver.received]
+    assert ids == [str(i) for i in CallbackDelivery.objects.order_by("pk")
+                   .values_list("event_id", flat=True)]
 
 
 def test_cases_from_elsewhere_and_platforms_without_callback_send_nothing(world, receiver):
@@ -185,15 +194,27 @@ def test_failures_are_retried_with_backoff_then_given_up(world, hotline, receive
     # Not due yet: the periodic job leaves it.
     assert services.callbacks_send_due(now=start + timedelta(seconds=29)) == 0
     now = start
-    for n, wait in enumerate(services.CALLBACK_BACKOFF[:-1], start=2):
+    for n, wait in enumerate(services.CALLBACK_BACKOFF, start=2):
         now = now + wait
         assert services.callbacks_send_due(now=now) == 1
         delivery.refresh_from_db()
         assert delivery.attempts == n
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None
-    assert len(receiver.received) == len(services.CALLBACK_BACKOFF)
+    # Every wait of the schedule was used, the 12 h one too: as documented.
+    assert len(receiver.received) == len(services.CALLBACK_BACKOFF) + 1
+    assert now - start == sum(services.CALLBACK_BACKOFF, timedelta())
+    assert now - start > timedelta(hours=22)
     assert services.callbacks_send_due(now=now + timedelta(days=2)) == 0
+    # Given up: the admin can send it again, from the first try, with an audit row.
+    receiver.answers = [200]
+    again = services.callback_resend(actor=world.admin, delivery_id=delivery.pk)
+    assert again.status == DeliveryStatus.PENDING and again.attempts == 0
+    assert services.callbacks_send_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    from portal.models import AuditEntry
+    assert AuditEntry.objects.filter(action="open311.callback_resend").count() == 1
 
 
 def test_a_platform_that_comes_back_gets_the_update(world, hotline, receiver):
@@ -293,3 +314,27 @@ def test_callbacks_carry_no_phone_numbers(world, receiver):
     assert "1234-5678" not in body and "5123456" not in body
     [item] = json.loads(body)
     assert item["description"] == "路灯不亮，联系人手机 138****5678"
+
+
+def test_admin_resends_a_delivery_that_gave_up(client, world, hotline):
+    key, raw, case = hotline
+    case_triage(actor=world.worker_a, case_id=case.pk)
+    delivery = CallbackDelivery.objects.get()
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED,
+                                                           attempts=9, next_attempt_at=None)
+    _admin(client, world)
+    assert client.get(f"/admin/open311/deliveries/resend/{delivery.pk}/").status_code == 405
+    response = client.post(f"/admin/open311/deliveries/resend/{delivery.pk}/")
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
+    # Pending already: refused with a message, nothing changes.
+    client.post(f"/admin/open311/deliveries/resend/{delivery.pk}/")
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    # The inspect page shows times in the community's time zone (+08:00).
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.make_aware(timezone.datetime(2026, 11, 30, 23, 30),
+                                       timezone.get_fixed_timezone(0)))
+    page = client.get(f"/admin/open311/deliveries/inspect/{delivery.pk}/").content.decode()
+    assert "07:30 (+0800)" in page and "23:30" not in page

@@ -170,3 +170,31 @@ class CallbackDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.case_id} {self.event_kind} → {self.platform}"
+
+
+class PlatformUpdate(models.Model):
+    """An update a platform sent us (``POST servicerequestupdates``), by its own id.
+
+    The same (platform, update id) sent twice is one step of the case: the
+    second call answers with the step the first one made.
+    """
+
+    platform = models.CharField(_("外部平台"), max_length=40)
+    update_id = models.CharField(_("平台更新编号"), max_length=64)
+    key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+",
+                            verbose_name=_("接口密钥"))
+    case = models.ForeignKey("community.Case", on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("诉求"))
+    event = models.ForeignKey("community.CaseEvent", on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("办理记录"))
+    external_status = models.CharField(_("平台状态"), max_length=40, blank=True)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("平台更新")
+        verbose_name_plural = _("平台更新")
+        constraints = [models.UniqueConstraint(fields=["platform", "update_id"],
+                                               name="open311_platform_update_once")]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.update_id} → #{self.case_id}"

@@ -113,10 +113,9 @@ SCHEMAS = {
     },
     "Submitted": {
         "type": "object",
-        "required": ["service_request_id", "token"],
+        "required": ["service_request_id"],
         "properties": {
             "service_request_id": {"type": "string"},
-            "token": {"type": "string"},
             "service_notice": {"type": "string"},
             "account_id": STRING_OR_NULL,
         },
@@ -125,6 +124,31 @@ SCHEMAS = {
         "type": "object",
         "required": ["service_request_id", "token"],
         "properties": {"service_request_id": {"type": "string"}, "token": {"type": "string"}},
+    },
+    "RequestUpdate": {
+        "type": "object",
+        "required": ["update_id", "service_request_id", "status", "updated_datetime",
+                     "description"],
+        "properties": {
+            "update_id": {"type": "string"},
+            "service_request_id": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "external_status_code": {"type": "string"},
+            "external_status": {"type": "string"},
+            "update_kind": {"type": "string"},
+            "description": {"type": "string"},
+            "updated_datetime": {"type": "string", "format": "date-time"},
+            "media_url": {"type": "string"},
+            "first_name": {"type": "string"},
+            "last_name": {"type": "string"},
+        },
+    },
+    "UpdateReceived": {
+        "type": "object",
+        "required": ["update_id", "service_request_id"],
+        "properties": {"update_id": {"type": "string"},
+                       "service_request_id": {"type": "string"},
+                       "account_id": STRING_OR_NULL},
     },
     "ChatMessages": {
         "type": "object",
@@ -142,9 +166,12 @@ def _json(schema_ref: str, description: str = "OK", array: bool = False) -> dict
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-API_KEY_PARAM = {"name": "api_key", "in": "query", "required": True,
+API_KEY_PARAM = {"name": "api_key", "in": "query", "required": False,
                  "schema": {"type": "string"},
-                 "description": "The platform's key (issued in the Wagtail admin)."}
+                 "description": "The platform's key (issued in the Wagtail admin). Prefer "
+                                "the X-Api-Key header: a key in a URL ends up in logs."}
+KEY = [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
+KEY_OR_NONE = [{"apiKeyHeader": []}, {"apiKeyQuery": []}, {}]
 JURISDICTION = {"name": "jurisdiction_id", "in": "query", "required": False,
                 "schema": {"type": "string"}}
 
@@ -165,15 +192,16 @@ WEBHOOK = {
     "description": (
         "POSTed to the key's callback URL after every public step of a case your platform "
         "submitted (triage, dispatch, accept, result, confirmation, reopening, a public "
-        "note...), after the step is committed. The body is exactly what "
-        "GET /open311/v2/requests/{id}.json answers at the moment of sending, so a late "
-        "retry never carries an older state than you could read; compare "
-        "updated_datetime to drop one you already have.\n\n"
+        "note...), after the step is committed, one by one and in order for each case. "
+        "The body is the service request as it stood right after that step (status, "
+        "status_notes and updated_datetime of the step), with the step's update_id and "
+        "the update itself (as servicerequestupdates lists it) under `update`; a retry "
+        "carries the same step. Drop an update_id you already have.\n\n"
         "Check the signature: HMAC-SHA256 with the key's callback secret over the "
         "bytes `<X-Jiayuan-Timestamp>.<body>`, hex, prefixed `sha256=`; refuse old "
         "timestamps. Answer 2xx within 10 s. Anything else is retried after 30 s, 2 min, "
-        "10 min, 30 min, 1 h, 3 h, 6 h and 12 h, then given up (the community admin sees "
-        "every attempt). X-Jiayuan-Delivery stays the same across retries of one update."),
+        "10 min, 30 min, 1 h, 3 h, 6 h and 12 h, then given up, about 22.7 h after the "
+        "first try (the community admin sees every attempt and can send it again). X-Jiayuan-Delivery stays the same across retries of one update."),
     "parameters": [
         _header("X-Jiayuan-Signature", "sha256=<hex HMAC-SHA256>", "sha256=9f86d08..."),
         _header("X-Jiayuan-Timestamp", "Unix seconds when it was signed", "1764118800"),
@@ -198,8 +226,13 @@ def build() -> dict:
                 "Open311 GeoReport v2 for the county's hotline platforms (every endpoint "
                 "also answers in XML with the .xml suffix), and the JSON endpoints of the "
                 "portal itself. Datetimes carry the +08:00 offset. Extensions to GeoReport: "
-                "page/page_size paging (X-Total-Count, Link rel=next), updated_after for "
-                "incremental sync, extensions=true for extended_attributes.\n\n"
+                "page/page_size paging (X-Total-Count), updated_after (+ after_id) for "
+                "incremental sync: poll with updated_after = the last row's "
+                "updated_datetime and after_id = its id, or follow Link rel=next, which "
+                "carries that cursor; extensions=true for extended_attributes (with a key); "
+                "servicerequestupdates (FixMyStreet's extension) for every step, both "
+                "ways. Jurisdiction id: see discovery.json. The key goes in the X-Api-Key "
+                "header (or api_key); reads of public fields need none.\n\n"
                 "Updates go back out: a key with a callback URL (set by the community "
                 "admin) is sent every public step of the cases its platform submitted, "
                 "as the webhook serviceRequestUpdated below describes."),
@@ -231,6 +264,7 @@ def build() -> dict:
                 "get": {
                     "summary": "Service requests (cases) this key may see",
                     "operationId": "open311Requests",
+                    "security": KEY_OR_NONE,
                     "parameters": [
                         API_KEY_PARAM, JURISDICTION,
                         {"name": "service_request_id", "in": "query", "required": False,
@@ -240,12 +274,13 @@ def build() -> dict:
                         _date("start_date", "Requested at or after"),
                         _date("end_date", "Requested at or before"),
                         {"name": "status", "in": "query", "required": False,
-                         "schema": {"type": "string", "enum": ["open", "closed"]}},
+                         "schema": {"type": "string",
+                                    "enum": ["open", "closed", "open,closed", "closed,open"]}},
                         _date("updated_after", "Extension: changed after (incremental sync)"),
                         {"name": "page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
                         {"name": "page_size", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                         {"name": "extensions", "in": "query", "required": False,
                          "schema": {"type": "string", "enum": ["true", "false"]}},
                     ],
@@ -255,10 +290,11 @@ def build() -> dict:
                 "post": {
                     "summary": "Register a case from the platform (channel: hotline)",
                     "operationId": "open311CreateRequest",
+                    "security": KEY,
                     "requestBody": {"required": True, "content": {
                         "application/x-www-form-urlencoded": {"schema": {
                             "type": "object",
-                            "required": ["api_key", "service_code", "attribute[building]"],
+                            "required": ["service_code", "attribute[building]"],
                             "properties": {
                                 "api_key": {"type": "string"},
                                 "jurisdiction_id": {"type": "string"},
@@ -286,6 +322,7 @@ def build() -> dict:
             f"{o311}/requests/{{service_request_id}}.json": {"get": {
                 "summary": "One service request",
                 "operationId": "open311Request",
+                "security": KEY_OR_NONE,
                 "parameters": [{"name": "service_request_id", "in": "path", "required": True,
                                 "schema": {"type": "string", "pattern": "^[0-9A-Za-z_-]+$"}},
                                API_KEY_PARAM, JURISDICTION,
@@ -294,6 +331,53 @@ def build() -> dict:
                 "responses": {"200": _json("ServiceRequest", array=True),
                               **_error_responses(403, 404, 429)},
             }},
+            f"{o311}/servicerequestupdates.json": {
+                "get": {
+                    "summary": "Every public step of the cases this key may see, oldest first",
+                    "operationId": "open311Updates",
+                    "security": KEY,
+                    "parameters": [
+                        API_KEY_PARAM, JURISDICTION,
+                        {"name": "service_request_id", "in": "query", "required": False,
+                         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                        _date("start_date", "At or after"), _date("end_date", "At or before"),
+                        _date("updated_after", "Cursor: after this time (with after_id)"),
+                        {"name": "after_id", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "page_size", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    ],
+                    "responses": {"200": _json("RequestUpdate", array=True),
+                                  **_error_responses(400, 403, 404, 429)},
+                },
+                "post": {
+                    "summary": "The platform's own update: confirmation and rating, not "
+                               "fixed, a note or follow-up call",
+                    "operationId": "open311CreateUpdate",
+                    "security": KEY,
+                    "requestBody": {"required": True, "content": {
+                        "application/x-www-form-urlencoded": {"schema": {
+                            "type": "object",
+                            "required": ["service_request_id", "update_id"],
+                            "properties": {
+                                "api_key": {"type": "string"},
+                                "jurisdiction_id": {"type": "string"},
+                                "service_request_id": {"type": "string"},
+                                "update_id": {"type": "string", "maxLength": 64},
+                                "status": {"type": "string"},
+                                "external_status_code": {"type": "string"},
+                                "description": {"type": "string", "maxLength": 2000},
+                                "updated_datetime": {"type": "string"},
+                                "media_url": {"type": "string"},
+                                "first_name": {"type": "string"},
+                                "last_name": {"type": "string"},
+                                "attribute[rating]": {"type": "string"},
+                                "attribute[fixed]": {"type": "string"},
+                            }}}}},
+                    "responses": {"201": _json("UpdateReceived", "Recorded", array=True),
+                                  **_error_responses(400, 403, 404, 429)},
+                },
+            },
             f"{o311}/tokens/{{token}}.json": {"get": {
                 "summary": "The service request a POST's token became",
                 "operationId": "open311Token",
@@ -341,6 +425,11 @@ def build() -> dict:
             "schemas": SCHEMAS,
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+                "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
+                                 "description": "The platform's key; never logged in full."},
+                "apiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key",
+                                "description": "The same key as a parameter (GeoReport "
+                                               "v2); masked in every log."},
             },
         },
     }

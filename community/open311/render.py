@@ -11,6 +11,7 @@ from django.http import HttpResponse
 ITEM_TAGS = {
     "services": "service",
     "service_requests": "request",
+    "service_request_updates": "request_update",
     "attributes": "attribute",
     "values": "value",
     "endpoints": "endpoint",

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from buildings.models import Building
-from community.choices import OPEN_STATES, Status
+from community.choices import OPEN_STATES, EventKind, Status
 from community.models import Case, CaseEvent, Category
 from portal.phones import mask_phones_in_text
 
 from .models import ApiKey
 
 DEFAULT_DAYS = 90
-MAX_PAGE_SIZE = 200
+MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
 
 
@@ -85,27 +85,36 @@ def service_definition(category: Category) -> dict:
     }
 
 
-def visible_cases(key: ApiKey) -> QuerySet[Case]:
+def visible_cases(key: ApiKey | None) -> QuerySet[Case]:
+    """A key's cases; without a key (the specification's public read), the cases of
+    public places only: never one inside a household's flat."""
     cases = Case.objects.all()
+    if key is None:
+        return cases.filter(household__isnull=True)
     if not key.sees_all_cases:
         cases = cases.filter(source_platform=key.platform)
     return cases
 
 
-def service_requests(*, key: ApiKey, ids: list[int] | None = None,
+def service_requests(*, key: ApiKey | None, ids: list[int] | None = None,
                      service_codes: list[str] | None = None, start: datetime | None = None,
                      end: datetime | None = None, status: str | None = None,
-                     updated_after: datetime | None = None) -> QuerySet[Case]:
+                     updated_after: datetime | None = None,
+                     after_id: int | None = None) -> QuerySet[Case]:
     """The cases this key may see, filtered as GeoReport v2 says.
 
     Without ids or dates the window is the last 90 days (the specification's
-    default). ``updated_after`` (our extension) lists every case changed since
-    then, oldest change first, so a platform can sync incrementally.
+    default). ``updated_after`` (our extension; with ``after_id``, the id of the last
+    row read, a cursor) lists every case changed since then, oldest change first, so
+    a platform can sync incrementally.
     """
     cases = visible_cases(key).select_related(
         "category", "department", "building", "unit__building", "community")
     if ids is not None:
-        cases = cases.filter(pk__in=ids)
+        # The specification: service_request_id overrides every other filter.
+        cases = cases.filter(pk__in=ids).order_by("-created_at", "-id")
+        service_codes, start, end, status, updated_after = None, None, None, None, None
+        after_id = None
     if service_codes:
         cases = cases.filter(category__code__in=service_codes)
     if status == "open":
@@ -113,9 +122,14 @@ def service_requests(*, key: ApiKey, ids: list[int] | None = None,
     elif status == "closed":
         cases = cases.exclude(status__in=OPEN_STATES)
     if updated_after is not None:
-        cases = cases.filter(updated_at__gt=updated_after).order_by("updated_at", "id")
-    else:
-        if ids is None and start is None and end is None:
+        # A cursor, not a page number: a case changed while a platform pages gets a
+        # later updated_at and comes again further on; none slips between pages.
+        later = Q(updated_at__gt=updated_after)
+        if after_id is not None:
+            later |= Q(updated_at=updated_after, pk__gt=after_id)
+        cases = cases.filter(later).order_by("updated_at", "id")
+    elif ids is None:
+        if start is None and end is None:
             start = timezone.now() - timedelta(days=DEFAULT_DAYS)
         cases = cases.order_by("-created_at", "-id")
     if start is not None:
@@ -132,10 +146,13 @@ def status_of(case: Case) -> str:
 
 
 def status_notes(case: Case) -> str:
-    """Where the case is among our seven steps, in words, with the latest public note."""
+    """Where the case is among our seven steps, in words, with the note of the step
+    that brought it there (a later comment or 回访 does not hide the result text;
+    those are in the updates list)."""
     step = Status(case.status).label
-    events = getattr(case, "public_events", None)
-    last = events[-1] if events else None
+    events = getattr(case, "public_events", None) or []
+    moves = [e for e in events if e.to_status == case.status and e.from_status != e.to_status]
+    last = moves[-1] if moves else (events[-1] if events else None)
     note = (last.note or "").strip() if last is not None else ""
     if case.status == Status.CLOSED and case.rating:
         step = f"{step}（满意度 {case.rating}/5）"
@@ -189,4 +206,76 @@ def request_as_dict(case: Case, *, extensions: bool = False) -> dict:
             "rating": case.rating,
             "fixed": case.fixed,
         }
+    return data
+
+
+# --- Every public step as a GeoReport update (servicerequestupdates) -------------
+
+
+def event_status(event: CaseEvent) -> str:
+    state = event.to_status or event.from_status or Status.SUBMITTED
+    return "open" if state in OPEN_STATES else "closed"
+
+
+def update_as_dict(event: CaseEvent) -> dict:
+    """One public step of a case, as the service-request-updates extension has it.
+
+    ``updated_datetime`` is to the microsecond: with ``update_id`` it is the
+    cursor a platform passes back.
+    """
+    state = event.to_status or event.from_status or Status.SUBMITTED
+    label = str(EventKind(event.kind).label) if event.kind in EventKind.values else event.kind
+    note = mask_phones_in_text((event.note or "").strip())
+    return {
+        "update_id": str(event.pk),
+        "service_request_id": str(event.case_id),
+        "status": event_status(event),
+        "external_status_code": state,
+        "external_status": str(Status(state).label),
+        "update_kind": event.kind,
+        "description": f"{label}：{note}"[:2000] if note else label,
+        "updated_datetime": timezone.localtime(event.at).isoformat(),
+        "media_url": "",
+        "first_name": "",
+        "last_name": "",
+    }
+
+
+def service_request_updates(*, key: ApiKey, ids: list[int] | None = None,
+                            start: datetime | None = None, end: datetime | None = None,
+                            after: tuple[datetime, int | None] | None = None) -> QuerySet[CaseEvent]:
+    """The public steps of the cases this key may see, oldest first (time, then id).
+
+    ``after`` is a cursor (the time and id of the last update read): only later
+    steps come back, so a platform that pages on it never misses one.
+    """
+    events = CaseEvent.objects.filter(internal=False, case__in=visible_cases(key))
+    if ids is not None:
+        events = events.filter(case_id__in=ids)
+    if start is not None:
+        events = events.filter(at__gte=start)
+    if end is not None:
+        events = events.filter(at__lte=end)
+    if after is not None:
+        at, pk = after
+        events = events.filter(Q(at__gt=at) | Q(at=at, pk__gt=pk) if pk is not None
+                               else Q(at__gt=at))
+    return events.order_by("at", "id")
+
+
+def request_at_event(case: Case, event: CaseEvent) -> dict:
+    """The case as a service request as it stood right after ``event``: what the
+    callback for that step carries, however late it is sent."""
+    data = request_as_dict(case)
+    update = update_as_dict(event)
+    state = event.to_status or event.from_status or Status.SUBMITTED
+    step = str(Status(state).label)
+    note = (event.note or "").strip()
+    data.update({
+        "status": update["status"],
+        "status_notes": mask_phones_in_text(f"{step}：{note}"[:500] if note else step),
+        "updated_datetime": update["updated_datetime"],
+        "update_id": update["update_id"],
+        "update": update,
+    })
     return data

@@ -12,14 +12,21 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from buildings.models import Building, Unit
-from community.choices import Channel, EventKind
+from community.choices import Channel, EventKind, Status
 from community.models import Case, CaseEvent, Category
-from community.services import case_submit
+from community.services import (
+    case_comment,
+    case_give_feedback,
+    case_record_followup,
+    case_submit,
+)
+from community.workflow import PlatformActor, WorkflowError
 from portal.services import audit
 
 from . import selectors
@@ -28,6 +35,7 @@ from .models import (
     ApiKey,
     CallbackDelivery,
     DeliveryStatus,
+    PlatformUpdate,
     RequestToken,
     callback_url_allowed,
 )
@@ -105,6 +113,80 @@ def open311_case_submit(*, key: ApiKey, category: Category, building: Building,
     return case, token
 
 
+# --- Updates come back in: the platform's follow-up, confirmation, rating, notes --
+
+CONFIRM_STATUSES = {"closed", "fixed", "confirmed", "resolved"}
+REOPEN_STATUSES = {"reopened", "reopen", "not_fixed", "unresolved"}
+FOLLOWUP_STATUSES = {"followup", "follow_up", "回访"}
+
+
+def platform_update_receive(*, key: ApiKey, case_id: int, update_id: str, status: str = "",
+                            external_status: str = "", description: str = "",
+                            rating: int | None = None, fixed: bool | None = None,
+                            name: str = "", media_url: str = "",
+                            ) -> tuple[PlatformUpdate, bool]:
+    """One update from a platform, made as the same workflow move a resident's would be.
+
+    - ``closed``/``fixed`` (or ``fixed`` true) with a rating: the caller confirms → closed;
+    - ``reopened``/``not_fixed`` (or ``fixed`` false): not fixed → back to dispatch;
+    - anything else with words: a comment while the case is open, a 回访 (follow-up
+      call) once it has a result and the platform says so, or once it is closed.
+
+    The platform speaks for the caller of a case it sent us (``PlatformActor``);
+    ``check_move`` refuses what the case's state does not allow (``WorkflowError``).
+    Idempotent by (platform, ``update_id``): returns the row and whether it is new.
+    Guarantees: one transaction with the case service's audit row and event.
+    """
+    existing = PlatformUpdate.objects.filter(platform=key.platform, update_id=update_id).first()
+    if existing is not None:
+        if existing.case_id != case_id:
+            raise WorkflowError("update_id 已用于另一件诉求。 update_id was used for another "
+                                "service request.")
+        return existing, False
+    case = selectors.visible_cases(key).filter(pk=case_id).first()
+    if case is None:
+        raise RequestRejected(404, f"没有这个诉求。 No service request {case_id}.")
+    actor = PlatformActor(platform=key.platform)
+    state = (status or "").strip().lower()
+    external = (external_status or "").strip().lower()
+    words = (description or "").strip()
+    if media_url:
+        words = f"{words}\n图片：{media_url.strip()}".strip()
+    if name:
+        words = f"{words}（{name.strip()}）" if words else ""
+    if fixed is None:
+        if state in CONFIRM_STATUSES or external in CONFIRM_STATUSES:
+            fixed = True
+        elif state in REOPEN_STATUSES or external in REOPEN_STATUSES:
+            fixed = False
+    try:
+        return _platform_update_make(key=key, case=case, actor=actor, update_id=update_id,
+                                     fixed=fixed, rating=rating, words=words, state=state,
+                                     external=external, external_status=external_status,
+                                     status=status), True
+    except IntegrityError:  # the same update, sent twice at once: the other call made it
+        return PlatformUpdate.objects.get(platform=key.platform, update_id=update_id), False
+
+
+def _platform_update_make(*, key, case, actor, update_id, fixed, rating, words, state,
+                          external, external_status, status) -> PlatformUpdate:
+    with transaction.atomic():
+        if fixed is not None:
+            case_give_feedback(actor=actor, case_id=case.pk, fixed=fixed, rating=rating,
+                               words=words)
+        elif case.status == Status.CLOSED or (
+                case.status == Status.RESOLVED
+                and (state in FOLLOWUP_STATUSES or external in FOLLOWUP_STATUSES)):
+            case_record_followup(actor=actor, case_id=case.pk, text=words)
+        else:
+            case_comment(actor=actor, case_id=case.pk, text=words)
+        event = CaseEvent.objects.filter(case_id=case.pk).latest("at", "id")
+        row = PlatformUpdate.objects.create(
+            platform=key.platform, update_id=update_id, key=key, case_id=case.pk, event=event,
+            external_status=(external_status or status)[:40])
+    return row
+
+
 # --- Updates go back out: callbacks to the platforms -----------------------------
 #
 # A public step of a case that came from a platform writes one CallbackDelivery
@@ -112,13 +194,20 @@ def open311_case_submit(*, key: ApiKey, category: Category, building: Building,
 # process dies after the commit, the row is still there and the periodic job
 # sends it. After the commit a django-tasks task posts it, outside any case
 # transaction. What is posted is what ``GET requests/{id}.json`` answers at the
-# moment of sending, so a late retry never carries an older state than the
-# platform could read itself. See ``callback_deliver`` for the signature.
+# time of the step it was made for (``selectors.request_at_event``, with the
+# step's ``update_id``), so five quick steps are five different bodies and a
+# retry carries its own step. Deliveries of one case to one URL go one by one,
+# in order: a later one waits while an earlier one is pending. See
+# ``callback_deliver`` for the signature.
 
 CALLBACK_TIMEOUT = 10
 CALLBACK_BACKOFF = [timedelta(seconds=s) for s in
                     (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)]
-"""How long to wait after the n-th failed attempt; after the last, give up."""
+"""How long to wait after the n-th failed attempt: the n-th retry comes
+``CALLBACK_BACKOFF[n-1]`` after it, so the last retry comes 12 h after the one
+before (about 22.7 h after the first try, as the OpenAPI webhook says); if that
+one fails too, give up."""
+CALLBACK_ATTEMPTS = len(CALLBACK_BACKOFF) + 1
 CALLBACK_LEASE = timedelta(seconds=CALLBACK_TIMEOUT * 3)
 """A claimed delivery is not claimed again (by the task and the periodic job at
 once, or after a worker died mid-post) before this has passed."""
@@ -201,6 +290,11 @@ def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
     Returns the row, or None if it was not due.
     """
     now = now or timezone.now()
+    row = CallbackDelivery.objects.filter(pk=delivery_id).values("case_id", "url").first()
+    if row is None or CallbackDelivery.objects.filter(
+            case_id=row["case_id"], url=row["url"], status=DeliveryStatus.PENDING,
+            pk__lt=delivery_id).exists():
+        return None  # one by one, in order: an earlier step of this case goes first
     claimed = CallbackDelivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
     ).update(next_attempt_at=now + CALLBACK_LEASE, attempts=F("attempts") + 1,
@@ -217,7 +311,10 @@ def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
         delivery.last_error = "密钥已停用、回调地址已改或无权查看此诉求"
         delivery.save(update_fields=["status", "last_error"])
         return delivery
-    body = json.dumps([selectors.request_as_dict(case)], ensure_ascii=False).encode()
+    event = CaseEvent.objects.filter(pk=delivery.event_id, case_id=case.pk).first()
+    item = (selectors.request_at_event(case, event) if event is not None
+            else selectors.request_as_dict(case))
+    body = json.dumps([item], ensure_ascii=False).encode()
     timestamp = str(int(now.timestamp()))
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -243,7 +340,7 @@ def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = timezone.now()
         delivery.next_attempt_at = None
-    elif delivery.attempts >= len(CALLBACK_BACKOFF):
+    elif delivery.attempts >= CALLBACK_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
         log.warning("open311 callback %s to %s given up: %s", delivery.pk, delivery.url, error)
@@ -253,13 +350,35 @@ def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
     return delivery
 
 
+def callback_resend(*, actor, delivery_id: int) -> CallbackDelivery:
+    """Send a delivery that gave up (or was dropped) again, from the first try.
+
+    Guarantees: one transaction with an audit row; posted after the commit (by the
+    task, or the periodic job on the embedded default), in its place among the
+    case's updates.
+    """
+    with transaction.atomic():
+        delivery = CallbackDelivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status not in (DeliveryStatus.FAILED, DeliveryStatus.DROPPED):
+            raise WorkflowError(_("只有已放弃或不再发送的推送可以重新发送。"))
+        before = delivery.status
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = timezone.now()
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        audit(actor=actor, action="open311.callback_resend", target=delivery,
+              case=delivery.case_id, was=before)
+        transaction.on_commit(lambda: _send_soon([delivery.pk]))
+    return delivery
+
+
 def callbacks_send_due(*, now=None, limit: int = 100, budget_seconds: float = 30) -> int:
     """Post every delivery that is due (first tries on the embedded default, and
     every retry), oldest first, for at most ``budget_seconds`` (a platform that
     is down costs a timeout per delivery). Returns how many were attempted."""
     due = list(CallbackDelivery.objects.filter(
         status=DeliveryStatus.PENDING, next_attempt_at__lte=now or timezone.now(),
-    ).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    ).order_by("pk").values_list("pk", flat=True)[:limit])
     started, attempted = time.monotonic(), 0
     for pk in due:
         if time.monotonic() - started > budget_seconds:

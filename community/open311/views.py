@@ -32,7 +32,12 @@ from portal.params import BadParameter, parse_datetime, parse_id, parse_ids, par
 
 from . import render, selectors
 from .models import KEY_PREFIX_LENGTH, ApiKey, RequestToken
-from .services import RequestRejected, api_call_log, open311_case_submit
+from .services import (
+    RequestRejected,
+    api_call_log,
+    open311_case_submit,
+    platform_update_receive,
+)
 
 ANONYMOUS_PER_MINUTE = 300
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -58,7 +63,8 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                 if request.method not in methods:
                     raise RequestRejected(405, f"Method {request.method} not allowed; "
                                                f"use {', '.join(methods)}.")
-                raw = (request.POST.get("api_key") if request.method == "POST" else None) \
+                raw = request.headers.get("X-Api-Key", "").strip() \
+                    or (request.POST.get("api_key") if request.method == "POST" else None) \
                     or request.GET.get("api_key") or ""
                 if raw:
                     key = ApiKey.find(raw)
@@ -91,6 +97,8 @@ def endpoint(*, key_required: bool, methods=("GET",)):
                 response = render.error(fmt, exc.status, exc.description)
                 if exc.status == 405:
                     response["Allow"] = ", ".join(methods)
+                if exc.status == 429:
+                    response["Retry-After"] = "60"  # the limits count per minute
             api_call_log(key=key, method=request.method or "", path=request.path,
                          query=_logged_query(request),
                          status=response.status_code, error=error, ip=client_ip(request),
@@ -166,6 +174,7 @@ def discovery(request, fmt, key):
         "contact": f"{settings.JIAYUAN.get('COMMUNITY_NAME', '仫佬家园')} 综治中心",
         "key_service": "向社区管委会申请接口密钥（Wagtail 管理后台：外部平台接口）。 "
                        "Ask the community administration for an API key.",
+        "jurisdiction_id": jurisdiction_id(),
         "endpoints": [{
             "specification": SPEC,
             "url": base,
@@ -194,9 +203,13 @@ def service_definition(request, fmt, key, code):
     return selectors.service_definition(_category(code)), "service_definition", 200, {}
 
 
-@endpoint(key_required=True, methods=("GET", "POST"))
+@endpoint(key_required=False, methods=("GET", "POST"))
 def requests_view(request, fmt, key):
+    """GET needs no key (the specification: public fields); a key adds the extended
+    attributes and its own cases. POST needs one."""
     if request.method == "POST":
+        if key is None:
+            raise RequestRejected(403, "缺少 api_key。 An api_key is required.")
         return _submit(request, key)
     ids = None
     raw_ids = request.GET.get("service_request_id", "").strip()
@@ -208,22 +221,34 @@ def requests_view(request, fmt, key):
             raise RequestRejected(400, "service_request_id 应为逗号分隔的编号。 "
                                        "service_request_id must be comma-separated ids.") from None
     codes = [c.strip() for c in request.GET.get("service_code", "").split(",") if c.strip()]
-    status = request.GET.get("status", "").strip() or None
-    if status not in (None, "open", "closed"):
-        raise RequestRejected(400, "status 只能是 open 或 closed。 status must be open or closed.")
+    states = {p.strip().lower() for p in request.GET.get("status", "").split(",") if p.strip()}
+    if not states <= {"open", "closed"}:
+        raise RequestRejected(400, "status 只能是 open、closed 或 open,closed。 "
+                                   "status must be open, closed or both.")
+    status = states.pop() if len(states) == 1 else None
     start, end = _datetime(request, "start_date"), _datetime(request, "end_date")
     if start and end and start > end:
         raise RequestRejected(400, "start_date 晚于 end_date。 start_date is after end_date.")
     updated_after = _datetime(request, "updated_after")
+    after_id = None
+    if updated_after is not None and request.GET.get("after_id", "").strip():
+        after_id = _int(request, "after_id", 0, 0, 2**63 - 1)
     page = _int(request, "page", 1, 1, 100000)
     size = _int(request, "page_size", selectors.DEFAULT_PAGE_SIZE, 1, selectors.MAX_PAGE_SIZE)
     cases = selectors.service_requests(key=key, ids=ids, service_codes=codes, start=start,
-                                       end=end, status=status, updated_after=updated_after)
+                                       end=end, status=status, updated_after=updated_after,
+                                       after_id=after_id)
     total = cases.count()
     rows = list(cases[(page - 1) * size: page * size])
-    extensions = request.GET.get("extensions", "").lower() in {"1", "true"}
+    extensions = key is not None and request.GET.get("extensions", "").lower() in {"1", "true"}
     headers = {"X-Total-Count": str(total), "X-Page": str(page), "X-Page-Size": str(size)}
-    if page * size < total:
+    if updated_after is not None and ids is None and page == 1:
+        # Incremental sync: the next page is the cursor after the last row, so a case
+        # that changes meanwhile moves further on instead of making another slip by.
+        if len(rows) == size and total > size:
+            headers["Link"] = _next_link(request, rows[-1].updated_at, rows[-1].pk,
+                                         at_name="updated_after")
+    elif page * size < total:
         query = request.GET.copy()
         query["page"] = str(page + 1)
         query.pop("api_key", None)
@@ -276,7 +301,7 @@ def _submit(request, key):
     if len(phone) > 20:
         raise RequestRejected(400, "phone 太长。 phone is too long.")
     try:
-        case, token = open311_case_submit(
+        case, _token = open311_case_submit(
             key=key, category=category, building=building, unit=unit,
             description=description, first_name=data.get("first_name", "")[:20],
             last_name=data.get("last_name", "")[:20], phone=phone, lat=lat, lon=lon,
@@ -286,16 +311,16 @@ def _submit(request, key):
     except (WorkflowError, ValidationError) as exc:
         message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
         raise RequestRejected(400, message) from None
+    # The specification: an id *or* a token. The case exists at once, so the id.
     return ([{
         "service_request_id": str(case.pk),
-        "token": str(token.token),
         "service_notice": f"已登记，{selectors.agency_of(case)}处理，办理时限 "
                           f"{selectors.iso(case.due_at) or ''}",
         "account_id": None,
     }], "service_requests", 201, {})
 
 
-@endpoint(key_required=True)
+@endpoint(key_required=False)
 def request_view(request, fmt, key, rid):
     try:
         case = selectors.service_requests(key=key, ids=[parse_id(rid)]).first()
@@ -303,7 +328,7 @@ def request_view(request, fmt, key, rid):
         case = None
     if case is None:
         raise RequestRejected(404, f"没有这个诉求。 No service request {rid[:30]}.")
-    extensions = request.GET.get("extensions", "").lower() in {"1", "true"}
+    extensions = key is not None and request.GET.get("extensions", "").lower() in {"1", "true"}
     return [selectors.request_as_dict(case, extensions=extensions)], "service_requests", 200, {}
 
 
@@ -320,7 +345,103 @@ def token_view(request, fmt, key, token):
             "service_requests", 200, {})
 
 
+# --- Service request updates (the extension FixMyStreet speaks) --------------------
 
+
+def _request_id(value: str) -> int:
+    try:
+        return parse_id((value or "").strip(), name="service_request_id")
+    except BadParameter:
+        raise RequestRejected(400, "缺少或无效的 service_request_id。 "
+                                   "service_request_id is missing or not an id.") from None
+
+
+def _flag(value: str) -> bool | None:
+    value = (value or "").strip().lower()
+    if value in {"1", "true", "yes"}:
+        return True
+    if value in {"0", "false", "no"}:
+        return False
+    if value:
+        raise RequestRejected(400, "attribute[fixed] 应为 true 或 false。 "
+                                   "attribute[fixed] must be true or false.")
+    return None
+
+
+@endpoint(key_required=True, methods=("GET", "POST"))
+def updates_view(request, fmt, key):
+    """``servicerequestupdates``: every public step, or a platform's own update in."""
+    if request.method == "POST":
+        return _update_in(request, key)
+    ids = None
+    if request.GET.get("service_request_id", "").strip():
+        ids = [_request_id(request.GET["service_request_id"])]
+    start, end = _datetime(request, "start_date"), _datetime(request, "end_date")
+    after = _cursor(request)
+    size = _int(request, "page_size", selectors.DEFAULT_PAGE_SIZE, 1, selectors.MAX_PAGE_SIZE)
+    rows = list(selectors.service_request_updates(key=key, ids=ids, start=start, end=end,
+                                                  after=after)[:size + 1])
+    headers = {}
+    if len(rows) > size:
+        rows = rows[:size]
+        headers["Link"] = _next_link(request, rows[-1].at, rows[-1].pk)
+    return ([selectors.update_as_dict(e) for e in rows], "service_request_updates", 200, headers)
+
+
+def _update_in(request, key):
+    data = request.POST
+    rid = _request_id(data.get("service_request_id", ""))
+    update_id = data.get("update_id", "").strip()
+    if not update_id or len(update_id) > 64:
+        raise RequestRejected(400, "缺少 update_id（平台自己的更新编号，最长64字）。 "
+                                   "update_id (the platform's own id) is required.")
+    raw_rating = (data.get("attribute[rating]") or data.get("rating") or "").strip()
+    try:
+        rating = parse_int(raw_rating, name="rating", min=1, max=5, default=None)
+    except BadParameter:
+        raise RequestRejected(400, "rating 应为 1 到 5。 rating must be 1 to 5.") from None
+    description = data.get("description", "")
+    if len(description) > 2000:
+        raise RequestRejected(400, "description 太长（最多2000字）。 description is too long.")
+    name = (data.get("last_name", "") + data.get("first_name", "")).strip()[:40]
+    try:
+        row, _new = platform_update_receive(
+            key=key, case_id=rid, update_id=update_id, status=data.get("status", ""),
+            external_status=data.get("external_status_code", "")[:40],
+            description=description, rating=rating,
+            fixed=_flag(data.get("attribute[fixed]", "")), name=name,
+            media_url=data.get("media_url", "")[:300])
+    except WorkflowError as exc:
+        raise RequestRejected(403 if exc.forbidden else 400,
+                              f"{exc.message} The update is not allowed in this "
+                              f"service request's state.") from None
+    return ([{"update_id": str(row.event_id), "service_request_id": str(row.case_id),
+              "account_id": None}], "service_request_updates", 201, {})
+
+
+def _cursor(request) -> tuple[datetime, int | None] | None:
+    """``updated_after`` (and ``after_id``, the id of the last row read) as a cursor."""
+    at = _datetime(request, "updated_after")
+    if at is None:
+        return None
+    try:
+        pk = parse_int(request.GET.get("after_id", "").strip(), name="after_id", min=0,
+                       default=None)
+    except BadParameter:
+        raise RequestRejected(400, "after_id 应为编号。 after_id must be an id.") from None
+    return at, pk
+
+
+def _next_link(request, at: datetime, pk: int, at_name: str = "updated_after") -> str:
+    query = request.GET.copy()
+    for name in ("api_key", "page"):
+        query.pop(name, None)
+    query[at_name] = timezone.localtime(at).isoformat()
+    query["after_id"] = str(pk)
+    return f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
+
+
+@csrf_exempt  # a POST to a wrong path is answered as GeoReport, not with the CSRF page
 def not_found(request, path=""):
     """Anything else under /open311/v2/: the specification's error, in JSON unless .xml."""
     fmt = "xml" if request.path.endswith(".xml") else "json"

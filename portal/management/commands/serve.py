@@ -62,7 +62,13 @@ class Command(BaseCommand):
         getattr(self, f"_run_{server}")(options)
 
     def _run_daphne(self, options) -> None:
+        import daphne.cli
         from daphne.cli import CommandLineInterface
+
+        from portal.accesslog import MaskingAccessLog
+
+        # Daphne writes the full URI; a key in ?api_key= must not reach the file.
+        daphne.cli.AccessLogGenerator = MaskingAccessLog
 
         argv = ["--ping-interval", str(PING_INTERVAL), "--ping-timeout", str(PING_TIMEOUT),
                 "--websocket_connect_timeout", str(WS_CONNECT_TIMEOUT)]
