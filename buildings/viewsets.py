@@ -481,7 +481,8 @@ class ResidencyDecideView(generic.base.WagtailAdminTemplateMixin, View):
         self.residency = get_object_or_404(
             Residency.objects.select_related("user", "household__unit__building"), pk=pk
         )
-        if not scope_of(request.user).covers_building(self.residency.household.unit.building_id):
+        # The register screens are the admin's: an admin of this claim's community.
+        if not scope_of(request.user).administers(self.residency.household.unit.building.community_id):
             raise PermissionDenied
         return super().dispatch(request, pk)
 

@@ -99,6 +99,10 @@ def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def dispute_act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     dispute = _visible(request, pk)
+    # A party reads the dispute; moving it is for the people who work it. Asked
+    # before the input is read, so a party is refused whatever they send.
+    if not dispute_roles_for(request.user, dispute) & {"grid", "mediator", "admin"}:
+        raise PermissionDenied(_("只有网格员、调解员和社区管理员可以处理纠纷。"))
     P = request.POST
     try:
         if kind in ("find", "intervene", "note"):

@@ -10,6 +10,7 @@ Roles are relative to the case (``roles_for``):
 
 - ``reporter``   the resident who reported it (or for whom it was filed)
 - ``follower``   someone who said "me too", or whose duplicate was merged in
+- ``household``  a verified member of the household whose flat the case is in
 - ``neighbour``  a verified resident who could say "me too": one who shares the
                  place of the case (``shares_place``), never a stranger to it
 - ``grid``       a grid worker of the case's grid or of a grid above it
@@ -38,7 +39,7 @@ from .choices import EventKind, Status
 S = Status
 OPEN = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED})
 BEFORE_RESULT = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
-ROLES = ("reporter", "follower", "neighbour", "grid", "liaison", "handler", "supervisor",
+ROLES = ("reporter", "follower", "household", "neighbour", "grid", "liaison", "handler", "supervisor",
          "admin", "system", "platform")
 STAFF_ROLES = frozenset({"grid", "liaison", "handler", "supervisor", "admin"})
 
@@ -151,6 +152,10 @@ def roles_for(user, case) -> frozenset[str]:
         roles.add("follower")
     elif scope.is_verified_resident and shares_place(scope, case):
         roles.add("neighbour")
+    if case.household_id and case.household_id in scope.household_ids:
+        # The flat is theirs: a verified member of the household sees its case as the
+        # reporter does (the family member who did not file it is no stranger to it).
+        roles.add("household")
     if scope.is_admin and (scope.is_superuser or case.community_id in scope.admin_community_ids):
         roles.add("admin")
     if case.grid_id in scope.grid_ids:
@@ -212,7 +217,7 @@ def sees_in_full(user, case) -> bool:
     if user is None:
         return True
     roles = roles_for(user, case)
-    return bool(roles & (STAFF_ROLES | {"reporter"})) or (
+    return bool(roles & (STAFF_ROLES | {"reporter", "household"})) or (
         case.on_behalf_by_id is not None and case.on_behalf_by_id == user.pk)
 
 

@@ -44,5 +44,6 @@ def test_serve_installs_the_masking_log(monkeypatch):
     monkeypatch.setattr(daphne.cli.CommandLineInterface, "run", lambda self, argv: None)
     monkeypatch.setattr(daphne.cli, "AccessLogGenerator", daphne.cli.AccessLogGenerator)
     monkeypatch.setattr("portal.periodic.start_ticker_thread", lambda: None)
-    serve.Command().handle(host="127.0.0.1", port=0, fd=None, no_ticker=True, access_log=None)
+    serve.Command().handle(host="127.0.0.1", port=0, fd=None, no_ticker=True, access_log=None,
+                           server="daphne")
     assert daphne.cli.AccessLogGenerator is MaskingAccessLog

@@ -568,7 +568,10 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def correct(request: HttpRequest, pk: int) -> HttpResponse:
     """An admin adds a correcting entry (never an edit)."""
-    require(request.user, "volunteers.correct_ledger")
+    require(request.user, "volunteers.correct_ledger")  # an admin at all, else 403
+    volunteer = Volunteer.objects.filter(pk=pk).first()
+    if volunteer is None or not may(request.user, "volunteers.correct_ledger", volunteer):
+        raise Http404  # another community's volunteer is nobody this admin knows
     form = CorrectionForm(request.POST)
     if form.is_valid():
         try:
