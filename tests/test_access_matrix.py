@@ -309,7 +309,8 @@ TABLE: dict[str, Row | list[Row]] = {
     # GeoReport v2: reading requests needs no key (public fields, never a case inside a
     # flat); posting one does.
     "open311:requests": Row(GET=ANYONE, POST=NOBODY, kw=lambda o: {"fmt": "json"}),
-    "open311:updates": Row(GET=ANYONE, POST=NOBODY, kw=lambda o: {"fmt": "json"}),
+    # The updates (the FixMyStreet extension) are a platform's, with its key.
+    "open311:updates": Row(GET=NOBODY, POST=NOBODY, kw=lambda o: {"fmt": "json"}),
     "open311:request": Row(GET=NOBODY, on=("case_flat",),
                            kw=lambda o: {"fmt": "json", "rid": str(o.pk)}),
     "open311:token": Row(GET=NOBODY, kw=lambda o: {"fmt": "json", "token": "t-1"}),
