@@ -146,7 +146,7 @@ def _clean_photos(photos) -> list:
 
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:
-        raise WorkflowError(_("最多 %(n)d 张照片。 / At most %(n)d photos.") % {"n": MAX_PHOTOS})
+        raise WorkflowError(_("最多 %(n)d 张照片。") % {"n": MAX_PHOTOS})
     out = []
     for item in photos:
         if isinstance(item, CleanPhoto):

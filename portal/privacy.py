@@ -353,13 +353,16 @@ def _file_names(data: dict) -> list[str]:
     return [n for n in names if n]
 
 
-README = """仫佬家园 · 我的数据 / My data in 仫佬家园
-
-index.html  用浏览器打开，方便阅读 / open in a browser to read
-data.json   您的全部数据（可以用记事本打开） / all your data (open with any text editor)
-files/      您诉求和连心室会话里的照片和录音；data.json 里的文件名对应这里的路径
-            the photos and voice notes of your cases and chats; names in data.json match the paths here
-"""
+def readme() -> str:
+    """The export's README.txt, in the reader's language."""
+    return "\n".join([
+        _("仫佬家园 · 我的数据"),
+        "",
+        "index.html  " + _("用浏览器打开，方便阅读"),
+        "data.json   " + _("您的全部数据（可以用记事本打开）"),
+        "files/      " + _("您诉求和连心室会话里的照片和录音；data.json 里的文件名对应这里的路径"),
+        "",
+    ])
 
 
 def personal_data_zip(user: User):
@@ -369,7 +372,7 @@ def personal_data_zip(user: User):
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False,
                                            indent=2))
-        z.writestr("README.txt", README)
+        z.writestr("README.txt", readme())
         z.writestr("index.html", render_to_string("portal/privacy/export.html", {"data": data}))
         for name in dict.fromkeys(_file_names(data)):
             try:

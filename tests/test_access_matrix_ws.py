@@ -49,7 +49,7 @@ def test_websockets():
             cookies[name] = client.cookies["sessionid"].value
 
     async def connect(path: str, identity: str) -> bool:
-        headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+        headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
         if identity in cookies:
             headers.append((b"cookie", f"sessionid={cookies[identity]}".encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ["portal", "buildings", "community", "notices", "volunteers"]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 # A Chinese sentence followed by an English one: "…。 Please choose a building."
-MIXED = re.compile(r"[\u4e00-\u9fff][^A-Za-z\u4e00-\u9fff]*[\s/]+[A-Z][a-z']+(?:\s+[a-z'(]+){2,}")
+# or a Chinese text and its English after a slash: "最多 %(n)d 张照片。 / At most %(n)d photos."
+MIXED = re.compile(r"[\u4e00-\u9fff][^A-Za-z\u4e00-\u9fff]*[\s/]+[A-Z][a-z']+(?:\s+[a-z'(]+){2,}"
+                   r"|[\u4e00-\u9fff][^\n]*\s/\s+[A-Z][a-z']+\s+\S")
 GETTEXT = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext",
            "ngettext_lazy", "gettext_noop"}
 

@@ -91,7 +91,7 @@ class _JsonSocket(SessionBoundSocket, AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None or len(text_data) > MAX_FRAME:
             await self.send_json({"type": "error", "code": "too_large",
-                                  "message": "消息太大了。 The message is too large."})
+                                  "message": _("消息太大了。")})
             return
         content = parse_frame(text_data)
         if not isinstance(content, dict):

@@ -9,6 +9,7 @@ from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import RequestFactory
+from django.utils import translation
 from PIL import Image
 
 from portal.forms_json import client_key_from, errors_of, json_or_redirect
@@ -142,13 +143,18 @@ def assert_refused(data: bytes, code: str, name: str = "photo.jpg"):
         clean_photo(upload(data, name))
     msg = str(exc.value)
     assert exc.value.code == code
-    assert " / " in msg and any("\u4e00" <= ch <= "\u9fff" for ch in msg)  # Chinese + English
+    # One language at a time: the reader's (Chinese here), never both in one string.
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in msg) and " / " not in msg
     return msg
 
 
 def test_text_file_named_jpg_is_refused():
     msg = assert_refused("这不是照片 not a photo\n".encode() * 50, "not_image", "photo.jpg")
-    assert "not a photo" in msg
+    assert "不是照片" in msg
+    with translation.override("en"):
+        with pytest.raises(UploadRejected) as exc:
+            clean_photo(upload("这不是照片\n".encode() * 50, "photo.jpg"))
+        assert "not a photo" in str(exc.value)
 
 
 def test_truncated_jpeg_is_refused(phone_photo):
@@ -161,7 +167,7 @@ def test_jpeg_header_only_is_refused(phone_photo):
 
 def test_decompression_bomb_is_refused_before_decoding():
     msg = assert_refused(s.png_declaring(20_000, 20_000), "too_many_pixels", "bomb.png")
-    assert "megapixels" in msg
+    assert "5000万像素" in msg
 
 
 def test_png_just_over_fifty_megapixels_is_refused():
@@ -243,7 +249,7 @@ def test_photos_field_cleans_each_photo_and_caps_the_count():
     assert not form.is_valid() and "最多 6 张" in form.errors["photos"][0]
 
     form = ReportForm({}, MultiValueDict({"photos": [upload(good), upload(b"not an image")]}))
-    assert not form.is_valid() and "not a photo" in form.errors["photos"][0]
+    assert not form.is_valid() and "不是照片" in form.errors["photos"][0]
     assert 'data-jy-photos="6"' in str(form["photos"]) and "multiple" in str(form["photos"])
 
 
@@ -435,7 +441,7 @@ def test_json_or_redirect_answers_fetch_and_plain_posts_alike(rf: RequestFactory
     bad = json_or_redirect(js, form, None)
     body = json.loads(bad.content)
     assert bad.status_code == 400 and body["ok"] is False
-    assert "not a photo" in body["errors"]["photos"][0] and body["message"]
+    assert "不是照片" in body["errors"]["photos"][0] and body["message"]
 
     bad = json_or_redirect(js, UploadRejected("太大 / too big"), None)
     assert json.loads(bad.content)["message"] == "太大 / too big"

@@ -285,7 +285,7 @@ class PhotosField(forms.FileField):
             return []
         if len(files) > self.max_photos:
             raise forms.ValidationError(
-                _("最多 %(n)d 张照片。 / At most %(n)d photos.") % {"n": self.max_photos},
+                _("最多 %(n)d 张照片。") % {"n": self.max_photos},
                 code="too_many",
             )
         out = []
