@@ -4,8 +4,8 @@ import io
 
 import openpyxl
 import pytest
-from django.utils import translation
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from buildings import importer
 from buildings.importer import ImportFileError, ImportPlan, parse_file, plan_import
