@@ -7,6 +7,7 @@ buildings, a grid worker works some grids, a handler belongs to a department.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,14 @@ class Building(models.Model):
     number = models.PositiveIntegerField(_("楼号"))
     name = models.CharField(_("名称"), max_length=40, blank=True, help_text=_("例如：3栋"))
     floors = models.PositiveSmallIntegerField(_("层数"), default=6)
+    # Where it stands (WGS-84, as phones and hotline platforms send it): a point
+    # reported through Open311 is matched to the nearest building or place.
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True, validators=[MinValueValidator(-90),
+                                                           MaxValueValidator(90)])
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True, validators=[MinValueValidator(-180),
+                                                            MaxValueValidator(180)])
 
     class Meta:
         verbose_name = _("楼栋")
@@ -169,6 +178,12 @@ class PublicPlace(models.Model):
     )
     kind = models.CharField(_("类型"), max_length=20, choices=PlaceKind.choices)
     name = models.CharField(_("名称"), max_length=60)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True, validators=[MinValueValidator(-90),
+                                                           MaxValueValidator(90)])
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True, validators=[MinValueValidator(-180),
+                                                            MaxValueValidator(180)])
 
     class Meta:
         verbose_name = _("公共场所")

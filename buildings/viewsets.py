@@ -326,7 +326,7 @@ class BuildingViewSet(RegisterModelViewSet):
     model = Building
     icon = "home"
     index_view_class = _index_view("grid", "community")
-    form_fields = ["community", "grid", "number", "name", "floors"]
+    form_fields = ["community", "grid", "number", "name", "floors", "latitude", "longitude"]
     list_display = ["label", "grid", "floors", "community"]
     filterset_class = BuildingFilterSet
     search_fields = ["name"]
@@ -423,7 +423,8 @@ class PublicPlaceViewSet(RegisterModelViewSet):
     model = PublicPlace
     icon = "site"
     index_view_class = _index_view("grid", "building")
-    form_fields = ["community", "grid", "building", "unit", "kind", "name"]
+    form_fields = ["community", "grid", "building", "unit", "kind", "name", "latitude",
+                   "longitude"]
     list_display = ["name", "kind", "grid", "building"]
     search_fields = ["name"]
     copy_view_enabled = False
