@@ -233,7 +233,12 @@ class Case(models.Model):
             return str(self.unit)
         if self.building_id:
             return self.building.label
-        return ""
+        return str(_("待定位"))
+
+    @property
+    def is_unplaced(self) -> bool:
+        """Came in (from the hotline) with a location that matched no building or place."""
+        return not (self.household_id or self.place_id or self.unit_id or self.building_id)
 
     @property
     def tag(self) -> str:

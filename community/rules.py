@@ -30,7 +30,15 @@ def sees_dispute(user, dispute) -> bool:
     return dispute is not None and bool(dispute_roles_for(user, dispute))
 
 
+@rules.predicate
+def places_case(user, case) -> bool:
+    """Staff of the case's community (grid worker, liaison staff, admin) may place it."""
+    s = scope_of(user)
+    return case is not None and (s.is_superuser or case.community_id in s.work_community_ids)
+
+
 rules.add_perm("community.view_case", sees_case)
+rules.add_perm("community.place_case", places_case)
 rules.add_perm("community.view_dispute", sees_dispute)
 rules.add_perm("community.use_workbench", works_cases)
 rules.add_perm("community.file_on_behalf", files_for_others)

@@ -23,6 +23,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from buildings.access import require
 from buildings.choices import ResidencyState
 from buildings.models import (
     Building,
@@ -217,8 +218,12 @@ def _tell(people: Iterable[User], case: Case, title: str, body: str = "", *,
 # --- 1 接收登记 -----------------------------------------------------------------
 
 
-def _where(*, reporter, household, place, building, unit):
-    """Fill in the place from what was given, most precise first."""
+def _where(*, reporter, household, place, building, unit, unplaced_grid=None):
+    """Fill in the place from what was given, most precise first.
+
+    ``unplaced_grid``: a case from outside (the hotline) whose place could not be
+    matched is registered there, without a place (待定位), for its grid worker to place.
+    """
     if place is not None:
         building = building or place.building
         unit = unit or place.unit
@@ -235,6 +240,8 @@ def _where(*, reporter, household, place, building, unit):
         if household is not None:
             unit, building = household.unit, household.unit.building
     if building is None:
+        if unplaced_grid is not None:
+            return None, None, None, None, unplaced_grid, unplaced_grid.community_id
         raise WorkflowError(_("请选择地点（楼栋、单元或公共场所）。"))
     return household, None, building, unit, building.grid, building.community_id
 
@@ -258,8 +265,12 @@ def case_submit(
     reporter_phone: str = "",
     source_platform: str = "",
     external_id: str = "",
+    unplaced_grid: Grid | None = None,
 ) -> Case:
     """Register a case (step 1). Idempotent on (reporter, client_key).
+
+    With no place and ``unplaced_grid`` (a community's top grid), the case is
+    registered there as 待定位, for its grid worker to place (``case_place``).
 
     The same key returns the case already stored, unchanged. Photos are checked
     (all of them) before anything is written; a voice note is decoded, timed and
@@ -287,7 +298,8 @@ def case_submit(
             except UploadRejected as exc:
                 raise WorkflowError(str(exc)) from None
     household, place, building, unit, grid, community_id = _where(
-        reporter=reporter, household=household, place=place, building=building, unit=unit)
+        reporter=reporter, household=household, place=place, building=building, unit=unit,
+        unplaced_grid=unplaced_grid)
     lat = lon = None
     if position:
         if isinstance(position, dict):
@@ -326,6 +338,43 @@ def case_submit(
         if existing is None:
             raise
         return existing
+    return case
+
+
+def case_place(*, actor: User, case_id: int, building: Building | None = None,
+               place: PublicPlace | None = None) -> Case:
+    """Place a case that came in without a place (待定位) at a building or public place
+    of its community; it moves to that building's or place's grid.
+
+    Staff of the case's community only (``community.place_case``). Guarantees: one
+    transaction; an internal timeline entry and a ``case.place`` audit row; the grid
+    workers of the new grid are told.
+    """
+    require(actor, "community.place_case", Case.objects.filter(pk=case_id).first())
+    if (building is None) == (place is None):
+        raise WorkflowError(_("请选择一栋楼或一个公共场所。"))
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("grid").get(pk=case_id)
+        if not case.is_unplaced:
+            raise WorkflowError(_("这件诉求已经有地点了。"))
+        target = place or building
+        if target.community_id != case.community_id:
+            raise WorkflowError(_("只能定位到本社区的楼栋或公共场所。"))
+        before = case.grid_id
+        case.place = place
+        case.building = building if place is None else place.building
+        case.unit = None if place is None else place.unit
+        case.grid = target.grid
+        case.updated_at = timezone.now()
+        case.save(update_fields=["place", "building", "unit", "grid", "updated_at"])
+        CaseEvent.objects.create(case=case, kind=EventKind.COMMENT, actor=actor, internal=True,
+                                 note=_("已定位到：%(where)s") % {"where": case.where},
+                                 data={"placed": True})
+        audit(actor=actor, action="case.place", target=case, building=case.building_id,
+              place=case.place_id, grid_from=before, grid_to=case.grid_id)
+        if case.grid_id != before:
+            _tell(_grid_workers(case), case, later(gettext_lazy("新诉求：%(c)s"), c=case.category),
+                  case.where, skip=actor)
     return case
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from buildings.models import Building
+from buildings.models import Building, Community, Grid, PublicPlace, Unit
 from community.choices import OPEN_STATES, EventKind, Status
 from community.models import Case, CaseEvent, Category
 from portal.phones import mask_phones_in_text
@@ -34,6 +39,148 @@ def buildings() -> list[Building]:
     return list(Building.objects.select_related("community").order_by("community_id", "number"))
 
 
+# --- Where a request is: a point, an address, an id --------------------------------
+#
+# Platforms give a location as GeoReport v2 does: ``lat``/``long``, an
+# ``address_string`` or an ``address_id``. Each is matched to one of the register's
+# buildings or public places; what matches nothing still becomes a case, 待定位,
+# on the top grid of the community it most likely belongs to.
+
+EARTH_RADIUS_M = 6_371_000
+_BUILDING_IN_TEXT = re.compile(r"(\d{1,4})\s*(?:号楼|号栋|栋|幢|#)")
+_UNIT_IN_TEXT = re.compile(r"(\d{1,3})\s*单元")
+_BARE_PAIR = re.compile(r"^(\d{1,4})\s*[-－—]\s*(\d{1,3})(?:\s*[-－—]\s*\w+)?$")
+
+
+@dataclass(frozen=True)
+class Location:
+    """What a request's location matched: a building (and unit) or a place; or,
+    unmatched, the community whose top grid gets the case."""
+
+    community: Community | None
+    building: Building | None = None
+    unit: Unit | None = None
+    place: PublicPlace | None = None
+
+    @property
+    def placed(self) -> bool:
+        return self.building is not None or self.place is not None
+
+
+def match_metres() -> float:
+    return float(getattr(settings, "OPEN311_MATCH_METRES", 150))
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (good to well under a metre at a community's scale)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _nearest(lat: float, lon: float) -> tuple[float, Building | PublicPlace] | None:
+    best = None
+    for model in (Building, PublicPlace):
+        rows = (model.objects.filter(latitude__isnull=False, longitude__isnull=False)
+                .select_related("community", "grid"))
+        for row in rows:
+            metres = haversine_m(lat, lon, float(row.latitude), float(row.longitude))
+            if best is None or metres < best[0]:
+                best = (metres, row)
+    return best
+
+
+def location_near(lat, lon) -> Location:
+    """The building or place nearest to the point, if within ``OPEN311_MATCH_METRES``;
+    else unplaced, in the community of the nearest one (however far)."""
+    best = _nearest(float(lat), float(lon))
+    if best is None:
+        return Location(community=None)
+    metres, row = best
+    if metres > match_metres():
+        return Location(community=row.community)
+    if isinstance(row, PublicPlace):
+        return Location(community=row.community, place=row, building=row.building)
+    return Location(community=row.community, building=row)
+
+
+def location_by_id(value: str) -> Location:
+    """``address_id``: a building's id (as our answers give it), or ``p<id>`` for a place."""
+    value = unicodedata.normalize("NFKC", value or "").strip().lower()
+    model = PublicPlace if value.startswith("p") else Building
+    digits = value.removeprefix("p")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return Location(community=None)
+    row = model.objects.select_related("community", "grid").filter(pk=int(digits)).first()
+    if row is None:
+        return Location(community=None)
+    if isinstance(row, PublicPlace):
+        return Location(community=row.community, place=row, building=row.building)
+    return Location(community=row.community, building=row)
+
+
+def location_by_address(text: str) -> Location:
+    """An address as people write it, through the register's names: "3栋2单元",
+    "仫佬家园 3 栋", "3号楼", "３栋", "3-2-501", a building's own name or a public
+    place's name. A community's name in it narrows the search to that community;
+    a building number that several communities share, with none named, is not a match.
+    """
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))[:200]
+    if not text:
+        return Location(community=None)
+    communities = [c for c in Community.objects.order_by("-name") if c.name and c.name in text]
+    community = max(communities, key=lambda c: len(c.name)) if communities else None
+    if community is not None:
+        text = text.replace(community.name, "")
+    scope = {"community": community} if community is not None else {}
+    places = [p for p in PublicPlace.objects.filter(**scope).select_related(
+        "community", "grid", "building", "unit") if p.name and p.name.replace(" ", "") in text]
+    if len(places) >= 1:
+        place = max(places, key=lambda p: len(p.name))
+        if sum(1 for p in places if p.name == place.name) == 1:
+            return Location(community=place.community, place=place, building=place.building,
+                            unit=place.unit)
+    buildings = Building.objects.filter(**scope).select_related("community", "grid")
+    number = unit_no = None
+    match = _BUILDING_IN_TEXT.search(text)
+    pair = _BARE_PAIR.match(text)
+    if match:
+        number = int(match.group(1))
+        unit_match = _UNIT_IN_TEXT.search(text, match.end())
+        unit_no = int(unit_match.group(1)) if unit_match else None
+    elif pair:
+        number, unit_no = int(pair.group(1)), int(pair.group(2))
+    elif text.isdigit() and len(text) <= 4:
+        number = int(text)
+    candidates = []
+    if number is not None:
+        candidates = list(buildings.filter(number=number))
+    if not candidates:
+        named = [b for b in buildings if b.name and b.name.replace(" ", "") in text]
+        if named:
+            longest = max(len(b.name) for b in named)
+            candidates = [b for b in named if len(b.name) == longest]
+    if len(candidates) != 1:
+        return Location(community=community)
+    building = candidates[0]
+    unit = Unit.objects.filter(building=building, number=unit_no).first() if unit_no else None
+    return Location(community=building.community, building=building, unit=unit)
+
+
+def top_grid(community: Community | None) -> Grid | None:
+    """Where an unplaced case goes: the community's top grid (the one without a parent),
+    so its grid worker sees it. Without a community: this site's own (``COMMUNITY_NAME``),
+    else the first one."""
+    if community is None:
+        name = settings.JIAYUAN.get("COMMUNITY_NAME", "")
+        community = (Community.objects.filter(name=name).first()
+                     or Community.objects.order_by("pk").first())
+    if community is None:
+        return None
+    return Grid.objects.filter(community=community, depth=1).order_by("path").first()
+
+
 def service_as_dict(category: Category) -> dict:
     return {
         "service_code": category.code,
@@ -55,8 +202,8 @@ def service_definition(category: Category) -> dict:
                 "variable": True,
                 "code": "building",
                 "datatype": "singlevaluelist",
-                "required": True,
-                "datatype_description": "楼栋（必填）。 The building, one of the values.",
+                "required": False,
+                "datatype_description": "楼栋。 The building, one of the values.",
                 "order": 1,
                 "description": "问题在哪一栋楼？ Which building?",
                 "values": [{"key": str(b.pk), "name": f"{b.community.name} {b.label}"}

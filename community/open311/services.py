@@ -17,7 +17,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from buildings.models import Building, Unit
 from community.choices import Channel, EventKind, Status
 from community.models import Case, CaseEvent, Category
 from community.services import (
@@ -81,8 +80,8 @@ def api_call_log(*, key: ApiKey | None, method: str, path: str, query: str, stat
     return call
 
 
-def open311_case_submit(*, key: ApiKey, category: Category, building: Building,
-                        unit: Unit | None, description: str, first_name: str = "",
+def open311_case_submit(*, key: ApiKey, category: Category, location: selectors.Location,
+                        description: str, first_name: str = "",
                         last_name: str = "", phone: str = "", lat=None, lon=None,
                         address: str = "", media_url: str = "", ticket_no: str = "",
                         ) -> tuple[Case, RequestToken]:
@@ -90,7 +89,9 @@ def open311_case_submit(*, key: ApiKey, category: Category, building: Building,
 
     It comes in on the hotline channel, marked with the platform and its own
     ticket number, and from here follows the same seven steps as any case.
-    The same platform ticket number sent twice gives the same case.
+    The same platform ticket number sent twice gives the same case. A location
+    that matched no building or place gives a case without one (待定位) on the top
+    grid of the community it points to, for that grid's worker to place.
     Guarantees (with case_submit's): one transaction; the token row with the case.
     """
     text = description.strip()
@@ -99,10 +100,16 @@ def open311_case_submit(*, key: ApiKey, category: Category, building: Building,
     if media_url:
         text += f"\n图片：{media_url.strip()}"
     name = (last_name + first_name).strip() or (first_name + " " + last_name).strip()
+    unplaced_grid = None
+    if not location.placed:
+        unplaced_grid = selectors.top_grid(location.community)
+        if unplaced_grid is None:
+            raise WorkflowError(_("还没有任何网格，无法登记。"))
     with transaction.atomic():
         case = case_submit(
             reporter=None, category=category, description=text.strip(),
-            building=building, unit=unit, channel=Channel.HOTLINE,
+            place=location.place, building=location.building, unit=location.unit,
+            unplaced_grid=unplaced_grid, channel=Channel.HOTLINE,
             client_key=f"open311:{key.platform}:{ticket_no}" if ticket_no else None,
             position=(lat, lon) if lat is not None and lon is not None else None,
             reporter_name=name, reporter_phone=phone, source_platform=key.platform,

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from buildings.models import Building, Unit
@@ -265,32 +266,11 @@ def _submit(request, key):
     if not code:
         raise RequestRejected(400, "缺少 service_code。 service_code is required.")
     category = _category(code)
-    building_id = data.get("attribute[building]", "").strip()
-    if not building_id:
-        raise RequestRejected(400, "缺少必填的 attribute[building]（楼栋）。 "
-                                   "The required attribute[building] is missing.")
-    try:
-        building = Building.objects.filter(pk=parse_id(building_id)).first()
-    except BadParameter:
-        building = None
-    if building is None:
-        raise RequestRejected(400, "attribute[building] 不是有效的楼栋。 "
-                                   "attribute[building] is not one of the values.")
-    unit = None
-    unit_no = data.get("attribute[unit]", "").strip()
-    if unit_no:
-        try:
-            unit = Unit.objects.filter(building=building,
-                                       number=parse_int(unit_no, min=1, max=999)).first()
-        except BadParameter:
-            unit = None
-        if unit is None:
-            raise RequestRejected(400, "attribute[unit] 不是这栋楼的单元。 "
-                                       "attribute[unit] is not a unit of that building.")
     lat = _decimal(data.get("lat", ""), "lat", 90)
     lon = _decimal(data.get("long", ""), "long", 180)
     if (lat is None) != (lon is None):
         raise RequestRejected(400, "lat 和 long 要一起给。 Give both lat and long.")
+    location = _location(data, lat, lon)
     description = data.get("description", "")
     if len(description) > 4000:
         raise RequestRejected(400, "description 太长（最多4000字）。 description is too long.")
@@ -302,7 +282,7 @@ def _submit(request, key):
         raise RequestRejected(400, "phone 太长。 phone is too long.")
     try:
         case, _token = open311_case_submit(
-            key=key, category=category, building=building, unit=unit,
+            key=key, category=category, location=location,
             description=description, first_name=data.get("first_name", "")[:20],
             last_name=data.get("last_name", "")[:20], phone=phone, lat=lat, lon=lon,
             address=data.get("address_string", "")[:200], media_url=data.get("media_url", "")[:300],
@@ -318,6 +298,51 @@ def _submit(request, key):
                           f"{selectors.iso(case.due_at) or ''}",
         "account_id": None,
     }], "service_requests", 201, {})
+
+
+def _location(data, lat, lon) -> selectors.Location:
+    """Where the request is: ``attribute[building]`` (and ``attribute[unit]``), else
+    ``address_id``, else ``address_string``, else the point. Only a request with none
+    of them is refused (the specification); one that matches nothing is 待定位."""
+    building_id = data.get("attribute[building]", "").strip()
+    address_id = data.get("address_id", "").strip()
+    address = data.get("address_string", "").strip()
+    if not (building_id or address_id or address or lat is not None):
+        raise RequestRejected(400, _("缺少位置：请给出 lat 和 long、address_string、address_id "
+                                     "或 attribute[building]。"))
+    if building_id:
+        try:
+            building = Building.objects.select_related("community").filter(
+                pk=parse_id(building_id)).first()
+        except BadParameter:
+            building = None
+        if building is None:
+            raise RequestRejected(400, "attribute[building] 不是有效的楼栋。 "
+                                       "attribute[building] is not one of the values.")
+        unit = None
+        unit_no = data.get("attribute[unit]", "").strip()
+        if unit_no:
+            try:
+                unit = Unit.objects.filter(building=building,
+                                           number=parse_int(unit_no, min=1, max=999)).first()
+            except BadParameter:
+                unit = None
+            if unit is None:
+                raise RequestRejected(400, "attribute[unit] 不是这栋楼的单元。 "
+                                           "attribute[unit] is not a unit of that building.")
+        return selectors.Location(community=building.community, building=building, unit=unit)
+    tried = []
+    if address_id:
+        tried.append(selectors.location_by_id(address_id[:40]))
+    if address and not (tried and tried[-1].placed):
+        tried.append(selectors.location_by_address(address))
+    if lat is not None and not (tried and tried[-1].placed):
+        tried.append(selectors.location_near(lat, lon))
+    for found in tried:
+        if found.placed:
+            return found
+    # Unplaced: the community the clues point to, first clue first.
+    return next((f for f in tried if f.community is not None), tried[-1])
 
 
 @endpoint(key_required=False)

@@ -378,6 +378,10 @@ LOGGING = {
     },
 }
 
+# Open311: a reported point is matched to the nearest building or public place
+# within this many metres; farther away, the case is registered 待定位 (unplaced).
+OPEN311_MATCH_METRES = int(env("OPEN311_MATCH_METRES", "150"))
+
 # Jiayuan's own knobs
 JIAYUAN = {
     "COMMUNITY_NAME": "仫佬家园",
