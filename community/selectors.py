@@ -264,3 +264,13 @@ def mediator_choices(community_id: int):
     for g in GridWorker.objects.filter(grid__community_id=community_id).select_related("user"):
         people.setdefault(g.user_id, (g.user, "网格员"))
     return list(people.values())
+
+
+def place_choices(case: Case) -> dict:
+    """Where a 待定位 case can be placed: its community's buildings and public places."""
+    return {
+        "buildings": list(Building.objects.filter(community_id=case.community_id)
+                          .order_by("number")),
+        "places": list(PublicPlace.objects.filter(community_id=case.community_id)
+                       .order_by("name")),
+    }

@@ -13,5 +13,6 @@ urlpatterns = [
     path("disputes/<int:pk>/", views_disputes.dispute_detail, name="dispute"),
     path("disputes/<int:pk>/<slug:kind>/", views_disputes.dispute_act, name="dispute_act"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/place/", views.place, name="place"),
     path("<int:pk>/<slug:kind>/", views.act, name="act"),
 ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buildings.access import may, require, scope_of
-from buildings.models import Building, Department, Unit
+from buildings.models import Building, Department, PublicPlace, Unit
 from portal import limits
 from portal.forms_json import client_key_from, json_or_redirect
 from portal.models import User
@@ -47,6 +47,7 @@ from .services import (
     case_hand_back,
     case_merge,
     case_metoo,
+    case_place,
     case_record_followup,
     case_resolve,
     case_submit,
@@ -260,6 +261,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "may_open_dispute": bool(roles & {"grid", "admin"}) and case.status not in (
             Status.CLOSED, Status.DECLINED, Status.MERGED),
     }
+    if case.is_unplaced and may(request.user, "community.place_case", case):
+        ctx["place_choices"] = selectors.place_choices(case)
     if "dispatch" in moves or "reassign" in moves:
         ctx.update(selectors.dispatch_choices(case))
     if "merge" in moves:
@@ -280,6 +283,36 @@ def short(request: HttpRequest, pk: int) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
     return render(request, "community/detail.html", _detail_context(request, case))
+
+
+@login_required
+@require_POST
+def place(request: HttpRequest, pk: int) -> HttpResponse:
+    """Place a case that came in 待定位 at one of its community's buildings or places."""
+    case = _visible_case(request, pk)
+    require(request.user, "community.place_case", case)
+    value = request.POST.get("to", "").strip()
+    target = {}
+    try:
+        target_pk = parse_id(value[1:])
+    except BadParameter:
+        target_pk = None
+    if target_pk is not None and value[:1] == "b":
+        target["building"] = Building.objects.filter(
+            pk=target_pk, community_id=case.community_id).first()
+    elif target_pk is not None and value[:1] == "p":
+        target["place"] = PublicPlace.objects.filter(
+            pk=target_pk, community_id=case.community_id).first()
+    if not any(target.values()):
+        return _bad(request, case, {"to": [_("请选择本社区的一栋楼或一个公共场所。")]})
+    try:
+        case_place(actor=request.user, case_id=case.pk, **target)
+    except WorkflowError as exc:
+        return _bad(request, case, exc.message)
+    from django.contrib import messages
+
+    messages.success(request, _("已定位，诉求已转到该地点所属网格"))
+    return json_or_redirect(request, None, case_url(case))
 
 
 def _bad(request, case, errors, form=None) -> HttpResponse:
