@@ -294,18 +294,34 @@ def build() -> dict:
                     "requestBody": {"required": True, "content": {
                         "application/x-www-form-urlencoded": {"schema": {
                             "type": "object",
-                            "required": ["service_code", "attribute[building]"],
+                            "required": ["service_code"],
+                            "description": (
+                                "A location is required, in any of four ways (GeoReport v2: "
+                                "lat/long, address_string or address_id; or our "
+                                "attribute[building]). Without one: 400. One that matches no "
+                                "building or public place is still registered, as 待定位 "
+                                "(unplaced), on the community's top grid."),
                             "properties": {
                                 "api_key": {"type": "string"},
                                 "jurisdiction_id": {"type": "string"},
                                 "service_code": {"type": "string"},
-                                "attribute[building]": {"type": "string"},
+                                "attribute[building]": {
+                                    "type": "string",
+                                    "description": "A building id from the service definition; "
+                                                   "wins over the other location fields."},
                                 "attribute[unit]": {"type": "string"},
                                 "attribute[ticket_no]": {"type": "string"},
-                                "lat": {"type": "string"},
-                                "long": {"type": "string"},
-                                "address_string": {"type": "string"},
-                                "address_id": {"type": "string"},
+                                "lat": {"type": "string", "description": (
+                                    "WGS-84 latitude, with long: matched to the nearest "
+                                    "building or public place within OPEN311_MATCH_METRES "
+                                    "(150 m by default).")},
+                                "long": {"type": "string", "description": "WGS-84 longitude."},
+                                "address_string": {"type": "string", "description": (
+                                    "An address as written: 3栋2单元, 仫佬家园 3 栋, 3号楼, "
+                                    "3-2-501, full-width digits, a public place's name.")},
+                                "address_id": {"type": "string", "description": (
+                                    "A building id (as address_id in our answers), or p<id> "
+                                    "for a public place.")},
                                 "email": {"type": "string"},
                                 "device_id": {"type": "string"},
                                 "account_id": {"type": "string"},

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from buildings.models import Building, Unit
 from community.choices import Channel, EventKind, Status
 from community.models import Case, CaseEvent, Category
 from community.services import (
@@ -80,7 +81,9 @@ def api_call_log(*, key: ApiKey | None, method: str, path: str, query: str, stat
     return call
 
 
-def open311_case_submit(*, key: ApiKey, category: Category, location: selectors.Location,
+def open311_case_submit(*, key: ApiKey, category: Category,
+                        location: selectors.Location | None = None,
+                        building: Building | None = None, unit: Unit | None = None,
                         description: str, first_name: str = "",
                         last_name: str = "", phone: str = "", lat=None, lon=None,
                         address: str = "", media_url: str = "", ticket_no: str = "",
@@ -100,6 +103,9 @@ def open311_case_submit(*, key: ApiKey, category: Category, location: selectors.
     if media_url:
         text += f"\n图片：{media_url.strip()}"
     name = (last_name + first_name).strip() or (first_name + " " + last_name).strip()
+    if location is None:  # a building (and unit) given directly
+        location = selectors.Location(community=building.community if building else None,
+                                      building=building, unit=unit)
     unplaced_grid = None
     if not location.placed:
         unplaced_grid = selectors.top_grid(location.community)
