@@ -34,6 +34,11 @@ The rules:
   with new families added); if any detail differs, it is rejected as a
   duplicate: corrections to existing flats are made in the admin, where they
   are seen, not silently by a re-import.
+* **纬度/经度** (optional columns) are the building's coordinates (WGS-84, as
+  a phone's map shows them), both or neither: a building without coordinates
+  gets them; the same ones again change nothing; different ones from the
+  register's, or from an earlier row for the same building, reject the row
+  (corrections are made in the admin, as for flats).
 * **A whole-file problem** (not xlsx/csv, an old .xls, an unknown text
   encoding, no header, no data, too many rows) raises :class:`ImportFileError`.
   CSV may be UTF-8 with or without BOM, GB18030 (what Chinese Excel writes),
@@ -54,6 +59,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -82,6 +88,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "origin_village": ("搬迁前村屯", "原村屯", "搬迁前住址", "原住址", "迁出地", "原居住地",
                        "村屯", "origin_village", "origin"),
     "note": ("备注", "说明", "note"),
+    "latitude": ("纬度", "楼栋纬度", "latitude", "lat"),
+    "longitude": ("经度", "楼栋经度", "longitude", "lng", "lon", "long"),
 }
 REQUIRED_COLUMNS = ("building", "unit", "number", "head_name")
 MAX_LENGTHS = {"head_name": 40, "origin_village": 60, "note": 200}
@@ -300,6 +308,8 @@ class RegisterSnapshot:
     """(building id, unit number) → unit id."""
     households: dict[tuple[int, int, str], tuple]
     """(building id, unit number, flat number) → (floor, head, phone, members, village, note)."""
+    coordinates: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Building id → (latitude, longitude) as six-decimal strings, for those that have them."""
 
 
 def register_snapshot(community) -> RegisterSnapshot:
@@ -309,9 +319,12 @@ def register_snapshot(community) -> RegisterSnapshot:
     building_by_key: dict[str, int] = {}
     floors: dict[int, int] = {}
     labels: dict[int, str] = {}
-    for pk, number, name, floor_count in Building.objects.filter(
+    coordinates: dict[int, tuple[str, str]] = {}
+    for pk, number, name, floor_count, lat, lon in Building.objects.filter(
         community=community
-    ).values_list("pk", "number", "name", "floors"):
+    ).values_list("pk", "number", "name", "floors", "latitude", "longitude"):
+        if lat is not None and lon is not None:
+            coordinates[pk] = (f"{lat:.6f}", f"{lon:.6f}")
         building_by_key[str(number)] = pk
         if name:
             building_by_key.setdefault(unicodedata.normalize("NFKC", name).strip(), pk)
@@ -339,6 +352,7 @@ def register_snapshot(community) -> RegisterSnapshot:
         labels=labels,
         units=units,
         households=households,
+        coordinates=coordinates,
     )
 
 
@@ -388,11 +402,13 @@ class ImportPlan:
     units: list[tuple[int, int]] = field(default_factory=list)
     """(building id, unit number) of units to create."""
     rejected: list[Rejection] = field(default_factory=list)
+    coordinates: list[tuple[int, str, str]] = field(default_factory=list)
+    """(building id, latitude, longitude) of buildings that get coordinates."""
 
     @property
     def ok(self) -> bool:
         """May be applied: nothing rejected, something to write."""
-        return not self.rejected and bool(self.new or self.units)
+        return not self.rejected and bool(self.new or self.units or self.coordinates)
 
     @property
     def fingerprint(self) -> str:
@@ -403,6 +419,7 @@ class ImportPlan:
             "units": [list(u) for u in self.units],
             "unchanged": self.unchanged,
             "rejected": [r.row for r in self.rejected],
+            "coordinates": [list(c) for c in self.coordinates],
         }
         return hashlib.sha256(
             json.dumps(outcome, sort_keys=True, ensure_ascii=False).encode()
@@ -418,6 +435,7 @@ class ImportPlan:
             "unchanged": self.unchanged,
             "units": [list(u) for u in self.units],
             "rejected": [asdict(r) for r in self.rejected],
+            "coordinates": [list(c) for c in self.coordinates],
         }
 
     @classmethod
@@ -431,6 +449,7 @@ class ImportPlan:
             unchanged=list(data["unchanged"]),
             units=[tuple(u) for u in data["units"]],
             rejected=[Rejection(**r) for r in data["rejected"]],
+            coordinates=[tuple(c) for c in data.get("coordinates", [])],
         )
 
 
@@ -538,6 +557,8 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
         else:
             members = int(match.group(1))
 
+    reasons += _coordinates(cell("latitude"), cell("longitude"))[1]
+
     for name, limit in MAX_LENGTHS.items():
         if len(cell(name)) > limit:
             reasons.append(
@@ -561,6 +582,25 @@ def _check_row(source: SourceRow, snapshot: RegisterSnapshot) -> tuple[NewHouseh
     ), []
 
 
+def _coordinates(lat: str, lon: str) -> tuple[tuple[str, str] | None, list[str]]:
+    """The 纬度/经度 cells → six-decimal strings, or the reason they cannot be taken."""
+    if not lat and not lon:
+        return None, []
+    if not lat or not lon:
+        return None, [_("纬度和经度要一起填。")]
+    values = []
+    for text, limit in ((lat, 90), (lon, 180)):
+        try:
+            number = Decimal(text.removesuffix("°").strip())
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or abs(number) > limit:
+            return None, [_("坐标“%(lat)s, %(lon)s”不对（应为如 24.779000, 108.902000 的度数）。")
+                          % {"lat": lat, "lon": lon}]
+        values.append(f"{number.quantize(Decimal('0.000001')):.6f}")
+    return (values[0], values[1]), []
+
+
 def build_plan(source: list[SourceRow], snapshot: RegisterSnapshot, *, file_name: str = "",
                file_sha256: str = "") -> ImportPlan:
     """Check every row against the register; never writes. Pure: same input, same plan."""
@@ -568,8 +608,27 @@ def build_plan(source: list[SourceRow], snapshot: RegisterSnapshot, *, file_name
                       file_sha256=file_sha256, source=source)
     seen: dict[tuple[int, int, str], int] = {}
     new_units: dict[tuple[int, int], None] = {}
+    new_coordinates: dict[int, tuple[tuple[str, str], int]] = {}
     for row in source:
         household, reasons = _check_row(row, snapshot)
+        point = _coordinates(row.cells.get("latitude", "").strip(),
+                             row.cells.get("longitude", "").strip())[0]
+        if household is not None and point is not None:
+            building_id = household.building_id
+            label = snapshot.labels[building_id]
+            known = snapshot.coordinates.get(building_id)
+            earlier = new_coordinates.get(building_id)
+            if known is not None and known != point:
+                reasons = [_("登记册中%(building)s的坐标已是 %(lat)s, %(lon)s，与此行不同；"
+                             "如需更正请在后台修改。")
+                           % {"building": label, "lat": known[0], "lon": known[1]}]
+                household = None
+            elif earlier is not None and earlier[0] != point:
+                reasons = [_("%(building)s的坐标与第 %(row)d 行不同。")
+                           % {"building": label, "row": earlier[1]}]
+                household = None
+            elif known is None and earlier is None:
+                new_coordinates[building_id] = (point, row.row)
         if household is not None:
             key = (household.building_id, household.unit_number, household.number)
             address = (f"{snapshot.labels[household.building_id]} "
@@ -597,6 +656,7 @@ def build_plan(source: list[SourceRow], snapshot: RegisterSnapshot, *, file_name
                 continue
         plan.rejected.append(Rejection(row=row.row, reasons=reasons, cells=row.cells))
     plan.units = list(new_units)
+    plan.coordinates = [(b, point[0], point[1]) for b, (point, _row) in new_coordinates.items()]
     return plan
 
 

@@ -7,6 +7,8 @@ SMS leave after commit).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -234,7 +236,7 @@ def register_import(*, actor: User, plan, record=None):
     row on the ``RegisterImport`` record, which is created if not given.
     """
     from .importer import build_plan, register_snapshot
-    from .models import Community, RegisterImport, Unit
+    from .models import Building, Community, RegisterImport, Unit
 
     community = Community.objects.get(pk=plan.community_id)
     _require_import_into(actor, community)
@@ -284,6 +286,9 @@ def register_import(*, actor: User, plan, record=None):
                 ],
                 batch_size=1000,
             )
+            for building_id, lat, lon in plan.coordinates:
+                Building.objects.filter(pk=building_id, community=community).update(
+                    latitude=Decimal(lat), longitude=Decimal(lon))
             now = timezone.now()
             if record is None:
                 record = RegisterImport(
@@ -297,7 +302,7 @@ def register_import(*, actor: User, plan, record=None):
             record.save()
             audit(actor=actor, action="register.import", target=record,
                   file=plan.file_name, households=len(plan.new), units=len(plan.units),
-                  unchanged=len(plan.unchanged))
+                  unchanged=len(plan.unchanged), coordinates=len(plan.coordinates))
     except IntegrityError as exc:  # a flat or unit added by someone else at the same moment
         raise RegisterError(
             _("导入时登记册正被他人修改，没有导入任何数据，请重新上传预览。")

@@ -325,3 +325,51 @@ def test_five_thousand_households_in_one_go(world, django_assert_max_num_queries
     assert Household.objects.count() == before + 5000
     units = {(row[0], row[1]) for row in rows}
     assert Unit.objects.filter(building__number__gte=101).count() == len(units) == 193
+
+
+# --- Coordinates: optional 纬度/经度 columns give a building its place on the map ------
+
+GEO_HEADER = [*HEADER, "纬度", "经度"]
+
+
+def test_coordinates_columns_set_a_buildings_point_once(world):
+    h = world.household_a
+    same_flat = [str(world.building_a.number), "1", str(h.floor), h.number, h.head_name,
+                 h.phone, str(h.members), h.origin_village, h.note]
+    rows = [[*same_flat, "24.779", "108.902"],  # unchanged flat, the building gets its point
+            ["1", "2", "3", "301", "罗秀英", "", "", "", "", "24.779000", "108.902000"],
+            ["2", "1", "2", "201", "吴玉兰", "", "", "", "", "", ""]]  # may stay empty
+    plan = plan_import(csv_bytes(rows, header=GEO_HEADER), "a.csv", world.community)
+    assert plan.rejected == []
+    assert plan.coordinates == [(world.building_a.pk, "24.779000", "108.902000")]
+    again = ImportPlan.from_json(plan.to_json())
+    assert again.fingerprint == plan.fingerprint
+    register_import(actor=world.admin, plan=again)
+    world.building_a.refresh_from_db()
+    world.building_b.refresh_from_db()
+    assert (str(world.building_a.latitude), str(world.building_a.longitude)) == (
+        "24.779000", "108.902000")
+    assert world.building_b.latitude is None
+    assert AuditEntry.objects.get(action="register.import").data["coordinates"] == 1
+    # The same point again is nothing new; a different one is a correction for the admin.
+    plan = plan_import(csv_bytes([[*same_flat, "24.779", "108.902"]], header=GEO_HEADER),
+                       "b.csv", world.community)
+    assert plan.rejected == [] and plan.coordinates == [] and not plan.ok
+    plan = plan_import(csv_bytes([[*same_flat, "24.8", "108.9"]], header=GEO_HEADER),
+                       "c.csv", world.community)
+    assert "坐标已是 24.779000, 108.902000" in rejected(plan)[2]
+
+
+def test_bad_coordinates_are_rejected_with_the_row(world):
+    rows = [["1", "2", "3", "301", "罗秀英", "", "", "", "", "24.779", ""],
+            ["1", "2", "3", "302", "银建国", "", "", "", "", "北纬", "108.9"],
+            ["1", "2", "3", "303", "吴玉兰", "", "", "", "", "124.7", "108.9"],
+            ["2", "1", "2", "201", "覃", "", "", "", "", "24.1", "108.1"],
+            ["2", "1", "2", "202", "韦", "", "", "", "", "24.2", "108.1"]]
+    plan = plan_import(csv_bytes(rows, header=GEO_HEADER), "a.csv", world.community)
+    reasons = rejected(plan)
+    assert "一起填" in reasons[2]
+    assert "坐标“北纬, 108.9”不对" in reasons[3]
+    assert "124.7" in reasons[4]
+    assert "与第 5 行不同" in reasons[6]
+    assert 5 not in reasons
