@@ -168,3 +168,21 @@ def test_placing_is_for_staff_of_that_community(client, setup):
     case.refresh_from_db()
     assert case.is_unplaced and case.grid == world.grid_top
     assert not AuditEntry.objects.filter(action="case.place").exists()
+
+
+def test_coordinates_are_edited_in_the_wagtail_admin(client, world):
+    from django.urls import reverse
+
+    client.force_login(world.admin)
+    b = world.building_a
+    url = reverse("register_building:edit", args=[b.pk])
+    form = {"community": b.community_id, "grid": b.grid_id, "number": b.number,
+            "name": b.name, "floors": b.floors, "latitude": "24.779100",
+            "longitude": "108.902200"}
+    assert client.post(url, form).status_code == 302
+    b.refresh_from_db()
+    assert (str(b.latitude), str(b.longitude)) == ("24.779100", "108.902200")
+    refused = client.post(url, {**form, "latitude": "95"})
+    assert refused.status_code == 200
+    b.refresh_from_db()
+    assert str(b.latitude) == "24.779100"
