@@ -186,3 +186,18 @@ def test_coordinates_are_edited_in_the_wagtail_admin(client, world):
     assert refused.status_code == 200
     b.refresh_from_db()
     assert str(b.latitude) == "24.779100"
+
+
+def test_an_unmatched_point_goes_to_the_community_it_lies_in(client, setup):
+    world, raw, _square = setup
+    other = f.CommunityFactory(name="四把社区")
+    other_top = f.make_grid(code="S1", name="四把网格", community=other)
+    other_grid = f.make_grid(code="S1-1", name="四把一格", parent=other_top)
+    f.BuildingFactory(community=other, grid=other_grid, number=1,
+                      latitude=Decimal("24.850000"), longitude=Decimal("108.950000"))
+    case = created(submit(client, raw, lat="24.855000", long="108.950000"))  # ~550 m off
+    assert case.is_unplaced
+    assert case.community == other and case.grid == other_top
+    # Far from every building (tens of kilometres): this site's own or the first community.
+    case = created(submit(client, raw, lat="30.000000", long="100.000000"))
+    assert case.is_unplaced and case.grid == world.grid_top

@@ -79,11 +79,20 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _nearest(lat: float, lon: float) -> tuple[float, Building | PublicPlace] | None:
+COMMUNITY_REACH_M = 20_000
+"""How far an unmatched point still tells which community it belongs to."""
+
+
+def _nearest(lat: float, lon: float, within: float) -> tuple[float, Building | PublicPlace] | None:
+    """The nearest building or place within ``within`` metres. A bounding box in the
+    query first (a county has thousands of buildings), then haversine in Python."""
+    dlat = math.degrees(within / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    box = {"latitude__range": (lat - dlat, lat + dlat),
+           "longitude__range": (lon - dlon, lon + dlon)}
     best = None
     for model in (Building, PublicPlace):
-        rows = (model.objects.filter(latitude__isnull=False, longitude__isnull=False)
-                .select_related("community", "grid"))
+        rows = model.objects.filter(**box).select_related("community", "grid")
         for row in rows:
             metres = haversine_m(lat, lon, float(row.latitude), float(row.longitude))
             if best is None or metres < best[0]:
@@ -93,13 +102,13 @@ def _nearest(lat: float, lon: float) -> tuple[float, Building | PublicPlace] | N
 
 def location_near(lat, lon) -> Location:
     """The building or place nearest to the point, if within ``OPEN311_MATCH_METRES``;
-    else unplaced, in the community of the nearest one (however far)."""
-    best = _nearest(float(lat), float(lon))
-    if best is None:
-        return Location(community=None)
+    else unplaced, in the community of the nearest one within ``COMMUNITY_REACH_M``."""
+    lat, lon = float(lat), float(lon)
+    best = _nearest(lat, lon, match_metres())
+    if best is None or best[0] > match_metres():
+        wider = _nearest(lat, lon, max(COMMUNITY_REACH_M, match_metres()))
+        return Location(community=wider[1].community if wider else None)
     metres, row = best
-    if metres > match_metres():
-        return Location(community=row.community)
     if isinstance(row, PublicPlace):
         return Location(community=row.community, place=row, building=row.building)
     return Location(community=row.community, building=row)
