@@ -703,6 +703,8 @@ def template_workbook() -> bytes:
         "楼层可留空，会按门牌号推算（501 → 5层）。",
         "联系电话为11位手机号；人口数为 1–30 的整数，留空按 1 计。",
         "有任何一行不合格时整份文件都不导入；请按预览中列出的行号改正后重新上传。",
+        _("可另加“纬度”“经度”两列：楼栋的坐标（如 24.779000、108.902000），"
+          "用于把热线报来的位置对到楼栋；同一栋楼填一次即可。"),
         "One flat per row. 楼栋, 单元, 门牌号 and 户主姓名 are required.",
         "If any row is rejected, nothing is imported: fix the listed rows and upload again.",
     ):
