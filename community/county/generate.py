@@ -159,36 +159,45 @@ def _register(leaves: list[Grid], count: int, rng) -> list[tuple]:
 
 
 def _cases(households: list[tuple], count: int, rng):
+    """The case rows, as a generator that touches no database while it runs: COPY holds
+    the connection, so categories and deadlines are read before the first row."""
     categories = list(Category.objects.filter(active=True)) or [
         Category.objects.get_or_create(code="repair", defaults={
             "name": "维修", "icon": "repair", "days_normal": 5})[0]]
     states = [s for s, share in MIX for _ in range(share)]
     now = timezone.now()
-    due_cache: dict = {}
-    for i in range(count):
-        hid, uid, bid, gid, cid = households[rng.randrange(len(households))]
-        category = categories[i % len(categories)]
-        state = rng.choice(states)
-        created = now - timedelta(minutes=rng.randint(0, 365 * 24 * 60))
-        key = (created.date(), category.days_normal)
-        if key not in due_cache:
-            due_cache[key] = workdays.deadline(created, category.days_normal)
-        due = due_cache[key]
-        row = {"community_id": cid, "category_id": category.pk, "priority": Priority.NORMAL,
-               "description": "自动生成的诉求", "status": state, "household_id": hid,
-               "building_id": bid, "unit_id": uid, "grid_id": gid, "channel": Channel.SELF,
-               "created_at": created, "updated_at": created, "due_at": due}
-        if state in (Status.RESOLVED, Status.CLOSED):
-            row["resolved_at"] = created + timedelta(hours=rng.randint(2, 24 * 9))
-        if state == Status.CLOSED:
-            row["closed_at"] = row["resolved_at"] + timedelta(hours=rng.randint(1, 72))
-            if rng.random() < 0.8:
-                row["rating"], row["fixed"] = rng.choice([5, 5, 5, 4, 4, 3, 2]), True
-            else:
-                row["no_rating"] = True
-        if state not in (Status.SUBMITTED, Status.DECLINED) and rng.random() < 0.05:
-            row["reopen_count"] = 1
-        yield row
+    # Every (day, working days) deadline of the year, read now (the calendar is in the database).
+    due_at = {}
+    for back in range(367):
+        day = now - timedelta(days=back)
+        for days in {c.days_normal for c in categories}:
+            due_at[(timezone.localtime(day).date(), days)] = workdays.deadline(day, days)
+
+    def rows():
+        for i in range(count):
+            hid, uid, bid, gid, cid = households[rng.randrange(len(households))]
+            category = categories[i % len(categories)]
+            state = rng.choice(states)
+            created = now - timedelta(minutes=rng.randint(0, 365 * 24 * 60))
+            row = {"community_id": cid, "category_id": category.pk,
+                   "priority": Priority.NORMAL, "description": "自动生成的诉求",
+                   "status": state, "household_id": hid, "building_id": bid, "unit_id": uid,
+                   "grid_id": gid, "channel": Channel.SELF, "created_at": created,
+                   "updated_at": created,
+                   "due_at": due_at[(timezone.localtime(created).date(), category.days_normal)]}
+            if state in (Status.RESOLVED, Status.CLOSED):
+                row["resolved_at"] = created + timedelta(hours=rng.randint(2, 24 * 9))
+            if state == Status.CLOSED:
+                row["closed_at"] = row["resolved_at"] + timedelta(hours=rng.randint(1, 72))
+                if rng.random() < 0.8:
+                    row["rating"], row["fixed"] = rng.choice([5, 5, 5, 4, 4, 3, 2]), True
+                else:
+                    row["no_rating"] = True
+            if state not in (Status.SUBMITTED, Status.DECLINED) and rng.random() < 0.05:
+                row["reopen_count"] = 1
+            yield row
+
+    return rows()
 
 
 def _visits(households: list[tuple], workers: list, leaves: list[Grid], count: int, rng):
