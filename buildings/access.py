@@ -49,6 +49,10 @@ class Scope:
     """Every grid of the communities the person administers."""
     work_community_ids: frozenset[int] = field(default_factory=frozenset)
     """The communities the person works in as grid worker, liaison staff or admin."""
+    oversee_region_ids: frozenset[int] = field(default_factory=frozenset)
+    """Regions a county/township admin oversees: their own and every one below."""
+    oversee_community_ids: frozenset[int] = field(default_factory=frozenset)
+    """Every community below those regions: read and 督办, residents' data masked."""
     is_superuser: bool = False
 
     @property
@@ -79,6 +83,14 @@ class Scope:
     def is_staff_role(self) -> bool:
         """Grid worker, liaison staff, handler or admin: people who work cases."""
         return self.is_grid_worker or self.is_liaison or self.is_handler or self.is_admin
+
+    @property
+    def is_region_admin(self) -> bool:
+        return bool(self.oversee_region_ids)
+
+    def oversees(self, community_id: int | None) -> bool:
+        """A county or township admin above this community (not its own admin)."""
+        return community_id in self.oversee_community_ids
 
     def administers(self, community_id: int | None) -> bool:
         """An admin of *this* community (an admin elsewhere is nobody here)."""
@@ -215,6 +227,7 @@ def _assignment_rows(user) -> list[tuple[str, int, int, str, bool]]:
         DepartmentHandler,
         GridWorker,
         LiaisonStaff,
+        RegionAdmin,
         Residency,
     )
 
@@ -235,6 +248,7 @@ def _assignment_rows(user) -> list[tuple[str, int, int, str, bool]]:
         rows(DepartmentHandler.objects, "dept", "department_id"),
         rows(LiaisonStaff.objects, "liaison", "community_id"),
         rows(CommunityAdmin.objects, "admin", "community_id"),
+        rows(RegionAdmin.objects, "region", "region_id"),
         all=True,
     )
     return list(union)
@@ -247,7 +261,7 @@ def _compute_scope(user) -> Scope:
 
     rows = _assignment_rows(user)
     of = {kind: [r for r in rows if r[0] == kind]
-          for kind in ("home", "head", "grid", "dept", "liaison", "admin")}
+          for kind in ("home", "head", "grid", "dept", "liaison", "admin", "region")}
     grid_ids: set[int] = set()
     grid_building_ids: set[int] = set()
     work_communities: set[int] = set()
@@ -286,6 +300,7 @@ def _compute_scope(user) -> Scope:
             community_id__in=admin_communities).values_list("id", flat=True))
         admin_grid_ids = frozenset(Grid.objects.filter(
             community_id__in=admin_communities).values_list("id", flat=True))
+    oversee_regions, oversee_communities = _oversight(frozenset(r[1] for r in of["region"]))
     return Scope(
         user_id=user.pk,
         reach_grid_ids=frozenset(reach_grid_ids),
@@ -303,8 +318,22 @@ def _compute_scope(user) -> Scope:
         admin_grid_ids=admin_grid_ids,
         work_community_ids=frozenset(work_communities | {r[1] for r in of["liaison"]}
                                      | admin_communities),
+        oversee_region_ids=oversee_regions,
+        oversee_community_ids=oversee_communities,
         is_superuser=user.is_superuser,
     )
+
+
+def _oversight(region_ids: frozenset[int]) -> tuple[frozenset[int], frozenset[int]]:
+    """The regions at and below ``region_ids`` and the communities under them (two queries)."""
+    if not region_ids:
+        return frozenset(), frozenset()
+    from .models import Community, Region
+
+    regions = set(region_ids) | set(Region.objects.filter(parent_id__in=region_ids)
+                                    .values_list("id", flat=True))
+    communities = Community.objects.filter(township_id__in=regions).values_list("id", flat=True)
+    return frozenset(regions), frozenset(communities)
 
 
 # --- Predicates shared by every app ------------------------------------------
@@ -338,6 +367,11 @@ def is_handler(user) -> bool:
 @rules.predicate
 def is_community_admin(user) -> bool:
     return scope_of(user).is_admin
+
+
+@rules.predicate
+def is_region_admin(user) -> bool:
+    return scope_of(user).is_region_admin
 
 
 @rules.predicate

@@ -22,6 +22,9 @@ class Community(models.Model):
     name = models.CharField(_("名称"), max_length=60, unique=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     duty_phone = models.CharField(_("值班电话"), max_length=20, blank=True)
+    township = models.ForeignKey("buildings.Region", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="communities",
+                                 verbose_name=_("所属乡镇"))
 
     class Meta:
         verbose_name = _("社区")
@@ -439,3 +442,6 @@ class RegisterImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name}（{self.created_at:%Y-%m-%d %H:%M}）"
+
+
+from .regions import Region, RegionAdmin  # noqa: E402,F401  (models of this app)

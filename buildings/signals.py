@@ -10,16 +10,21 @@ from .access import person_scope_changed, scopes_changed
 from .models import (
     Building,
     BuildingHead,
+    Community,
     CommunityAdmin,
     DepartmentHandler,
     Grid,
     GridWorker,
     LiaisonStaff,
+    Region,
+    RegionAdmin,
     Residency,
 )
 
-PERSONAL = (Residency, BuildingHead, GridWorker, DepartmentHandler, LiaisonStaff, CommunityAdmin)
-STRUCTURE = (Grid, Building)
+PERSONAL = (Residency, BuildingHead, GridWorker, DepartmentHandler, LiaisonStaff, CommunityAdmin,
+            RegionAdmin)
+# A community moved to another township changes what region admins oversee.
+STRUCTURE = (Grid, Building, Community, Region)
 
 
 def _person_changed(sender, instance, **kwargs) -> None:

@@ -232,6 +232,9 @@ def _shown_events(request: HttpRequest, case: Case, *, staff: bool, full: bool) 
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     roles = roles_for(request.user, case)
     staff = bool(roles & STAFF_ROLES)
+    # A county/township admin acts (督办 only) and reads the staff record of the case,
+    # its residents' data still masked (``full`` is False for them).
+    acts = staff or "overseer" in roles
     full = sees_in_full(request.user, case)
     # The household's own flat is never masked for its verified members.
     home = bool(case.household_id) and case.household_id in scope_of(request.user).household_ids
@@ -242,9 +245,10 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "case": case,
         "roles": roles,
         "staff": staff,
+        "acts": acts,
         "full": full,
         "moves": moves,
-        "events": _shown_events(request, case, staff=staff, full=full),
+        "events": _shown_events(request, case, staff=acts, full=full),
         "description": case.description if full else mask_phones_in_text(case.description),
         "feedback": case.feedback if full else mask_phones_in_text(case.feedback),
         "report_photos": [p for p in case.photos.filter(kind="report").select_related("event")

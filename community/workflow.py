@@ -19,6 +19,8 @@ Roles are relative to the case (``roles_for``):
                  (for a case given to volunteers: its grid workers stand in)
 - ``supervisor`` the supervisor of the handling department
 - ``admin``      a community admin
+- ``overseer``   a county or township admin above the case's community: reads it
+                 with residents' data masked (a neighbour's view) and may only 督办
 - ``system``     the periodic jobs and other apps' signals (no person)
 - ``platform``   the external platform (a hotline) a case came from, acting through
                  the API for its caller (``PlatformActor``); for a case it sent us
@@ -40,7 +42,7 @@ S = Status
 OPEN = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED})
 BEFORE_RESULT = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
 ROLES = ("reporter", "follower", "household", "neighbour", "grid", "liaison", "handler", "supervisor",
-         "admin", "system", "platform")
+         "admin", "overseer", "system", "platform")
 STAFF_ROLES = frozenset({"grid", "liaison", "handler", "supervisor", "admin"})
 
 
@@ -98,7 +100,7 @@ MOVES: dict[str, Move] = {m.kind: m for m in [
     _m(EventKind.URGE, BEFORE_RESULT, None, {"reporter", "follower"}, ("overdue", "once_a_day"),
        gettext_lazy("催一催")),
     # 6 跟踪督办
-    _m(EventKind.SUPERVISE, OPEN, None, {"grid", "supervisor", "admin"}, ("text",),
+    _m(EventKind.SUPERVISE, OPEN, None, {"grid", "supervisor", "admin", "overseer"}, ("text",),
        gettext_lazy("督办意见")),
     _m(EventKind.REMIND, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("到期提醒")),
     _m(EventKind.OVERDUE, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("超期")),
@@ -160,6 +162,8 @@ def roles_for(user, case) -> frozenset[str]:
         roles.add("admin")
     if case.grid_id in scope.grid_ids:
         roles.add("grid")
+    if scope.oversees(case.community_id):
+        roles.add("overseer")
     if case.community_id in scope.liaison_community_ids:
         roles.add("liaison")
     if (case.assignee_id and case.assignee_id == user.pk) or (

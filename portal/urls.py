@@ -46,6 +46,7 @@ urlpatterns = [
     path("open311/v2/", include("community.open311.urls")),
     path("api/", include("community.open311.api_urls")),
     path("chat/", include("community.liaison.urls")),
+    path("county/", include("community.county.urls")),
     # gettext() for our own scripts (djangojs catalogue under locale/), cached a day;
     # pages add ?l=<language> so a browser's copy follows the person's language.
     path("jsi18n/", cache_page(86400, key_prefix="jsi18n")(

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "notices",
     "volunteers",
     "buildings.patrols",
+    "community.county",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

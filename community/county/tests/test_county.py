@@ -1,0 +1,166 @@
+"""The county above the communities: who sees what, the roll-up, the drill-down, 督办."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from buildings.models import Community, RegionAdmin
+from community.choices import EventKind, Status
+from community.county.generate import generate
+from community.county.rollups import REPORT_IN_SOURCES, refresh
+from community.models import CaseEvent
+from community.tests.factories import case_in
+from portal.models import User
+
+from .helpers import make_county
+
+
+@pytest.fixture
+def county(world):
+    return make_county(world)
+
+
+def _client(user):
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_township_admin_cannot_reach_another_township(world, county):
+    mine = case_in(world, Status.DISPATCHED)
+    theirs = case_in(world, Status.SUBMITTED, reporter=county["other_resident"],
+                     household=county["other_resident"].residencies.get().household)
+    c = _client(county["east_admin"])
+    assert c.get(reverse("county:region", args=[county["east"].pk])).status_code == 200
+    # Forged ids: the other township, the county above, the other community, its case.
+    assert c.get(reverse("county:region", args=[county["west"].pk])).status_code == 404
+    assert c.get(reverse("county:region", args=[county["county"].pk])).status_code == 404
+    assert c.get(reverse("county:supervision", args=[county["west"].pk])).status_code == 404
+    assert c.get(reverse("county:community_cases",
+                         args=[county["other"].pk])).status_code == 404
+    assert c.get(reverse("community:detail", args=[theirs.pk])).status_code == 404
+    assert c.get(reverse("community:detail", args=[mine.pk])).status_code == 200
+    # The county admin reaches both.
+    cc = _client(county["county_admin"])
+    assert cc.get(reverse("community:detail", args=[theirs.pk])).status_code == 200
+    assert cc.get(reverse("county:region", args=[county["west"].pk])).status_code == 200
+
+
+def test_people_without_a_region_are_refused(world, county):
+    for user in (world.admin, world.worker_a, world.resident_a):
+        assert _client(user).get(reverse("county:index")).status_code == 403
+
+
+def test_overseer_sees_personal_data_masked_and_may_only_supervise(world, county):
+    case = case_in(world, Status.DISPATCHED)
+    case.description = "楼道漏水，请打 13800138000 联系"
+    case.reporter_phone = "13800138000"
+    case.save(update_fields=["description", "reporter_phone"])
+    c = _client(county["county_admin"])
+    page = c.get(reverse("community:detail", args=[case.pk])).content.decode()
+    assert "13800138000" not in page and "138****8000" in page
+    assert world.household_a.number not in page.split("地点")[1].split("</p>")[0]
+    assert "提交督办意见" in page and "接收办理" not in page
+    for kind in ("accept", "comment", "reassign", "decline"):
+        r = c.post(reverse("community:act", args=[case.pk, kind]), {"text": "x", "reason": "x"})
+        assert r.status_code in (400, 403), kind
+    r = c.post(reverse("community:act", args=[case.pk, "supervise"]), {"text": "请尽快办理"})
+    assert r.status_code in (200, 302, 303)
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.SUPERVISE,
+                                    actor=county["county_admin"]).exists()
+    case.refresh_from_db()
+    assert case.status == Status.DISPATCHED
+
+
+def test_rollup_drills_down_from_county_to_the_cases(world, county):
+    closed = case_in(world, Status.CLOSED)
+    case_in(world, Status.SUBMITTED)
+    refresh()
+    c = _client(county["county_admin"])
+    page = c.get(reverse("county:region", args=[county["county"].pk]))
+    text = page.content.decode()
+    assert "东门镇" in text and "四把镇" in text and "满意率 100.0%" in text
+    town_url = reverse("county:region", args=[county["east"].pk])
+    assert town_url in text
+    town = c.get(town_url + "?start=2000-01-01&end=2100-01-01").content.decode()
+    assert "测试社区" in town and "四把社区" not in town
+    cases_url = reverse("county:community_cases", args=[world.community.pk])
+    assert cases_url in town
+    listed = c.get(cases_url + "?show=satisfied&start=2000-01-01&end=2100-01-01")
+    assert reverse("community:detail", args=[closed.pk]) in listed.content.decode()
+    assert listed.content.decode().count("case-link") == 1
+
+
+def test_exports_and_bad_input(world, county):
+    case_in(world, Status.CLOSED)
+    refresh()
+    c = _client(county["county_admin"])
+    url = reverse("county:region", args=[county["county"].pk])
+    csv = c.get(url + "?export=csv")
+    assert csv["Content-Type"].startswith("text/csv") and "东门镇" in csv.content.decode()
+    assert c.get(url + "?export=xlsx").content[:2] == b"PK"
+    assert c.get(url + "?export=pdf").status_code == 400
+    assert c.get(url + "?start=2026-13-01").status_code == 400
+    cases = reverse("county:community_cases", args=[world.community.pk])
+    assert c.get(cases + "?show=nothing").status_code == 400
+    assert c.get(cases + "?from=-1").status_code == 400
+
+
+def test_report_in_hook_feeds_the_column(world, county):
+    REPORT_IN_SOURCES.append(lambda ids, start, end: {world.community.pk: (2, 30.0)})
+    try:
+        c = _client(county["east_admin"])
+        text = c.get(reverse("county:region", args=[county["east"].pk])).content.decode()
+        assert "平均报到用时（分钟） 15.0" in text
+    finally:
+        REPORT_IN_SOURCES.pop()
+
+
+def test_supervision_list_shows_overdue_cases_of_the_township(world, county):
+    from django.utils import timezone
+
+    late = case_in(world, Status.DISPATCHED)
+    late.due_at = timezone.now() - timezone.timedelta(days=3)
+    late.save(update_fields=["due_at"])
+    text = _client(county["east_admin"]).get(
+        reverse("county:supervision", args=[county["east"].pk])).content.decode()
+    assert reverse("community:detail", args=[late.pk]) in text
+
+
+def _queries_for(django_assert_max_num_queries, client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_generator_and_constant_query_counts(django_assert_max_num_queries):
+    """Pages cost the same number of queries for a county ten times the size."""
+    counts = []
+    for scale, name in ((0.0005, "小县"), (0.005, "大县")):
+        county = generate(scale=scale, name=name, log=lambda *_: None)
+        refresh()
+        assert Community.objects.filter(township__parent=county).count() >= 2
+        admin = User.objects.create_user(username=f"admin-{name}", password="x")
+        RegionAdmin.objects.create(user=admin, region=county)
+        town = county.children.first()
+        c = _client(admin)
+        community = Community.objects.filter(township=town).first()
+        counts.append([
+            _queries_for(django_assert_max_num_queries, c,
+                         reverse("county:region", args=[county.pk])),
+            _queries_for(django_assert_max_num_queries, c,
+                         reverse("county:region", args=[town.pk])),
+            _queries_for(django_assert_max_num_queries, c,
+                         reverse("county:supervision", args=[town.pk])),
+            _queries_for(django_assert_max_num_queries, c,
+                         reverse("county:community_cases", args=[community.pk])),
+        ])
+    from community.models import Case
+
+    assert Case.objects.count() >= 5000
+    assert counts[0] == counts[1], counts
+    assert max(counts[1]) <= 12, counts

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "county"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("r/<int:pk>/", views.region, name="region"),
+    path("r/<int:pk>/supervise/", views.supervision, name="supervision"),
+    path("c/<int:pk>/cases/", views.community_cases, name="community_cases"),
+]
