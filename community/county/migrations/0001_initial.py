@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('buildings', '0007_regions'),
+        ('buildings', '0008_regions'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('buildings', '0006_residency_claimant_name'),
+        ('buildings', '0007_coordinates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
