@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 from buildings.models import Building, Unit
@@ -294,19 +296,19 @@ def _submit(request, key):
     description = data.get("description", "")
     if len(description) > 4000:
         raise RequestRejected(400, "description 太长（最多4000字）。 description is too long.")
-    ticket = data.get("attribute[ticket_no]", "").strip()
+    ticket = (data.get("attribute[ticket_no]", "") or data.get("attribute[ticket]", "")).strip()
     if len(ticket) > 60:
         raise RequestRejected(400, "attribute[ticket_no] 太长。 attribute[ticket_no] is too long.")
     phone = data.get("phone", "").strip()
     if len(phone) > 20:
         raise RequestRejected(400, "phone 太长。 phone is too long.")
+    fields = _platform_fields(data)
     try:
         case, _token = open311_case_submit(
             key=key, category=category, building=building, unit=unit,
             description=description, first_name=data.get("first_name", "")[:20],
             last_name=data.get("last_name", "")[:20], phone=phone, lat=lat, lon=lon,
-            address=data.get("address_string", "")[:200], media_url=data.get("media_url", "")[:300],
-            ticket_no=ticket,
+            ticket_no=ticket, **fields,
         )
     except (WorkflowError, ValidationError) as exc:
         message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
@@ -318,6 +320,35 @@ def _submit(request, key):
                           f"{selectors.iso(case.due_at) or ''}",
         "account_id": None,
     }], "service_requests", 201, {})
+
+
+MAX_EMAIL = 254
+MAX_ADDRESS = 200
+MAX_MEDIA_URL = 300
+
+
+def _platform_fields(data) -> dict[str, str]:
+    """``email``, ``media_url`` and ``address_string``, checked, as the record keeps them."""
+    email = data.get("email", "").strip()
+    if len(email) > MAX_EMAIL:
+        raise RequestRejected(400, gettext("email 太长。"))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise RequestRejected(400, gettext("email 不是有效的邮箱地址。")) from None
+    media_url = data.get("media_url", "").strip()
+    if len(media_url) > MAX_MEDIA_URL:
+        raise RequestRejected(400, gettext("media_url 太长（最多300个字符）。"))
+    if media_url:
+        try:
+            URLValidator(schemes=["http", "https"])(media_url)
+        except ValidationError:
+            raise RequestRejected(400, gettext("media_url 不是有效的 http(s) 网址。")) from None
+    address = data.get("address_string", "").strip()
+    if len(address) > MAX_ADDRESS:
+        raise RequestRejected(400, gettext("address_string 太长（最多200字）。"))
+    return {"email": email, "media_url": media_url, "address_string": address}
 
 
 @endpoint(key_required=False)

@@ -67,7 +67,7 @@ class ApiKeyViewSet(ModelViewSet):
     add_to_admin_menu = False
     add_view_class = ApiKeyCreateView
     form_fields = ["platform", "contact", "active", "sees_all_cases", "rate_per_minute",
-                   "callback_url", "callback_secret"]
+                   "callback_url", "callback_secret", "media_hosts"]
     list_display = ["platform", "prefix", "active", "sees_all_cases", "rate_per_minute",
                     "callback_url", "last_used_at", "created_at"]
     list_filter = ["active"]
