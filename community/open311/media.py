@@ -15,6 +15,7 @@ import socket
 import time
 from urllib.parse import urljoin, urlsplit
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 MAX_MEDIA_BYTES = 10 * 1024 * 1024
@@ -36,6 +37,10 @@ def host_allowed(host: str, allowed: list[str]) -> tuple[bool, bool]:
         if entry.startswith("*.") and host.endswith(entry[1:]):
             return True, False
     return False, False
+
+
+def _too_big(limit: int) -> MediaRefused:
+    return MediaRefused(_("图片太大（超过 %(size)s），未下载。") % {"size": filesizeformat(limit)})
 
 
 def _resolve(host: str, port: int, *, private_ok: bool) -> str:
@@ -64,9 +69,11 @@ def _connection(scheme: str, host: str, port: int, address: str, timeout: float)
     return conn
 
 
-def fetch_media(url: str, *, allowed_hosts: list[str], max_bytes: int = MAX_MEDIA_BYTES,
-                timeout: float = MEDIA_TIMEOUT) -> bytes:
+def fetch_media(url: str, *, allowed_hosts: list[str], max_bytes: int | None = None,
+                timeout: float | None = None) -> bytes:
     """The bytes at ``url``, or ``MediaRefused`` with the reason."""
+    max_bytes = max_bytes or MAX_MEDIA_BYTES
+    timeout = timeout or MEDIA_TIMEOUT
     if not allowed_hosts:
         raise MediaRefused(_("该平台未设置允许取图的主机，不下载图片。"))
     deadline = time.monotonic() + timeout
@@ -108,8 +115,7 @@ def fetch_media(url: str, *, allowed_hosts: list[str], max_bytes: int = MAX_MEDI
                 raise MediaRefused(_("图片网址返回 HTTP %(s)d。") % {"s": response.status})
             length = response.getheader("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
-                raise MediaRefused(_("图片太大（超过 %(mb)d MB），未下载。")
-                                   % {"mb": max_bytes // (1024 * 1024)})
+                raise _too_big(max_bytes)
             chunks, size = [], 0
             while True:
                 left = deadline - time.monotonic()
@@ -117,13 +123,12 @@ def fetch_media(url: str, *, allowed_hosts: list[str], max_bytes: int = MAX_MEDI
                     raise MediaRefused(_("下载图片超时。"))
                 if conn.sock is not None:
                     conn.sock.settimeout(left)
-                chunk = response.read(64 * 1024)
+                chunk = response.read1(64 * 1024)  # what has come, not wait for all
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > max_bytes:
-                    raise MediaRefused(_("图片太大（超过 %(mb)d MB），未下载。")
-                                       % {"mb": max_bytes // (1024 * 1024)})
+                    raise _too_big(max_bytes)
                 chunks.append(chunk)
             return b"".join(chunks)
         except TimeoutError:
