@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from .services import CALLBACK_BACKOFF, CALLBACK_TIMEOUT
+
 ERRORS = {
     "description": "GeoReport v2 error list",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
@@ -186,6 +188,25 @@ def _header(name: str, description: str, example: str) -> dict:
             "schema": {"type": "string"}, "example": example}
 
 
+def _wait(delta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def _waits() -> str:
+    """The retry schedule as ``services.CALLBACK_BACKOFF`` has it, in words."""
+    words = [_wait(d) for d in CALLBACK_BACKOFF]
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _given_up_hours() -> float:
+    return sum(d.total_seconds() for d in CALLBACK_BACKOFF) / 3600
+
+
 WEBHOOK = {
     "summary": "A case from your platform moved on (we call you)",
     "operationId": "open311ServiceRequestUpdated",
@@ -199,9 +220,10 @@ WEBHOOK = {
         "carries the same step. Drop an update_id you already have.\n\n"
         "Check the signature: HMAC-SHA256 with the key's callback secret over the "
         "bytes `<X-Jiayuan-Timestamp>.<body>`, hex, prefixed `sha256=`; refuse old "
-        "timestamps. Answer 2xx within 10 s. Anything else is retried after 30 s, 2 min, "
-        "10 min, 30 min, 1 h, 3 h, 6 h and 12 h, then given up, about 22.7 h after the "
-        "first try (the community admin sees every attempt and can send it again). X-Jiayuan-Delivery stays the same across retries of one update."),
+        f"timestamps. Answer 2xx within {CALLBACK_TIMEOUT} s. Anything else is retried "
+        f"after {_waits()}, then given up, about {_given_up_hours():.1f} h after the "
+        "first try (the community admin sees every attempt and can send it again). "
+        "X-Jiayuan-Delivery stays the same across retries of one update."),
     "parameters": [
         _header("X-Jiayuan-Signature", "sha256=<hex HMAC-SHA256>", "sha256=9f86d08..."),
         _header("X-Jiayuan-Timestamp", "Unix seconds when it was signed", "1764118800"),

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
@@ -17,10 +17,11 @@ from wagtail.admin.views.generic import CreateView, InspectView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from buildings.access import may, require
 from community.workflow import WorkflowError
 from portal.services import audit
 
-from .models import ApiCall, ApiKey, CallbackDelivery
+from .models import ApiCall, ApiKey, CallbackDelivery, DeliveryStatus
 from .services import callback_resend
 
 
@@ -56,6 +57,19 @@ class LocalTimeInspectView(InspectView):
             local = timezone.localtime(value, ZoneInfo(settings.TIME_ZONE))
             return f"{formats.date_format(local, 'DATETIME_FORMAT')} ({local:%z})"
         return value
+
+
+class DeliveryInspectView(LocalTimeInspectView):
+    """A delivery's page, with 重新发送 (POST, to ``_resend``) once it gave up."""
+
+    template_name = "open311/delivery_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.object.status in (DeliveryStatus.FAILED, DeliveryStatus.DROPPED) and may(
+                self.request.user, "open311.resend_callback", self.object):
+            context["resend_url"] = reverse("open311_deliveries:resend", args=[self.object.pk])
+        return context
 
 
 class ApiKeyViewSet(ModelViewSet):
@@ -111,9 +125,8 @@ class CallbackDeliveryViewSet(ModelViewSet):
     search_fields = ["platform", "last_error", "url"]
     list_per_page = 50
     inspect_view_enabled = True
-    inspect_view_class = LocalTimeInspectView
+    inspect_view_class = DeliveryInspectView
     copy_view_enabled = False
-
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
@@ -129,7 +142,8 @@ def _resend(request, pk, viewset):
     """重新发送: one small view for one action; the service writes the audit row."""
     if not viewset.permission_policy.user_has_permission(request.user, "view"):
         raise PermissionDenied
-    delivery = get_object_or_404(CallbackDelivery, pk=pk)
+    delivery = get_object_or_404(CallbackDelivery.objects.select_related("case"), pk=pk)
+    require(request.user, "open311.resend_callback", delivery)
     try:
         callback_resend(actor=request.user, delivery_id=delivery.pk)
         messages.success(request, gettext_now("已重新排队发送。"))
