@@ -182,7 +182,7 @@ def discovery(request, fmt, key):
             "url": base,
             "changeset": CHANGESET,
             "type": "production",
-            "formats": ["text/xml", "application/json"],
+            "formats": ["application/xml", "application/json"],
         }],
     }
     return data, "discovery", 200, {}
@@ -263,6 +263,7 @@ def requests_view(request, fmt, key):
 
 def _submit(request, key):
     data = request.POST
+    _check_lengths(data, REQUEST_FIELD_LIMITS)
     code = data.get("service_code", "").strip()
     if not code:
         raise RequestRejected(400, "缺少 service_code。 service_code is required.")
@@ -325,6 +326,29 @@ def _submit(request, key):
 MAX_EMAIL = 254
 MAX_ADDRESS = 200
 MAX_MEDIA_URL = 300
+
+# The longest value the server accepts in each text field of a POST; the OpenAPI
+# description's maxLength is read from here, and a longer value is a 400.
+REQUEST_FIELD_LIMITS = {
+    "jurisdiction_id": 60, "service_code": 30, "attribute[building]": 18,
+    "attribute[unit]": 3, "attribute[ticket_no]": 60, "attribute[ticket]": 60,
+    "lat": 40, "long": 40, "address_string": MAX_ADDRESS, "address_id": 100,
+    "email": MAX_EMAIL, "device_id": 100, "account_id": 100, "first_name": 20,
+    "last_name": 20, "phone": 20, "description": 4000, "media_url": MAX_MEDIA_URL,
+}
+UPDATE_FIELD_LIMITS = {
+    "jurisdiction_id": 60, "service_request_id": 18, "update_id": 64, "status": 40,
+    "external_status_code": 40, "description": 2000, "updated_datetime": 40,
+    "media_url": MAX_MEDIA_URL, "first_name": 20, "last_name": 20,
+    "attribute[rating]": 1, "attribute[fixed]": 5,
+}
+
+
+def _check_lengths(data, limits: dict[str, int]) -> None:
+    for name, limit in limits.items():
+        if len(data.get(name, "")) > limit:
+            raise RequestRejected(400, gettext("%(f)s 太长（最多 %(n)d 个字符）。")
+                                  % {"f": name, "n": limit})
 
 
 def _platform_fields(data) -> dict[str, str]:
@@ -421,6 +445,7 @@ def updates_view(request, fmt, key):
 
 def _update_in(request, key):
     data = request.POST
+    _check_lengths(data, UPDATE_FIELD_LIMITS)
     rid = _request_id(data.get("service_request_id", ""))
     update_id = data.get("update_id", "").strip()
     if not update_id or len(update_id) > 64:
