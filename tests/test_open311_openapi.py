@@ -122,7 +122,8 @@ def test_fuzz_every_operation_finds_no_mismatch(live_server, platform, mode, cap
                         # fetched from allowed hosts, a point...): keep the fuzzed
                         # description only, without NUL (refused everywhere with a 400).
                         description = str(case.body.get("description", "")).replace("\x00", "")
-                        case.body = {"api_key": raw, "description": description}
+                        case.body = {"api_key": raw,
+                                     "description": ("楼道灯不亮 " + description).strip()}
                         case.body["attribute[building]"] = str(world.building_a.pk)
                         case.body["service_code"] = "repair"
             response = case.call(base_url=live_server.url, session=http, timeout=30)
