@@ -410,3 +410,22 @@ def test_the_resend_button_posts_with_csrf_and_is_for_the_cases_admins(world, ho
     # Pending again: no button.
     html = browser.get(f"/admin/open311/deliveries/inspect/{delivery.pk}/").content.decode()
     assert f'action="{action}"' not in html
+
+
+def test_admin_lists_show_relative_times_with_the_exact_time_on_hover(client, world, hotline):
+    key, raw, case = hotline
+    case_triage(actor=world.worker_a, case_id=case.pk)
+    delivery = CallbackDelivery.objects.get()
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(minutes=3))
+    _admin(client, world)
+    page = client.get("/admin/open311/deliveries/").content.decode()
+    local = timezone.localtime(timezone.now() - timedelta(minutes=3),
+                               timezone.get_fixed_timezone(8 * 60))
+    assert "3\xa0分钟 之前" in page.replace("3 分钟", "3\xa0分钟")  # relative ...
+    assert f'data-w-tooltip-content-value="{local.year}年{local.month}月{local.day}日 ' \
+        f'{local:%H:%M}"' in page  # ... the exact time, in +08:00, on hover
+    assert "+08:00" in page
+    client.get(f"/open311/v2/requests/{case.pk}.json", {"api_key": raw})
+    calls = client.get("/admin/open311/calls/").content.decode()
+    assert "w-human-readable-date" in calls

@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from wagtail.admin.ui.tables import DateColumn
 from wagtail.admin.views.generic import CreateView, InspectView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -72,6 +74,19 @@ class DeliveryInspectView(LocalTimeInspectView):
         return context
 
 
+def _columns(model, names: list[str]) -> list:
+    """``list_display`` with every date as "3 分钟前", the exact time (in the admin's
+    time zone, the community's by default) on hover."""
+    out = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if isinstance(field, models.DateTimeField):
+            out.append(DateColumn(name, label=field.verbose_name, sort_key=name))
+        else:
+            out.append(name)
+    return out
+
+
 class ApiKeyViewSet(ModelViewSet):
     model = ApiKey
     icon = "key"
@@ -82,8 +97,9 @@ class ApiKeyViewSet(ModelViewSet):
     add_view_class = ApiKeyCreateView
     form_fields = ["platform", "contact", "active", "sees_all_cases", "rate_per_minute",
                    "callback_url", "callback_secret", "media_hosts"]
-    list_display = ["platform", "prefix", "active", "sees_all_cases", "rate_per_minute",
-                    "callback_url", "last_used_at", "created_at"]
+    list_display = _columns(ApiKey, ["platform", "prefix", "active", "sees_all_cases",
+                                     "rate_per_minute", "callback_url", "last_used_at",
+                                     "created_at"])
     list_filter = ["active"]
     search_fields = ["platform", "prefix"]
 
@@ -98,8 +114,8 @@ class ApiCallViewSet(ModelViewSet):
     url_namespace = "open311_calls"
     add_to_admin_menu = False
     form_fields = []
-    list_display = ["at", "platform", "method", "path", "status", "error", "duration_ms",
-                    "case_id", "ip"]
+    list_display = _columns(ApiCall, ["at", "platform", "method", "path", "status", "error",
+                                      "duration_ms", "case_id", "ip"])
     list_filter = ["platform", "status", "method"]
     search_fields = ["path", "error", "platform"]
     list_per_page = 50
@@ -119,8 +135,9 @@ class CallbackDeliveryViewSet(ModelViewSet):
     url_namespace = "open311_deliveries"
     add_to_admin_menu = False
     form_fields = []
-    list_display = ["created_at", "platform", "case", "event_kind", "status", "attempts",
-                    "response_status", "last_error", "next_attempt_at", "delivered_at"]
+    list_display = _columns(CallbackDelivery, [
+        "created_at", "platform", "case", "event_kind", "status", "attempts", "response_status",
+        "last_error", "next_attempt_at", "delivered_at"])
     list_filter = ["platform", "status", "event_kind"]
     search_fields = ["platform", "last_error", "url"]
     list_per_page = 50
