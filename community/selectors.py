@@ -138,10 +138,18 @@ def workbench_counts(user) -> dict[str, int]:
 
 
 def cases_for_workbench(user, *, tab: str = "new", category: str = "", grid: int | None = None,
-                        priority: str = "", page: int = 1, per_page: int = 30) -> list[Case]:
-    """The person's queue for one tab, filtered; overdue and urgent first within a tab."""
+                        priority: str = "", ticket: str = "", page: int = 1,
+                        per_page: int = 30) -> list[Case]:
+    """The person's queue for one tab, filtered; overdue and urgent first within a tab.
+
+    A platform's ticket number (``Case.external_id``) finds its case in every
+    state, still only among the person's own cases."""
     scope_q = workbench_scope(user)
-    qs = Case.objects.filter(scope_q).filter(_tab_filter(tab, user))
+    qs = Case.objects.filter(scope_q)
+    if ticket:
+        qs = qs.filter(external_id=ticket, source_platform__gt="")
+    else:
+        qs = qs.filter(_tab_filter(tab, user))
     if category:
         qs = qs.filter(category__code=category)
     if grid:

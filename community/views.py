@@ -267,6 +267,10 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     }
     if case.is_unplaced and may(request.user, "community.place_case", case):
         ctx["place_choices"] = selectors.place_choices(case)
+    if staff and case.source_platform:
+        from .open311.selectors import platform_request_for
+
+        ctx["platform_request"] = platform_request_for(case)
     if "dispatch" in moves or "reassign" in moves:
         ctx.update(selectors.dispatch_choices(case))
     if "merge" in moves:
@@ -478,7 +482,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
     page = parse_int(request.GET.get("page"), name=_("页码"), min=1, max=MAX_PAGE, default=1)
     filters = {"category": request.GET.get("category", ""),
                "grid": parse_id(request.GET.get("grid"), name=_("网格"), default=None),
-               "priority": request.GET.get("priority", "")}
+               "priority": request.GET.get("priority", ""),
+               "ticket": request.GET.get("ticket", "").strip()[:80]}
     per_page = 30
     rows = selectors.cases_for_workbench(request.user, tab=tab, page=page, per_page=per_page,
                                          **filters)

@@ -114,7 +114,7 @@ def _nul_refused(request):
         if request.path.endswith(".xml"):
             body = ("<?xml version=\"1.0\" encoding=\"utf-8\"?><errors><error><code>400</code>"
                     "<description>Invalid characters in the request.</description></error></errors>")
-            return HttpResponse(body, status=400, content_type="text/xml; charset=utf-8")
+            return HttpResponse(body, status=400, content_type="application/xml; charset=utf-8")
         return JsonResponse([{"code": 400, "description": "Invalid characters in the request."}],
                             status=400, safe=False)
     from .params import BadParameter

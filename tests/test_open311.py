@@ -33,7 +33,7 @@ def parse(response, fmt):
     if fmt == "json":
         assert response["Content-Type"].startswith("application/json")
         return json.loads(response.content)
-    assert response["Content-Type"].startswith("text/xml")
+    assert response["Content-Type"].startswith("application/xml")
     root = ET.fromstring(response.content)
 
     def value(element):
@@ -70,7 +70,7 @@ def test_discovery(client, db, fmt):
     endpoint = data["endpoints"][0] if fmt == "json" else data["endpoints"][0]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
     assert endpoint["url"].endswith("/open311/v2/")
-    assert set(endpoint["formats"]) == {"text/xml", "application/json"}
+    assert set(endpoint["formats"]) == {"application/xml", "application/json"}
     assert "+08:00" in data["changeset"]
 
 

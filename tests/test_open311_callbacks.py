@@ -338,3 +338,94 @@ def test_admin_resends_a_delivery_that_gave_up(client, world, hotline):
                                        timezone.get_fixed_timezone(0)))
     page = client.get(f"/admin/open311/deliveries/inspect/{delivery.pk}/").content.decode()
     assert "07:30 (+0800)" in page and "23:30" not in page
+
+
+def test_the_documented_schedule_is_the_one_in_the_code():
+    """The total wait before giving up, computed from the code, is what the OpenAPI
+    webhook, the README and the code's own docstring say."""
+    from pathlib import Path
+
+    from community.open311.openapi import build
+
+    total = sum(services.CALLBACK_BACKOFF, timedelta())
+    hours = f"{total.total_seconds() / 3600:.1f} h"
+    waits = [int(d.total_seconds()) for d in services.CALLBACK_BACKOFF]
+    assert waits == sorted(waits)
+    description = build()["webhooks"]["serviceRequestUpdated"]["post"]["description"]
+    readme = " ".join(Path(__file__).resolve().parent.parent.joinpath("README.md")
+                      .read_text().split())
+    last = f"and {waits[-1] // 3600} h"
+    for text in (description, readme):
+        assert f"about {hours} after the first try" in text
+        assert last in text
+    assert services.CALLBACK_ATTEMPTS == len(waits) + 1
+
+
+def _community_admin_of_other(world):
+    from buildings.tests import factories as f
+
+    return f.community_admin(f.CommunityFactory(name="别的社区"))
+
+
+def test_the_resend_button_posts_with_csrf_and_is_for_the_cases_admins(world, hotline):
+    from django.test import Client
+
+    from portal.models import AuditEntry
+
+    key, raw, case = hotline
+    case_triage(actor=world.worker_a, case_id=case.pk)
+    delivery = CallbackDelivery.objects.get()
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED,
+                                                           attempts=9, next_attempt_at=None)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.admin, backend="django.contrib.auth.backends.ModelBackend")
+    page = browser.get(f"/admin/open311/deliveries/inspect/{delivery.pk}/")
+    html = page.content.decode()
+    action = f"/admin/open311/deliveries/resend/{delivery.pk}/"
+    assert f'action="{action}"' in html and "重新发送" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    # Without the form's token: refused.
+    assert browser.post(action).status_code == 403
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    # An admin of another community neither sees the button nor may post.
+    outsider = Client()
+    outsider.force_login(_community_admin_of_other(world),
+                         backend="django.contrib.auth.backends.ModelBackend")
+    other_page = outsider.get(f"/admin/open311/deliveries/inspect/{delivery.pk}/")
+    assert action not in other_page.content.decode()
+    refused = outsider.post(action)  # Wagtail refuses by sending the person to the dashboard
+    assert refused.status_code == 403 or (refused.status_code == 302
+                                          and refused["Location"] == "/admin/")
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    # The case's own admin, with the form's token: queued again, audited.
+    token = page.context["csrf_token"]
+    response = browser.post(action, {"csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
+    entry = AuditEntry.objects.get(action="open311.callback_resend")
+    assert entry.actor == world.admin and entry.data["was"] == DeliveryStatus.FAILED
+    # Pending again: no button.
+    html = browser.get(f"/admin/open311/deliveries/inspect/{delivery.pk}/").content.decode()
+    assert f'action="{action}"' not in html
+
+
+def test_admin_lists_show_relative_times_with_the_exact_time_on_hover(client, world, hotline):
+    key, raw, case = hotline
+    case_triage(actor=world.worker_a, case_id=case.pk)
+    delivery = CallbackDelivery.objects.get()
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(minutes=3))
+    _admin(client, world)
+    page = client.get("/admin/open311/deliveries/").content.decode()
+    local = timezone.localtime(timezone.now() - timedelta(minutes=3),
+                               timezone.get_fixed_timezone(8 * 60))
+    assert "3\xa0分钟 之前" in page.replace("3 分钟", "3\xa0分钟")  # relative ...
+    assert f'data-w-tooltip-content-value="{local.year}年{local.month}月{local.day}日 ' \
+        f'{local:%H:%M}"' in page  # ... the exact time, in +08:00, on hover
+    assert "+08:00" in page
+    client.get(f"/open311/v2/requests/{case.pk}.json", {"api_key": raw})
+    calls = client.get("/admin/open311/calls/").content.decode()
+    assert "w-human-readable-date" in calls

@@ -61,6 +61,10 @@ class ApiKey(models.Model):
         _("回调签名密钥"), max_length=80, default=new_callback_secret,
         validators=[MinLengthValidator(16)],
         help_text=_("对方用它验证 X-Jiayuan-Signature（HMAC-SHA256）。交给对方；改动即更换。"))
+    media_hosts = models.TextField(
+        _("允许取图的网址主机"), blank=True,
+        help_text=_("每行一个，如 img.12345.example.cn 或 *.example.cn。只从这些主机下载平台发来的"
+                    "图片（media_url）；留空则从不下载。内网或本机地址须逐个写明。"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("最近调用"), null=True, blank=True, editable=False)
 
@@ -78,6 +82,10 @@ class ApiKey(models.Model):
         self.prefix = raw[:KEY_PREFIX_LENGTH]
         self.key_hash = hash_key(raw)
         return raw
+
+    def media_host_list(self) -> list[str]:
+        return [h.strip().lower() for h in self.media_hosts.replace(",", "\n").splitlines()
+                if h.strip()]
 
     @classmethod
     def find(cls, raw: str) -> ApiKey | None:
@@ -111,13 +119,29 @@ class ApiCall(models.Model):
         return f"{self.method} {self.path} {self.status}"
 
 
+class MediaStatus(models.TextChoices):
+    NONE = "", _("无图片")
+    PENDING = "pending", _("待下载")
+    ATTACHED = "attached", _("已附到诉求")
+    FAILED = "failed", _("下载失败")
+
+
 class RequestToken(models.Model):
-    """The token a POST answers with (GeoReport ``tokens/{id}``), tied to its case."""
+    """The platform's request as it sent it: the token a POST answers with (GeoReport
+    ``tokens/{id}``), tied to its case, and what the platform told us besides the
+    case's own fields (``email``, ``media_url``, ``address_string``), with the
+    outcome of fetching its photo."""
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
     case = models.ForeignKey("community.Case", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    email = models.EmailField(_("来电人邮箱"), max_length=254, blank=True)
+    address_string = models.CharField(_("平台给的地址"), max_length=200, blank=True)
+    media_url = models.URLField(_("平台给的图片网址"), max_length=300, blank=True)
+    media_status = models.CharField(_("图片"), max_length=10, choices=MediaStatus.choices,
+                                    blank=True, default=MediaStatus.NONE)
+    media_error = models.CharField(_("图片下载失败原因"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("提交凭证")

@@ -6,11 +6,15 @@ checks it against the URL patterns and fuzzes it with Schemathesis).
 
 from __future__ import annotations
 
+import copy
 import json
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+
+from .services import CALLBACK_BACKOFF, CALLBACK_TIMEOUT
+from .views import REQUEST_FIELD_LIMITS, UPDATE_FIELD_LIMITS
 
 ERRORS = {
     "description": "GeoReport v2 error list",
@@ -22,6 +26,8 @@ def _error_responses(*codes: int) -> dict:
     return {str(code): ERRORS for code in codes}
 
 
+ID_PATTERN = "^[0-9]{1,18}$"
+IDS_PATTERN = "^( *[0-9]{1,18} *(, *[0-9]{1,18} *)*,? *)?$"  # empty: no filter
 STRING_OR_NULL = {"type": ["string", "null"]}
 
 SCHEMAS = {
@@ -91,7 +97,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["service_request_id", "status", "service_code", "requested_datetime"],
         "properties": {
-            "service_request_id": {"type": "string"},
+            "service_request_id": {"type": "string", "pattern": ID_PATTERN},
             "status": {"type": "string", "enum": ["open", "closed"]},
             "status_notes": {"type": "string"},
             "service_name": {"type": "string"},
@@ -159,6 +165,39 @@ SCHEMAS = {
 }
 
 
+
+
+def _limited(limits: dict[str, int], properties: dict) -> dict:
+    """Form fields with the ``maxLength`` the server enforces (``views.*_FIELD_LIMITS``)."""
+    out = {}
+    for name, schema in properties.items():
+        schema = dict(schema)
+        if name in limits and schema.get("type") == "string":
+            schema["maxLength"] = limits[name]
+        out[name] = schema
+    return out
+
+
+def _with_xml(paths: dict) -> dict:
+    """Every GeoReport ``.json`` endpoint again as ``.xml``: the same parameters, the
+    answers (errors too) as application/xml, the same data as XML elements."""
+    out = dict(paths)
+    for path, item in paths.items():
+        if not (path.startswith("/open311/v2/") and path.endswith(".json")):
+            continue
+        xml_item = {}
+        for method, operation in item.items():
+            op = copy.deepcopy(operation)
+            op["operationId"] += "Xml"
+            op["summary"] += " (XML)"
+            for response in op.get("responses", {}).values():
+                if "content" in response:
+                    response["content"] = {"application/xml": {"schema": {"type": "string"}}}
+            xml_item[method] = op
+        out[path[:-len(".json")] + ".xml"] = xml_item
+    return out
+
+
 def _json(schema_ref: str, description: str = "OK", array: bool = False) -> dict:
     schema = {"$ref": f"#/components/schemas/{schema_ref}"}
     if array:
@@ -177,13 +216,34 @@ JURISDICTION = {"name": "jurisdiction_id", "in": "query", "required": False,
 
 
 def _date(name: str, description: str) -> dict:
+    # Empty is the same as absent (no filter).
     return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "string", "format": "date-time"}}
+            "schema": {"type": "string",
+                       "anyOf": [{"format": "date-time"}, {"maxLength": 0}]}}
 
 
 def _header(name: str, description: str, example: str) -> dict:
     return {"name": name, "in": "header", "required": True, "description": description,
             "schema": {"type": "string"}, "example": example}
+
+
+def _wait(delta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def _waits() -> str:
+    """The retry schedule as ``services.CALLBACK_BACKOFF`` has it, in words."""
+    words = [_wait(d) for d in CALLBACK_BACKOFF]
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _given_up_hours() -> float:
+    return sum(d.total_seconds() for d in CALLBACK_BACKOFF) / 3600
 
 
 WEBHOOK = {
@@ -199,9 +259,10 @@ WEBHOOK = {
         "carries the same step. Drop an update_id you already have.\n\n"
         "Check the signature: HMAC-SHA256 with the key's callback secret over the "
         "bytes `<X-Jiayuan-Timestamp>.<body>`, hex, prefixed `sha256=`; refuse old "
-        "timestamps. Answer 2xx within 10 s. Anything else is retried after 30 s, 2 min, "
-        "10 min, 30 min, 1 h, 3 h, 6 h and 12 h, then given up, about 22.7 h after the "
-        "first try (the community admin sees every attempt and can send it again). X-Jiayuan-Delivery stays the same across retries of one update."),
+        f"timestamps. Answer 2xx within {CALLBACK_TIMEOUT} s. Anything else is retried "
+        f"after {_waits()}, then given up, about {_given_up_hours():.1f} h after the "
+        "first try (the community admin sees every attempt and can send it again). "
+        "X-Jiayuan-Delivery stays the same across retries of one update."),
     "parameters": [
         _header("X-Jiayuan-Signature", "sha256=<hex HMAC-SHA256>", "sha256=9f86d08..."),
         _header("X-Jiayuan-Timestamp", "Unix seconds when it was signed", "1764118800"),
@@ -238,18 +299,18 @@ def build() -> dict:
                 "as the webhook serviceRequestUpdated below describes."),
         },
         "servers": [{"url": "/"}],
-        "paths": {
+        "paths": _with_xml({
             f"{o311}/discovery.json": {"get": {
                 "summary": "GeoReport v2 discovery",
                 "operationId": "open311Discovery",
-                "responses": {"200": _json("Discovery"), **_error_responses(429)},
+                "responses": {"200": _json("Discovery"), **_error_responses(400, 429)},
             }},
             f"{o311}/services.json": {"get": {
                 "summary": "Service list: our case categories",
                 "operationId": "open311Services",
                 "parameters": [JURISDICTION],
                 "responses": {"200": _json("Service", array=True),
-                              **_error_responses(404, 429)},
+                              **_error_responses(400, 404, 429)},
             }},
             f"{o311}/services/{{service_code}}.json": {"get": {
                 "summary": "Service definition: the extra questions (attributes)",
@@ -258,7 +319,7 @@ def build() -> dict:
                                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}},
                                JURISDICTION],
                 "responses": {"200": _json("ServiceDefinition"),
-                              **_error_responses(404, 429)},
+                              **_error_responses(400, 404, 429)},
             }},
             f"{o311}/requests.json": {
                 "get": {
@@ -268,7 +329,9 @@ def build() -> dict:
                     "parameters": [
                         API_KEY_PARAM, JURISDICTION,
                         {"name": "service_request_id", "in": "query", "required": False,
-                         "schema": {"type": "string"}, "description": "Comma-separated ids"},
+                         "schema": {"type": "string", "pattern": IDS_PATTERN,
+                                    "maxLength": 2000},
+                         "description": "Comma-separated ids"},
                         {"name": "service_code", "in": "query", "required": False,
                          "schema": {"type": "string"}},
                         _date("start_date", "Requested at or after"),
@@ -301,7 +364,7 @@ def build() -> dict:
                                 "attribute[building]). Without one: 400. One that matches no "
                                 "building or public place is still registered, as 待定位 "
                                 "(unplaced), on the community's top grid."),
-                            "properties": {
+                            "properties": _limited(REQUEST_FIELD_LIMITS, {
                                 "api_key": {"type": "string"},
                                 "jurisdiction_id": {"type": "string"},
                                 "service_code": {"type": "string"},
@@ -311,6 +374,8 @@ def build() -> dict:
                                                    "wins over the other location fields."},
                                 "attribute[unit]": {"type": "string"},
                                 "attribute[ticket_no]": {"type": "string"},
+                                "attribute[ticket]": {"type": "string", "description":
+                                                      "The same as attribute[ticket_no]"},
                                 "lat": {"type": "string", "description": (
                                     "WGS-84 latitude, with long: matched to the nearest "
                                     "building or public place within OPEN311_MATCH_METRES "
@@ -328,9 +393,9 @@ def build() -> dict:
                                 "first_name": {"type": "string"},
                                 "last_name": {"type": "string"},
                                 "phone": {"type": "string"},
-                                "description": {"type": "string", "maxLength": 4000},
+                                "description": {"type": "string"},
                                 "media_url": {"type": "string"},
-                            }}}}},
+                            })}}}},
                     "responses": {"201": _json("Submitted", "Registered", array=True),
                                   **_error_responses(400, 403, 404, 429)},
                 },
@@ -340,12 +405,12 @@ def build() -> dict:
                 "operationId": "open311Request",
                 "security": KEY_OR_NONE,
                 "parameters": [{"name": "service_request_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": "^[0-9A-Za-z_-]+$"}},
+                                "schema": {"type": "string", "pattern": ID_PATTERN}},
                                API_KEY_PARAM, JURISDICTION,
                                {"name": "extensions", "in": "query", "required": False,
                                 "schema": {"type": "string", "enum": ["true", "false"]}}],
                 "responses": {"200": _json("ServiceRequest", array=True),
-                              **_error_responses(403, 404, 429)},
+                              **_error_responses(400, 403, 404, 429)},
             }},
             f"{o311}/servicerequestupdates.json": {
                 "get": {
@@ -355,7 +420,7 @@ def build() -> dict:
                     "parameters": [
                         API_KEY_PARAM, JURISDICTION,
                         {"name": "service_request_id", "in": "query", "required": False,
-                         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                         "schema": {"type": "string", "pattern": ID_PATTERN}},
                         _date("start_date", "At or after"), _date("end_date", "At or before"),
                         _date("updated_after", "Cursor: after this time (with after_id)"),
                         {"name": "after_id", "in": "query", "required": False,
@@ -375,21 +440,22 @@ def build() -> dict:
                         "application/x-www-form-urlencoded": {"schema": {
                             "type": "object",
                             "required": ["service_request_id", "update_id"],
-                            "properties": {
+                            "properties": _limited(UPDATE_FIELD_LIMITS, {
                                 "api_key": {"type": "string"},
                                 "jurisdiction_id": {"type": "string"},
-                                "service_request_id": {"type": "string"},
-                                "update_id": {"type": "string", "maxLength": 64},
+                                "service_request_id": {"type": "string",
+                                                       "pattern": ID_PATTERN},
+                                "update_id": {"type": "string", "minLength": 1},
                                 "status": {"type": "string"},
                                 "external_status_code": {"type": "string"},
-                                "description": {"type": "string", "maxLength": 2000},
+                                "description": {"type": "string"},
                                 "updated_datetime": {"type": "string"},
                                 "media_url": {"type": "string"},
                                 "first_name": {"type": "string"},
                                 "last_name": {"type": "string"},
                                 "attribute[rating]": {"type": "string"},
                                 "attribute[fixed]": {"type": "string"},
-                            }}}}},
+                            })}}}},
                     "responses": {"201": _json("UpdateReceived", "Recorded", array=True),
                                   **_error_responses(400, 403, 404, 429)},
                 },
@@ -401,7 +467,7 @@ def build() -> dict:
                                 "schema": {"type": "string", "pattern": "^[0-9A-Za-z_-]+$"}},
                                API_KEY_PARAM, JURISDICTION],
                 "responses": {"200": _json("Token", array=True),
-                              **_error_responses(403, 404, 429)},
+                              **_error_responses(400, 403, 404, 429)},
             }},
             "/chat/{conversation_id}/messages/": {"get": {
                 "summary": "Live chat: messages numbered after `after` (a signed-in "
@@ -427,7 +493,7 @@ def build() -> dict:
                 "summary": "The web app manifest",
                 "operationId": "manifest",
                 "responses": {"200": {"description": "OK", "content": {
-                    "application/json": {"schema": {"type": "object"}}}}},
+                    "application/manifest+json": {"schema": {"type": "object"}}}}},
             }},
             "/api/openapi.json": {"get": {
                 "summary": "This description",
@@ -435,7 +501,7 @@ def build() -> dict:
                 "responses": {"200": {"description": "OK", "content": {
                     "application/json": {"schema": {"type": "object"}}}}},
             }},
-        },
+        }),
         "webhooks": {"serviceRequestUpdated": {"post": WEBHOOK}},
         "components": {
             "schemas": SCHEMAS,

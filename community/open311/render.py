@@ -51,7 +51,7 @@ def respond(data, fmt: str, *, root: str, status: int = 200) -> HttpResponse:
     """``root`` names the XML root element (services, service_requests, ...)."""
     if fmt == "xml":
         return HttpResponse(to_xml(root, data), status=status,
-                            content_type="text/xml; charset=utf-8")
+                            content_type="application/xml; charset=utf-8")
     return HttpResponse(json.dumps(data, ensure_ascii=False), status=status,
                         content_type="application/json; charset=utf-8")
 

@@ -17,7 +17,7 @@ from community.choices import OPEN_STATES, EventKind, Status
 from community.models import Case, CaseEvent, Category
 from portal.phones import mask_phones_in_text
 
-from .models import ApiKey
+from .models import ApiKey, RequestToken
 
 DEFAULT_DAYS = 90
 MAX_PAGE_SIZE = 1000
@@ -435,3 +435,8 @@ def request_at_event(case: Case, event: CaseEvent) -> dict:
         "update": update,
     })
     return data
+
+
+def platform_request_for(case) -> RequestToken | None:
+    """What the platform sent with the case (email, address, photo and its outcome)."""
+    return RequestToken.objects.filter(case=case).order_by("pk").first()

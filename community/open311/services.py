@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import logging
 import time
@@ -35,6 +36,7 @@ from .models import (
     ApiKey,
     CallbackDelivery,
     DeliveryStatus,
+    MediaStatus,
     PlatformUpdate,
     RequestToken,
     callback_url_allowed,
@@ -86,8 +88,8 @@ def open311_case_submit(*, key: ApiKey, category: Category,
                         building: Building | None = None, unit: Unit | None = None,
                         description: str, first_name: str = "",
                         last_name: str = "", phone: str = "", lat=None, lon=None,
-                        address: str = "", media_url: str = "", ticket_no: str = "",
-                        ) -> tuple[Case, RequestToken]:
+                        address_string: str = "", media_url: str = "", email: str = "",
+                        ticket_no: str = "") -> tuple[Case, RequestToken]:
     """A case from an external platform, registered through ``case_submit``.
 
     It comes in on the hotline channel, marked with the platform and its own
@@ -95,14 +97,13 @@ def open311_case_submit(*, key: ApiKey, category: Category,
     The same platform ticket number sent twice gives the same case. A location
     that matched no building or place gives a case without one (待定位) on the top
     grid of the community it points to, for that grid's worker to place.
-    Guarantees (with case_submit's): one transaction; the token row with the case.
+    What the platform sends besides (``email``, ``media_url``, ``address_string``)
+    is kept as it came on the request's record; the photo at ``media_url`` is
+    fetched after the commit by a task (``platform_media_fetch``).
+    Guarantees (with case_submit's): one transaction; the record with the case.
     """
-    text = description.strip()
-    if address:
-        text += f"\n地址：{address.strip()}"
-    if media_url:
-        text += f"\n图片：{media_url.strip()}"
     name = (last_name + first_name).strip() or (first_name + " " + last_name).strip()
+    media_url = media_url.strip()
     if location is None:  # a building (and unit) given directly
         location = selectors.Location(community=building.community if building else None,
                                       building=building, unit=unit)
@@ -113,7 +114,7 @@ def open311_case_submit(*, key: ApiKey, category: Category,
             raise WorkflowError(_("还没有任何网格，无法登记。"))
     with transaction.atomic():
         case = case_submit(
-            reporter=None, category=category, description=text.strip(),
+            reporter=None, category=category, description=description.strip(),
             place=location.place, building=location.building, unit=location.unit,
             unplaced_grid=unplaced_grid, channel=Channel.HOTLINE,
             client_key=f"open311:{key.platform}:{ticket_no}" if ticket_no else None,
@@ -121,9 +122,68 @@ def open311_case_submit(*, key: ApiKey, category: Category,
             reporter_name=name, reporter_phone=phone, source_platform=key.platform,
             external_id=ticket_no,
         )
-        token = RequestToken.objects.filter(case=case).first() or RequestToken.objects.create(
-            key=key, case=case, created_at=timezone.now())
+        token = RequestToken.objects.filter(case=case).first()
+        if token is None:
+            token = RequestToken.objects.create(
+                key=key, case=case, created_at=timezone.now(), email=email.strip(),
+                address_string=address_string.strip()[:200], media_url=media_url,
+                media_status=MediaStatus.PENDING if media_url else MediaStatus.NONE)
+            if media_url:
+                token_id = token.pk
+                transaction.on_commit(lambda: _fetch_soon(token_id))
     return case, token
+
+
+def _fetch_soon(token_id: int) -> None:
+    from .tasks import fetch_platform_media
+
+    fetch_platform_media.enqueue(token_id)
+
+
+def platform_media_fetch(*, token_id: int) -> RequestToken:
+    """Fetch the photo a platform pointed to and attach it to the case.
+
+    The download (``media.fetch_media``: allowed hosts, no private addresses,
+    size and time limits) and the photo checks (``clean_photo``: re-encoded, no
+    EXIF) run outside any transaction; a failure is recorded on the request's
+    record for the staff, never raised. Guarantees: the photo, the record's
+    outcome and an audit row in one transaction; a record that is no longer
+    pending is left as it is.
+    """
+    from community.choices import PhotoKind
+    from community.models import CasePhoto
+    from portal.uploads.base import UploadRejected
+    from portal.uploads.photos import clean_photo
+
+    from .media import MediaRefused, fetch_media
+
+    token = RequestToken.objects.select_related("key").get(pk=token_id)
+    if token.media_status != MediaStatus.PENDING:
+        return token
+    photo, error = None, ""
+    try:
+        data = fetch_media(token.media_url,
+                           allowed_hosts=token.key.media_host_list() if token.key else [])
+        photo = clean_photo(io.BytesIO(data))
+    except MediaRefused as exc:
+        error = str(exc)
+    except UploadRejected as exc:
+        error = _("下载的文件不是可用的照片：%(e)s") % {"e": exc}
+    with transaction.atomic():
+        token = RequestToken.objects.select_for_update().get(pk=token_id)
+        if token.media_status != MediaStatus.PENDING:
+            return token
+        if photo is not None:
+            row = CasePhoto(case_id=token.case_id, kind=PhotoKind.REPORT)
+            row.set_clean(photo)
+            row.save()
+            token.media_status, token.media_error = MediaStatus.ATTACHED, ""
+        else:
+            token.media_status, token.media_error = MediaStatus.FAILED, error[:300]
+        token.save(update_fields=["media_status", "media_error"])
+        audit(actor=None, action="open311.media_fetch", target=token, case=token.case_id,
+              status=token.media_status, error=token.media_error)
+    return token
 
 
 # --- Updates come back in: the platform's follow-up, confirmation, rating, notes --

@@ -1,11 +1,12 @@
-"""Background work of the Open311 interface: posting updates to the platforms."""
+"""Background work of the Open311 interface: posting updates to the platforms, fetching
+their photos."""
 
 from django_tasks import task
 
 from portal.periodic import every
 
 from .models import CallbackDelivery, DeliveryStatus
-from .services import callback_deliver, callbacks_send_due
+from .services import callback_deliver, callbacks_send_due, platform_media_fetch
 
 
 @task()
@@ -20,6 +21,12 @@ def deliver_callback(delivery_id: int) -> str:
             pk__gt=delivery.pk).order_by("pk").values_list("pk", flat=True).first())
         delivery = callback_deliver(delivery_id=following) if following else None
     return first
+
+
+@task()
+def fetch_platform_media(token_id: int) -> str:
+    """Fetch the photo a platform's request pointed to (``media_url``) and attach it."""
+    return platform_media_fetch(token_id=token_id).media_status
 
 
 @every(seconds=30)

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -181,7 +183,7 @@ def discovery(request, fmt, key):
             "url": base,
             "changeset": CHANGESET,
             "type": "production",
-            "formats": ["text/xml", "application/json"],
+            "formats": ["application/xml", "application/json"],
         }],
     }
     return data, "discovery", 200, {}
@@ -262,6 +264,7 @@ def requests_view(request, fmt, key):
 
 def _submit(request, key):
     data = request.POST
+    _check_lengths(data, REQUEST_FIELD_LIMITS)
     code = data.get("service_code", "").strip()
     if not code:
         raise RequestRejected(400, "缺少 service_code。 service_code is required.")
@@ -274,19 +277,19 @@ def _submit(request, key):
     description = data.get("description", "")
     if len(description) > 4000:
         raise RequestRejected(400, "description 太长（最多4000字）。 description is too long.")
-    ticket = data.get("attribute[ticket_no]", "").strip()
+    ticket = (data.get("attribute[ticket_no]", "") or data.get("attribute[ticket]", "")).strip()
     if len(ticket) > 60:
         raise RequestRejected(400, "attribute[ticket_no] 太长。 attribute[ticket_no] is too long.")
     phone = data.get("phone", "").strip()
     if len(phone) > 20:
         raise RequestRejected(400, "phone 太长。 phone is too long.")
+    fields = _platform_fields(data)
     try:
         case, _token = open311_case_submit(
             key=key, category=category, location=location,
             description=description, first_name=data.get("first_name", "")[:20],
             last_name=data.get("last_name", "")[:20], phone=phone, lat=lat, lon=lon,
-            address=data.get("address_string", "")[:200], media_url=data.get("media_url", "")[:300],
-            ticket_no=ticket,
+            ticket_no=ticket, **fields,
         )
     except (WorkflowError, ValidationError) as exc:
         message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
@@ -343,6 +346,58 @@ def _location(data, lat, lon) -> selectors.Location:
             return found
     # Unplaced: the community the clues point to, first clue first.
     return next((f for f in tried if f.community is not None), tried[-1])
+
+
+MAX_EMAIL = 254
+MAX_ADDRESS = 200
+MAX_MEDIA_URL = 300
+
+# The longest value the server accepts in each text field of a POST; the OpenAPI
+# description's maxLength is read from here, and a longer value is a 400.
+REQUEST_FIELD_LIMITS = {
+    "jurisdiction_id": 60, "service_code": 30, "attribute[building]": 18,
+    "attribute[unit]": 3, "attribute[ticket_no]": 60, "attribute[ticket]": 60,
+    "lat": 40, "long": 40, "address_string": MAX_ADDRESS, "address_id": 100,
+    "email": MAX_EMAIL, "device_id": 100, "account_id": 100, "first_name": 20,
+    "last_name": 20, "phone": 20, "description": 4000, "media_url": MAX_MEDIA_URL,
+}
+UPDATE_FIELD_LIMITS = {
+    "jurisdiction_id": 60, "service_request_id": 18, "update_id": 64, "status": 40,
+    "external_status_code": 40, "description": 2000, "updated_datetime": 40,
+    "media_url": MAX_MEDIA_URL, "first_name": 20, "last_name": 20,
+    "attribute[rating]": 1, "attribute[fixed]": 5,
+}
+
+
+def _check_lengths(data, limits: dict[str, int]) -> None:
+    for name, limit in limits.items():
+        if len(data.get(name, "")) > limit:
+            raise RequestRejected(400, gettext("%(f)s 太长（最多 %(n)d 个字符）。")
+                                  % {"f": name, "n": limit})
+
+
+def _platform_fields(data) -> dict[str, str]:
+    """``email``, ``media_url`` and ``address_string``, checked, as the record keeps them."""
+    email = data.get("email", "").strip()
+    if len(email) > MAX_EMAIL:
+        raise RequestRejected(400, gettext("email 太长。"))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise RequestRejected(400, gettext("email 不是有效的邮箱地址。")) from None
+    media_url = data.get("media_url", "").strip()
+    if len(media_url) > MAX_MEDIA_URL:
+        raise RequestRejected(400, gettext("media_url 太长（最多300个字符）。"))
+    if media_url:
+        try:
+            URLValidator(schemes=["http", "https"])(media_url)
+        except ValidationError:
+            raise RequestRejected(400, gettext("media_url 不是有效的 http(s) 网址。")) from None
+    address = data.get("address_string", "").strip()
+    if len(address) > MAX_ADDRESS:
+        raise RequestRejected(400, gettext("address_string 太长（最多200字）。"))
+    return {"email": email, "media_url": media_url, "address_string": address}
 
 
 @endpoint(key_required=False)
@@ -415,6 +470,7 @@ def updates_view(request, fmt, key):
 
 def _update_in(request, key):
     data = request.POST
+    _check_lengths(data, UPDATE_FIELD_LIMITS)
     rid = _request_id(data.get("service_request_id", ""))
     update_id = data.get("update_id", "").strip()
     if not update_id or len(update_id) > 64:
