@@ -222,8 +222,11 @@ def test_late_report_ins_climb_the_ladder_once_per_step(world):
                                        title="吹哨报到超时未报到").exists()
     assert not Notification.objects.filter(recipient=world.handler,
                                            title="吹哨报到超时未报到").exists()
+    # As for an overdue case: 催办 once a whole working day has gone by late (Tuesday).
     tuesday = monday + timedelta(days=1)
-    assert whistles_supervise_due(now=tuesday)["escalate"] == 1
+    assert whistles_supervise_due(now=tuesday)["escalate"] == 0
+    wednesday = monday + timedelta(days=2)
+    assert whistles_supervise_due(now=wednesday)["escalate"] == 1
     assert Notification.objects.filter(recipient=supervisor,
                                        title="催办：吹哨报到超时未报到").exists()
     assert Notification.objects.filter(recipient=world.worker_top,
