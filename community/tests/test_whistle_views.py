@@ -65,11 +65,13 @@ def test_forged_or_missing_department_ids_are_a_400(world, post, message):
 
 
 def test_a_grid_worker_of_another_grid_is_refused(world):
+    # The case does not exist for them (404, as for any case one may not see); a
+    # worker of the grid above may see it and blow the whistle.
     case = case_in(world, Status.DISPATCHED)
     response = client_for(world.worker_b).post(_act(case, "whistle"), {
         "departments": [world.department.pk, world.other_department.pk],
         "lead": world.department.pk})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not Whistle.objects.exists()
 
 
@@ -85,8 +87,16 @@ def blown(world):
 def test_a_handler_of_a_department_not_summoned_is_refused(world, police, blown):
     c = client_for(police[1])
     assert c.get(reverse("community:detail", args=[blown.pk])).status_code == 404
-    assert c.post(_act(blown, "report_in"), {"note": "我们也来"}).status_code == 403
-    assert c.post(_act(blown, "whistle_result"), {"text": "好了"}).status_code == 403
+    assert c.post(_act(blown, "report_in"), {"note": "我们也来"}).status_code == 404
+    assert c.post(_act(blown, "whistle_result"), {"text": "好了"}).status_code == 404
+    # The case's own department (物业, it was dispatched to them) sees the case, but a
+    # whistle that summons 供水公司 and 警务室 without them does not let them report in.
+    other = case_in(world, Status.DISPATCHED)
+    whistle_blow(actor=world.worker_a, case_id=other.pk,
+                 departments=[world.other_department, police[0]], lead=police[0])
+    refused = client_for(world.handler).post(_act(other, "report_in"), {"note": "物业也来"})
+    assert refused.status_code == 403 and "部门报到" in refused.content.decode()
+    assert c.get(reverse("community:detail", args=[other.pk])).status_code == 200
     assert not WhistleSummons.objects.filter(reported_at__isnull=False).exists()
 
 
