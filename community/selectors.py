@@ -93,6 +93,13 @@ def workbench_scope(user) -> Q:
     if s.department_ids and not communities:
         terms.append(Q(department_id__in=s.department_ids, status__in=[
             Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED]))
+    if s.department_ids and not communities:
+        # Summoned by an open whistle (吹哨报到): the case is theirs to report in on.
+        from .models import WhistleSummons
+
+        terms.append(Q(pk__in=WhistleSummons.objects.filter(
+            department_id__in=s.department_ids, whistle__result_at__isnull=True)
+            .values("whistle__case_id")))
     if not terms:
         return Q(assignee_id=user.pk)
     q = terms[0]

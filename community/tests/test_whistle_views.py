@@ -130,3 +130,14 @@ def test_the_statistics_page_has_the_whistle_table(world, blown):
     whistle_report_in(actor=world.handler, case_id=blown.pk, note="到")
     page = client_for(world.admin).get(reverse("community_statistics")).content.decode()
     assert "吹哨报到" in page and "按时报到" in page and "报到用时中位数（工作小时）" in page
+
+
+def test_the_summons_is_in_the_summoned_departments_workbench(world, police):
+    case = case_in(world, Status.DISPATCHED)  # dispatched to 物业
+    queue = reverse("community:workbench") + "?tab=waiting"
+    link = f'href="{reverse("community:detail", args=[case.pk])}"'
+    assert link not in client_for(world.other_handler).get(queue).content.decode()
+    whistle_blow(actor=world.worker_a, case_id=case.pk,
+                 departments=[world.department, world.other_department], lead=world.department)
+    assert link in client_for(world.other_handler).get(queue).content.decode()
+    assert link not in client_for(police[1]).get(queue).content.decode()
