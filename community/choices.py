@@ -64,6 +64,11 @@ class EventKind(models.TextChoices):
     ESCALATE = "escalate", _("催办")
     REPORT = "report", _("通报")
     RESULT_FEEDBACK = "volunteer_result", _("志愿服务结果")
+    # 吹哨报到 (community.whistle)
+    WHISTLE = "whistle", _("吹哨报到")
+    REPORT_IN = "report_in", _("部门报到")
+    WHISTLE_RESULT = "whistle_result", _("牵头部门反馈结果")
+    WHISTLE_LATE = "whistle_late", _("报到超时")
 
 
 class Ladder(models.IntegerChoices):

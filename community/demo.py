@@ -75,6 +75,15 @@ def load(stdout=None) -> None:
     case_triage(actor=grid, case_id=c2.pk, priority=Priority.HIGH)
     case_dispatch(actor=grid, case_id=c2.pk, department=wuye, note="请尽快清运")
     case_accept(actor=handler, case_id=c2.pk)
+    # 2b. The same case needs the water company too: the grid worker blows the whistle,
+    # the property company (leading) has reported in, the water company not yet.
+    water = departments.get("罗城供水公司")
+    if wuye and water:
+        from .whistle.services import whistle_blow, whistle_report_in
+
+        whistle_blow(actor=grid, case_id=c2.pk, departments=[wuye, water], lead=wuye,
+                     note="垃圾桶旁污水管堵了，物业清运、供水公司通管")
+        whistle_report_in(actor=handler, case_id=c2.pk, note="潘师傅已到现场，先清运垃圾")
     # 3. Result reported: waits for the resident's rating.
     c3 = case_submit(reporter=resident, category=cat["water_power"], client_key="demo-3",
                      description="卫生间水管滴水。")

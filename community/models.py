@@ -114,6 +114,9 @@ class LoopSettings(BaseGenericSetting):
     dispute_visit_days = models.CharField(
         _("纠纷调解后回访（天）"), max_length=40, default="7,30,90",
         help_text=_("用逗号分隔，例如 7,30,90"))
+    whistle_report_hours = models.PositiveSmallIntegerField(
+        _("吹哨后部门报到时限（工作小时）"), default=4,
+        help_text=_("被召集的部门须在多少个工作小时内报到"))
 
     def visit_days(self) -> list[int]:
         from portal.params import BadParameter, parse_int
@@ -450,3 +453,66 @@ class DisputeVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dispute} {self.due_on}"
+
+
+class Whistle(models.Model):
+    """吹哨报到: a grid worker summons several departments to one case; one of them leads.
+
+    Each summoned department reports in (``WhistleSummons``) within the set
+    working hours; the lead gives the result. Written only by ``community.whistle``.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="whistles",
+                             verbose_name=_("诉求"))
+    lead = models.ForeignKey("buildings.Department", on_delete=models.PROTECT,
+                             related_name="+", verbose_name=_("牵头部门"))
+    note = models.TextField(_("吹哨说明"), blank=True)
+    blown_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 related_name="+", verbose_name=_("吹哨人"))
+    blown_at = models.DateTimeField(_("吹哨时间"), default=timezone.now)
+    due_at = models.DateTimeField(_("报到时限"))
+    result = models.TextField(_("办理结果"), blank=True)
+    result_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("吹哨报到")
+        verbose_name_plural = _("吹哨报到")
+        ordering = ["-blown_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["case"], condition=models.Q(result_at__isnull=True),
+            name="whistle_one_open_per_case")]
+
+    def __str__(self) -> str:
+        return f"#{self.case_id} {self.lead}"
+
+
+class WhistleSummons(models.Model):
+    """One department summoned by a whistle, and its report-in (报到)."""
+
+    whistle = models.ForeignKey(Whistle, on_delete=models.CASCADE, related_name="summonses")
+    department = models.ForeignKey("buildings.Department", on_delete=models.PROTECT,
+                                   related_name="whistle_summonses", verbose_name=_("部门"))
+    due_at = models.DateTimeField(_("报到时限"))
+    reported_at = models.DateTimeField(_("报到时间"), null=True, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("报到人"))
+    note = models.TextField(_("报到情况"), blank=True)
+    ladder = models.PositiveSmallIntegerField(_("督办"), choices=Ladder.choices,
+                                              default=Ladder.NONE)
+
+    class Meta:
+        verbose_name = _("部门报到")
+        verbose_name_plural = _("部门报到")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["whistle", "department"],
+                                               name="whistle_department_once")]
+        indexes = [models.Index(fields=["reported_at", "due_at"], name="summons_due")]
+
+    def __str__(self) -> str:
+        return f"{self.department} → #{self.whistle_id}"
+
+    @property
+    def late(self) -> bool:
+        """Reported in after the limit, or not yet and the limit has passed."""
+        return (self.reported_at or timezone.now()) > self.due_at

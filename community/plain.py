@@ -106,7 +106,7 @@ def event_words(events: list[CaseEvent], case: Case) -> None:
             text = _("%(who)s 已开始处理") % {"who": e.who if e.actor_id else _("社区志愿者")}
         elif k == EventKind.HAND_BACK:
             text = _("承办的人说不归他们管，社区正在重新安排")
-        elif k in (EventKind.RESOLVE, EventKind.RESULT_FEEDBACK):
+        elif k in (EventKind.RESOLVE, EventKind.RESULT_FEEDBACK, EventKind.WHISTLE_RESULT):
             text = _("办理结果：")
         elif k == EventKind.CONFIRM:
             text = _("确认问题已解决，这件事已办结")

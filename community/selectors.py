@@ -93,6 +93,13 @@ def workbench_scope(user) -> Q:
     if s.department_ids and not communities:
         terms.append(Q(department_id__in=s.department_ids, status__in=[
             Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED]))
+    if s.department_ids and not communities:
+        # Summoned by an open whistle (吹哨报到): the case is theirs to report in on.
+        from .models import WhistleSummons
+
+        terms.append(Q(pk__in=WhistleSummons.objects.filter(
+            department_id__in=s.department_ids, whistle__result_at__isnull=True)
+            .values("whistle__case_id")))
     if not terms:
         return Q(assignee_id=user.pk)
     q = terms[0]
@@ -262,8 +269,9 @@ def dispute_for_page(pk: int):
 
 
 def mediator_choices(community_id: int):
-    """Handlers of every department and the community's grid workers."""
+    """Handlers of every department, the community's grid workers and its village guides."""
     from buildings.models import GridWorker
+    from buildings.patrols.models import Guide
 
     people = {}
     for h in (DepartmentHandler.objects.filter(department__community_id=community_id)
@@ -271,6 +279,9 @@ def mediator_choices(community_id: int):
         people.setdefault(h.user_id, (h.user, h.department.name))
     for g in GridWorker.objects.filter(grid__community_id=community_id).select_related("user"):
         people.setdefault(g.user_id, (g.user, "网格员"))
+    # The village guides (法官、检察官、警官) of the community take part in joint mediation.
+    for guide in Guide.objects.filter(community_id=community_id).select_related("user"):
+        people.setdefault(guide.user_id, (guide.user, guide.get_role_display()))
     return list(people.values())
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .choices import WORKING_STATES, Status
 from .models import Case
+from .whistle.selectors import figures_by_department
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Figures:
     satisfaction_rate: float | None = None
     no_rating: int = 0
     overdue: list = field(default_factory=list)
+    whistles: list = field(default_factory=list)
 
 
 def _bars(rows: list[tuple[str, int]]) -> list[dict]:
@@ -77,6 +79,7 @@ def figures(*, community_ids=None, start: date, end: date) -> Figures:
         overdue = overdue.filter(community_id__in=community_ids)
     f.overdue = list(overdue.select_related("category", "grid", "department")
                      .order_by("due_at")[:100])
+    f.whistles = figures_by_department(community_ids=community_ids, start=lo, end=hi)
     return f
 
 
@@ -94,6 +97,10 @@ def rows_for_export(f: Figures) -> list[list]:
         rows.append([title, "件数 cases"])
         rows += [[b["label"], b["n"]] for b in bars]
         rows.append([])
+    rows.append(["吹哨报到 whistle", "被召集", "按时报到", "超时", "报到用时中位数（工作小时）"])
+    rows += [[w["name"], w["received"], w["on_time"], w["late"], w["median_hours"] or ""]
+             for w in f.whistles]
+    rows.append([])
     rows.append(["超期诉求 overdue", "类别", "网格", "部门", "时限"])
     rows += [[c.number, c.category.name, c.grid.name, c.department.name if c.department else "",
               f"{timezone.localtime(c.due_at):%Y-%m-%d}"] for c in f.overdue]

@@ -6,6 +6,7 @@ from portal.periodic import every
 
 from .calendar import calendar_warn_admins
 from .services import cases_close_unrated, cases_supervise_due
+from .whistle.services import whistles_supervise_due
 
 
 @every(seconds=15 * 60)
@@ -13,6 +14,13 @@ from .services import cases_close_unrated, cases_supervise_due
 def supervise_cases() -> dict:
     """Reminders, overdue, 催办 and 通报 (see ``cases_supervise_due``)."""
     return cases_supervise_due()
+
+
+@every(seconds=15 * 60)
+@task()
+def supervise_whistles() -> dict:
+    """Late report-ins of a whistle climb the 督办 ladder (see ``whistles_supervise_due``)."""
+    return whistles_supervise_due()
 
 
 @every(seconds=60 * 60)

@@ -56,6 +56,8 @@ from .services import (
     case_urge,
     case_url,
 )
+from .whistle import selectors as whistle_selectors
+from .whistle import views as whistle_views
 from .workflow import (
     STAFF_ROLES,
     WorkflowError,
@@ -264,6 +266,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "where": case.where if full or home else case.masked_where,
         "may_open_dispute": bool(roles & {"grid", "admin"}) and case.status not in (
             Status.CLOSED, Status.DECLINED, Status.MERGED),
+        "whistle": whistle_selectors.panel(case, staff=staff),
     }
     if case.is_unplaced and may(request.user, "community.place_case", case):
         ctx["place_choices"] = selectors.place_choices(case)
@@ -271,6 +274,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         from .open311.selectors import platform_request_for
 
         ctx["platform_request"] = platform_request_for(case)
+    if "whistle" in moves:
+        ctx["whistle_departments"] = whistle_selectors.whistle_choices(case)
     if "dispatch" in moves or "reassign" in moves:
         ctx.update(selectors.dispatch_choices(case))
     if "merge" in moves:
@@ -422,6 +427,10 @@ def act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             case_give_feedback(actor=user, case_id=case.pk, fixed=form.cleaned_data["fixed"],
                                rating=form.cleaned_data["rating"],
                                words=form.cleaned_data["words"])
+        elif kind in whistle_views.KINDS:
+            errors = whistle_views.handle(request, case, kind)
+            if errors:
+                return _bad(request, case, errors)
         elif kind == "urge":
             case_urge(actor=user, case_id=case.pk)
         elif kind == "metoo":
@@ -460,6 +469,9 @@ def _done(kind: str, case: Case) -> str:
         "comment": _("补充说明已发出"),
         "supervise": _("督办意见已发出"),
         "followup": _("回访已记下"),
+        "whistle": _("已吹哨，被召集的部门会收到通知"),
+        "report_in": _("已报到"),
+        "whistle_result": _("办理结果已告诉居民，等居民确认"),
         "urge": _("已催一催，办理的人会收到提醒"),
         "metoo": _("已记下您也遇到这个问题，有进展会告诉您"),
     }.get(kind, _("已办好"))

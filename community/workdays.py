@@ -68,3 +68,53 @@ def deadline(start: datetime, workdays: int) -> datetime:
     local = timezone.localtime(start).date()
     due = add_workdays(local, workdays)
     return timezone.make_aware(datetime.combine(due, END_OF_DAY))
+
+
+# Office hours on a working day, local time: the limits of a report-in (吹哨报到)
+# count these hours only, so a whistle blown at 17:00 on a Friday is due on Monday.
+OFFICE_HOURS = ((time(8, 0), time(12, 0)), (time(14, 30), time(17, 30)))
+
+
+def _windows(day: date):
+    for lo, hi in OFFICE_HOURS:
+        yield (timezone.make_aware(datetime.combine(day, lo)),
+               timezone.make_aware(datetime.combine(day, hi)))
+
+
+def add_workhours(start: datetime, hours: float) -> datetime:
+    """The moment ``hours`` office hours (``OFFICE_HOURS`` on working days) after ``start``."""
+    left = timedelta(hours=hours)
+    if left <= timedelta(0):
+        return start
+    day = timezone.localtime(start).date()
+    overrides = _overrides(day, day + timedelta(days=int(hours) // 7 * 3 + 60))
+    cursor = start
+    for _i in range(366 * 2):
+        if is_workday(day, overrides):
+            for lo, hi in _windows(day):
+                begin = max(cursor, lo)
+                if begin >= hi:
+                    continue
+                if left <= hi - begin:
+                    return begin + left
+                left -= hi - begin
+        day += timedelta(days=1)
+    raise ValueError("no working hours within two years")
+
+
+def workhours_between(start: datetime, end: datetime) -> float:
+    """Office hours from ``start`` to ``end`` (0 if ``end <= start``), in hours."""
+    if end <= start:
+        return 0.0
+    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+    overrides = _overrides(first, last)
+    total = timedelta(0)
+    day = first
+    while day <= last:
+        if is_workday(day, overrides):
+            for lo, hi in _windows(day):
+                a, b = max(start, lo), min(end, hi)
+                if b > a:
+                    total += b - a
+        day += timedelta(days=1)
+    return round(total.total_seconds() / 3600, 2)

@@ -18,6 +18,8 @@ Roles are relative to the case (``roles_for``):
 - ``handler``    the person it was dispatched to, or a handler of that department
                  (for a case given to volunteers: its grid workers stand in)
 - ``supervisor`` the supervisor of the handling department
+- ``summoned``   a handler of a department summoned by the case's open whistle (吹哨报到)
+- ``lead``       a handler of that whistle's lead department
 - ``admin``      a community admin
 - ``overseer``   a county or township admin above the case's community: reads it
                  with residents' data masked (a neighbour's view) and may only 督办
@@ -42,8 +44,10 @@ S = Status
 OPEN = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED})
 BEFORE_RESULT = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
 ROLES = ("reporter", "follower", "household", "neighbour", "grid", "liaison", "handler", "supervisor",
-         "admin", "overseer", "system", "platform")
-STAFF_ROLES = frozenset({"grid", "liaison", "handler", "supervisor", "admin"})
+         "summoned", "lead", "admin", "overseer", "system", "platform")
+STAFF_ROLES = frozenset({"grid", "liaison", "handler", "supervisor", "summoned", "lead", "admin"})
+# A whistle is blown on a case someone is working; it ends with the lead's result.
+WHISTLE_STATES = frozenset({S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,14 @@ MOVES: dict[str, Move] = {m.kind: m for m in [
     _m(EventKind.OVERDUE, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("超期")),
     _m(EventKind.ESCALATE, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("催办")),
     _m(EventKind.REPORT, BEFORE_RESULT, None, {"system"}, (), gettext_lazy("通报")),
+    # 吹哨报到 (community.whistle): several departments summoned to one case, one leads.
+    _m(EventKind.WHISTLE, WHISTLE_STATES, None, {"grid", "admin"}, ("departments", "lead"),
+       gettext_lazy("吹哨报到")),
+    _m(EventKind.REPORT_IN, WHISTLE_STATES, None, {"summoned"}, ("note",),
+       gettext_lazy("部门报到")),
+    _m(EventKind.WHISTLE_RESULT, WHISTLE_STATES, S.RESOLVED, {"lead"}, ("text",),
+       gettext_lazy("牵头部门反馈结果")),
+    _m(EventKind.WHISTLE_LATE, WHISTLE_STATES, None, {"system"}, (), gettext_lazy("报到超时")),
     # 回访: a call after the result; the only thing added to a closed case.
     _m(EventKind.FOLLOWUP, {S.RESOLVED, S.CLOSED}, None, {"grid", "liaison", "admin", "platform"},
        ("text",), gettext_lazy("记录回访")),
@@ -173,7 +185,27 @@ def roles_for(user, case) -> frozenset[str]:
         roles.add("handler")
     if case.department_id and case.department.supervisor_id == user.pk:
         roles.add("supervisor")
+    if scope.department_ids:
+        summoned, lead = _whistle_departments(case)
+        if summoned & scope.department_ids:
+            roles.add("summoned")
+        if lead in scope.department_ids:
+            roles.add("lead")
     return frozenset(roles)
+
+
+def _whistle_departments(case) -> tuple[frozenset[int], int | None]:
+    """The departments summoned by the case's open whistle, and its lead (cached on the case)."""
+    cache = getattr(case, "_whistle_departments", None)
+    if cache is None:
+        from .models import WhistleSummons
+
+        rows = list(WhistleSummons.objects.filter(whistle__case_id=case.pk,
+                                                  whistle__result_at__isnull=True)
+                    .values_list("department_id", "whistle__lead_id"))
+        cache = (frozenset(d for d, _l in rows), rows[0][1] if rows else None)
+        case._whistle_departments = cache
+    return cache
 
 
 def shares_place(scope, case) -> bool:

@@ -264,6 +264,11 @@ TABLE: dict[str, Row | list[Row]] = {
         act("supervise", ALLOWED_FOR("grid_worker_of_grid", "admin_same_community")),
         act("followup", ALLOWED_FOR("grid_worker_of_grid", "liaison_same_community",
                                     "admin_same_community")),
+        # 吹哨报到: no whistle is blown in this world, so nobody is summoned or leads
+        # (community/tests/test_whistle*.py have the summoned departments).
+        act("whistle", ALLOWED_FOR("grid_worker_of_grid", "admin_same_community")),
+        act("report_in", NOBODY),
+        act("whistle_result", NOBODY),
     ],
     "community:disputes": Row(GET=SIGNED_IN),
     "community:dispute_new": Row(GET=ALLOWED_FOR("grid_worker", "admin"),

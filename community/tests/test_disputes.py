@@ -168,3 +168,37 @@ def test_an_agreement_pdf_is_kept_and_a_photo_is_re_encoded(world, mediating):
     other.refresh_from_db()
     assert other.agreement_file.name.endswith(".jpg")
     assert other.agreement_file.read()[:2] == b"\xff\xd8"  # stored as a fresh JPEG
+
+
+def test_a_village_guide_joins_the_joint_mediation_and_takes_part(world, mediating):
+    """A guide of the community is offered as a mediator, is added, then sees and works it;
+    a guide of another community is not offered, and a forged id does not add them."""
+    from buildings.patrols.tests.helpers import guide
+    from buildings.tests import factories as f
+    from community.models import DisputeMediator
+
+    dispute, _root = mediating
+    judge, outsider = f.UserFactory(), f.UserFactory()
+    guide(world.community, judge, role="judge")
+    guide(f.CommunityFactory(name="别的社区"), outsider, role="police")
+    page = client_for(world.worker_a).get(reverse("community:dispute", args=[dispute.pk]))
+    text = page.content.decode()
+    assert f'name="mediators" value="{judge.pk}"' in text and "（法官）" in text
+    assert f'value="{outsider.pk}"' not in text
+    url = reverse("community:dispute", args=[dispute.pk])
+    assert client_for(judge).get(url).status_code == 404  # not yet part of it
+    response = client_for(world.worker_a).post(
+        reverse("community:dispute_act", args=[dispute.pk, "mediate"]),
+        {"held_on": "2026-11-01", "mediators": [world.handler.pk, judge.pk, outsider.pk],
+         "agreement": "双方同意修好水管，费用各半"})
+    assert response.status_code == 303
+    assert set(DisputeMediator.objects.filter(dispute=dispute).values_list(
+        "user_id", flat=True)) == {world.handler.pk, judge.pk}
+    assert client_for(judge).get(url).status_code == 200
+    assert "楼上漏水" in client_for(judge).get(reverse("community:disputes")).content.decode()
+    visit = DisputeVisit.objects.filter(dispute=dispute).order_by("due_on").first()
+    response = client_for(judge).post(reverse("community:dispute_act", args=[dispute.pk, "visit"]),
+                                      {"visit": visit.pk, "note": "法官回访，双方已和好"})
+    assert response.status_code == 303
+    assert DisputeRecord.objects.filter(dispute=dispute, kind="visit", actor=judge).exists()
+    assert client_for(outsider).get(url).status_code == 404
