@@ -162,6 +162,36 @@ def people(topology):
     return out
 
 
+NEIGHBOURS = """
+import json
+from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from buildings.tests import factories as f
+from buildings.models import Residency
+household = Residency.objects.filter(user_id=%(resident)d).first().household
+out = []
+for i in range(%(n)d):
+    person = f.resident_of(household, f.UserFactory(username=f"topo-n{i}-%(tag)s",
+                                                    phone=f"+86136%(tag)s{i:02d}"))
+    s = SessionStore()
+    s[SESSION_KEY] = str(person.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = person.get_session_auth_hash()
+    s.create()
+    out.append([person.pk, s.session_key])
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def neighbours(people):
+    """Sixteen more residents of the same flat: reports are limited per person
+    (five a minute), and the faults need many reports at once, as many people send."""
+    tag = "".join(secrets.choice("0123456789") for _ in range(6))
+    return json.loads(shell(NEIGHBOURS % {"resident": people["resident_id"], "n": 16,
+                                          "tag": tag}).splitlines()[-1])
+
+
 class Poller(threading.Thread):
     """Pages opened one after another while something breaks: every status kept."""
 
@@ -313,20 +343,23 @@ def _media_facts() -> dict:
         " 'files': len(on_disk)}))").splitlines()[-1])
 
 
-def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(topology, people):
+def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(
+        topology, people, neighbours):
     """(b) kill -9 one ASGI process while residents post reports with photos (an
     idempotency key each, 502s retried), start it again: every report is stored
     exactly once, and the files of the killed requests are found by the sweep."""
     http = session_for(people["resident"])
     fields = _report_form(http, topology)
+    reporters = neighbours[:8]
     keys = [f"kill-{secrets.token_hex(5)}" for _ in range(24)]
     photos = [_photo(i) for i in range(3)]
     attempts: dict[str, list[int]] = {key: [] for key in keys}
     unexpected: list[tuple[str, int]] = []
 
-    def post_all(mine: list[str]) -> None:
-        session = session_for(people["resident"])
+    def post_all(mine: list[str], session_key: str) -> None:
+        session = session_for(session_key)
         session.cookies.update(http.cookies)  # the CSRF cookie that goes with the form's token
+        session.cookies.set("sessionid", session_key, domain="127.0.0.1", path="/")
         for key in mine:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -349,7 +382,8 @@ def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(topol
                     break
                 time.sleep(0.5)  # what the phone's queue does: try again, same key
 
-    threads = [threading.Thread(target=post_all, args=(keys[i::6],)) for i in range(6)]
+    threads = [threading.Thread(target=post_all, args=(keys[i::8], reporters[i][1]))
+               for i in range(8)]
     for t in threads:
         t.start()
     time.sleep(2.5)  # several uploads in flight on both processes
@@ -362,7 +396,7 @@ def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(topol
     assert unexpected == [], unexpected
     stored = json.loads(shell(
         "import json\nfrom community.models import Case\nfrom django.db.models import Count\n"
-        f"rows = Case.objects.filter(reporter_id={people['resident_id']},"
+        f"rows = Case.objects.filter(reporter_id__in={[r[0] for r in reporters]!r},"
         f" client_key__in={keys!r}).values('client_key').annotate(n=Count('pk'))\n"
         "print(json.dumps({r['client_key']: r['n'] for r in rows}))").splitlines()[-1])
     lost = [k for k in keys if k not in stored]
@@ -391,7 +425,7 @@ def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(topol
 
 
 def test_a_backup_taken_while_residents_write_restores_and_checks_clean(
-        topology, people, tmp_path):
+        topology, people, neighbours, tmp_path):
     """(c) ``manage.py backup`` on the running topology while reports keep coming
     through nginx; the archive restores into an empty database and media folder
     and its own check finds every row and every file."""
@@ -401,10 +435,15 @@ def test_a_backup_taken_while_residents_write_restores_and_checks_clean(
     written: list[int] = []
 
     def residents_write() -> None:
-        session = session_for(people["resident"])
-        session.cookies.update(http.cookies)
+        sessions = []
+        for _pk, key in neighbours[8:]:
+            session = session_for(key)
+            session.cookies.update(http.cookies)
+            session.cookies.set("sessionid", key, domain="127.0.0.1", path="/")
+            sessions.append(session)
         n = 0
-        while not halt.is_set():
+        while not halt.is_set() and n < 4 * len(sessions):  # within each one's limit
+            session = sessions[n % len(sessions)]
             n += 1
             done = session.post(
                 topology + "/cases/new/",
