@@ -8,16 +8,20 @@ a private photo nobody can see or delete. Django has no "on rollback" hook,
 so instead a daily job lists the folders our own file fields write to and
 removes every file that is older than a day and that no row references.
 
-Only our apps' folders are looked at (``upload_to`` of every FileField in
-the apps below); Wagtail's images and documents keep their own bookkeeping.
+The folders are those of every FileField of the project's own apps (found by
+where the app lives, so a new app such as patrols is never forgotten) and of
+Wagtail's images and documents: a notice's photo is a Wagtail image saved in
+the notice's transaction, so a killed request leaves it behind the same way.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
@@ -27,15 +31,25 @@ from .periodic import every
 
 log = logging.getLogger("jiayuan.orphans")
 
-OUR_APPS = ("portal", "buildings", "community", "liaison", "open311", "notices", "volunteers")
+WAGTAIL_APPS = ("wagtailimages", "wagtaildocs")
+"""Wagtail's apps whose files are written the same way: original images, renditions, documents."""
 GRACE = timedelta(days=1)
 """A file younger than this may belong to a transaction that has not committed yet."""
+
+
+def _swept(app_config) -> bool:
+    """An app of this project (its code lives under BASE_DIR, outside .venv), or Wagtail's files."""
+    if app_config.label in WAGTAIL_APPS:
+        return True
+    base = Path(settings.BASE_DIR).resolve()
+    path = Path(app_config.path).resolve()
+    return path.is_relative_to(base) and not path.is_relative_to(base / ".venv")
 
 
 def _file_fields():
     for model in apps.get_models():
         meta = model._meta
-        if meta.app_label not in OUR_APPS or meta.abstract or meta.proxy or not meta.managed:
+        if not _swept(meta.app_config) or meta.abstract or meta.proxy or not meta.managed:
             continue  # not ours, or no table of its own
         for field in model._meta.get_fields():
             if isinstance(field, models.FileField) and field.concrete:
@@ -43,12 +57,12 @@ def _file_fields():
 
 
 def _folder(model, field) -> str:
-    """The fixed start of every name ``field`` writes: ``cases/voice/``, ``community/photos/``."""
-    upload_to = field.upload_to
-    if callable(upload_to):
-        sample = upload_to(model(), "x.bin")
-    else:
-        sample = str(upload_to).split("%", 1)[0] + "x.bin"
+    """The top folder of every name ``field`` writes: ``cases/``, ``patrols/``, ``documents/``.
+
+    Asked of the field itself, as Django names a file (``upload_to="documents"``
+    writes ``documents/<name>``, with no slash in the setting).
+    """
+    sample = field.generate_filename(model(), "x.bin")
     return sample.split("/", 1)[0] + "/" if "/" in sample else ""
 
 

@@ -15,6 +15,7 @@ from community.tests.factories import category, jpeg
 from portal.models import AuditEntry
 from portal.orphans import media_sweep_orphans, upload_folders
 from portal.tests import upload_samples
+from portal.uploads import clean_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -76,13 +77,67 @@ def test_a_rolled_back_report_leaves_files_that_the_sweep_removes(world, media):
         assert (media / f.name).exists()
 
 
+def test_every_upload_folder_is_swept_patrols_notices_and_chat_too(world, media):
+    """A request killed before its commit leaves files in every app that takes uploads:
+    a patrol visit (photos, voice), a notice's photo (a Wagtail image), a chat photo.
+    The sweep once skipped patrols/ (an app missing from a hand-kept list) and
+    Wagtail's original_images/ (a notice photo is saved in the notice's transaction)."""
+    from buildings.patrols.services import visit_record
+    from community.liaison import services as chat
+    from notices.choices import Category as NoticeCategory
+    from notices.services import notice_post
+
+    kept_visit = visit_record(actor=world.worker_a, household=world.household_a, met="head",
+                              photos=[jpeg()], voice=wav(2))
+    kept_notice, _ = notice_post(author=world.head_a, title="停水通知",
+                                 category=NoticeCategory.OTHER, text="明天停水",
+                                 building_ids=[world.building_a.pk], photo=jpeg())
+    chat.staff_set_duty(staff=world.liaison, on=True)
+    conversation, _ = chat.conversation_open(resident=world.resident_a)
+    kept_files = _files(media)
+
+    class Killed(Exception):
+        pass
+
+    with pytest.raises(Killed), transaction.atomic():
+        visit_record(actor=world.worker_a, household=world.household_a, met="head",
+                     photos=[jpeg()], voice=wav(2))
+        raise Killed
+    with pytest.raises(Killed), transaction.atomic():
+        notice_post(author=world.head_a, title="停电通知", category=NoticeCategory.OTHER,
+                    text="后天停电", building_ids=[world.building_a.pk], photo=jpeg())
+        raise Killed
+    with pytest.raises(Killed), transaction.atomic():
+        chat.message_post(conversation=conversation, sender=world.resident_a, body="看图",
+                          client_key="k1", photo=clean_photo(jpeg()))
+        raise Killed
+    orphans = sorted(set(_files(media)) - set(kept_files))
+    folders = {name.split("/", 1)[0] for name in orphans}
+    assert folders == {"patrols", "original_images", "liaison"}, orphans
+
+    _age(media, 2)
+    counts = media_sweep_orphans()
+    assert counts["removed"] == len(orphans), (counts, orphans)
+    assert _files(media) == kept_files
+    kept_visit.refresh_from_db()
+    assert (media / kept_visit.voice.name).exists()
+    for photo in kept_visit.photos.all():
+        assert (media / photo.image.name).exists()
+    image = next(b.value for b in kept_notice.specific.body if b.block_type == "image")
+    assert (media / image.file.name).exists()
+
+
 def test_only_our_upload_folders_are_looked_at(world, media):
     (media / "original_images").mkdir()
-    (media / "original_images" / "notice.jpg").write_bytes(b"wagtail's own")
+    (media / "original_images" / "notice.jpg").write_bytes(b"no row: a killed notice")
+    (media / "documents").mkdir()
+    (media / "documents" / "minutes.pdf").write_bytes(b"no row: a killed upload")
     (media / "stray.txt").write_bytes(b"top level")
+    (media / "elsewhere").mkdir()
+    (media / "elsewhere" / "x.bin").write_bytes(b"no field writes here")
     _age(media, 30)
-    assert media_sweep_orphans(now=timezone.now() + timedelta(days=1))["removed"] == 0
-    assert _files(media) == ["original_images/notice.jpg", "stray.txt"]
+    assert media_sweep_orphans(now=timezone.now() + timedelta(days=1))["removed"] == 2
+    assert _files(media) == ["elsewhere/x.bin", "stray.txt"]
     folders = upload_folders()
-    assert {"cases/", "community/", "liaison/", "disputes/"} <= set(folders)
-    assert "original_images/" not in folders
+    assert {"cases/", "community/", "liaison/", "disputes/", "patrols/", "original_images/",
+            "images/", "documents/"} <= set(folders)

@@ -75,7 +75,7 @@ def own_redis(monkeypatch):
     monkeypatch.setattr(sockets, "REJOIN_EVERY", 0.3)
     settings_for = override_settings(
         ALLOWED_HOSTS=["127.0.0.1", "testserver"],
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+        CACHES={"default": {"BACKEND": "portal.cache.RedisCache",
                             "LOCATION": server.url}},
         CHANNEL_LAYERS={"default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -199,3 +199,28 @@ def test_while_redis_is_down_pages_serve_and_sockets_stay_up(world, own_redis):
 
     async_to_sync(run)()
     assert client.get("/chat/").status_code == 200
+
+
+def test_while_redis_is_down_pages_that_read_the_cache_answer_from_the_database(
+        world, own_redis):
+    """The home page, the report form and my cases read the cache (home page,
+    categories): on the topology each answered 500 while Redis restarted."""
+    from django.core.cache import cache
+
+    from community.tests.factories import category
+
+    category()
+    client = Client(raise_request_exception=False)
+    client.force_login(world.resident_a, backend="django.contrib.auth.backends.ModelBackend")
+    pages = ("/", "/cases/new/", "/cases/")
+    before = {page: client.get(page).status_code for page in pages}
+    own_redis.kill()
+    during = {page: client.get(page).status_code for page in pages}
+    assert during == before, (before, during)
+    assert during["/cases/new/"] == 200 and during["/cases/"] == 200
+    cache.set("jy:probe", 1)  # a write is skipped, a read misses
+    assert cache.get("jy:probe", "missed") == "missed"
+    assert cache.get_many(["jy:probe"]) == {}
+    own_redis.start()
+    cache.set("jy:probe", 2)
+    assert cache.get("jy:probe") == 2
