@@ -154,7 +154,11 @@ def page_weights(session_key: str, pages) -> dict[str, tuple[int, int, int, int]
             browser.close()
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(60)  # a loaded machine takes its time to stop Daphne
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     return out
 
 
