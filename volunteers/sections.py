@@ -9,7 +9,7 @@ from buildings.access import may
 from .choices import LIVE_STATES, TaskState
 from .models import Claim, Task
 from .rules import volunteer_of
-from .selectors import claims_to_confirm, tasks_headed_by
+from .selectors import claims_to_confirm_count, tasks_headed_by
 
 
 def home_section(request):
@@ -22,7 +22,7 @@ def home_section(request):
         upcoming = list(Claim.objects.filter(volunteer=volunteer, state__in=LIVE_STATES,
                                              task__state=TaskState.OPEN)
                         .select_related("task").order_by("task__starts_at")[:3])
-    to_confirm = len(claims_to_confirm(user))
+    to_confirm = claims_to_confirm_count(user)
     open_count = Task.objects.filter(state=TaskState.OPEN, starts_at__gt=timezone.now()).count() \
         if volunteer is not None and volunteer.is_approved else 0
     if not (upcoming or to_confirm or open_count):
@@ -40,6 +40,6 @@ def me_section(request):
     if volunteer is not None:
         volunteer.refresh_from_db(fields=["hours_total", "points_balance", "state"])
     return {"template": "volunteers/sections/me.html", "order": 40,
-            "context": {"volunteer": volunteer, "to_confirm": bool(claims_to_confirm(user)),
+            "context": {"volunteer": volunteer, "to_confirm": bool(claims_to_confirm_count(user)),
                         "can_review": may(user, "volunteers.create_task"),
                         "headed_tasks": tasks_headed_by(user, limit=5)}}

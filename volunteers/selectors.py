@@ -131,17 +131,35 @@ def households_of_task(task: Task) -> list:
     return list(task.households.select_related("unit__building"))
 
 
-def claims_to_confirm(user) -> list[Claim]:
-    """Finished services waiting for this person's one-tap confirmation."""
+CONFIRM_PAGE = 50
+
+
+def _claims_to_confirm(user) -> QuerySet[Claim] | None:
     scope = scope_of(user)
     if not (scope.household_ids or scope.headed_building_ids):
-        return []
+        return None
     mine = Q(task__households__in=scope.household_ids) | Q(
         task__households__unit__building_id__in=scope.headed_building_ids)
-    return list(Claim.objects.filter(mine, state=ClaimState.HELD, checked_out_at__isnull=False,
-                                     confirmed_at__isnull=True)
-                .exclude(volunteer__user=user)  # nobody confirms their own service
-                .select_related("task", "volunteer").distinct().order_by("checked_out_at")[:50])
+    return (Claim.objects.filter(mine, state=ClaimState.HELD, checked_out_at__isnull=False,
+                                 confirmed_at__isnull=True)
+            .exclude(volunteer__user=user)  # nobody confirms their own service
+            .distinct())
+
+
+def claims_to_confirm(user) -> list[Claim]:
+    """Finished services waiting for this person's one-tap confirmation."""
+    qs = _claims_to_confirm(user)
+    if qs is None:
+        return []
+    return list(qs.select_related("task", "volunteer").order_by("checked_out_at")[:CONFIRM_PAGE])
+
+
+def claims_to_confirm_count(user) -> int:
+    """How many ``claims_to_confirm`` would list, without loading them (首页, 我的)."""
+    qs = _claims_to_confirm(user)
+    if qs is None:
+        return 0
+    return len(qs.order_by().values_list("pk", flat=True)[:CONFIRM_PAGE])
 
 
 def tasks_organised_by(user, *, limit: int = 20) -> list[Task]:

@@ -39,6 +39,22 @@ def test_home_and_me_stay_within_ten_queries_whatever_the_data_size(
             assert client.get(reverse("portal:me")).status_code == 200
 
 
+def test_the_shell_is_worked_out_once_per_request(client, world, monkeypatch):
+    """首页 and 我的 render each app's section with the request, which runs the
+    context processors again; the tabs and the bell are still made once."""
+    from portal import context_processors
+
+    made = []
+    real = context_processors.reverse
+    monkeypatch.setattr(context_processors, "reverse", lambda *a, **kw: made.append(a) or real(*a, **kw))
+    client.force_login(world.resident_a)
+    for url in ("/", reverse("portal:me")):
+        made.clear()
+        body = client.get(url).content.decode()
+        assert "<span>我的</span>" in body
+        assert len(made) == 4, (url, made)  # one per tab that has a named URL
+
+
 def test_me_shows_household_roles_and_pending_claim(client, world):
     ResidencyFactory(user=world.head_a, household=world.household_b, state="pending")
     client.force_login(world.head_a)

@@ -49,8 +49,7 @@ PAGE = """{% extends "base.html" %}{% load static %}
   <button type="submit" class="btn primary block">提交</button>
 </form>
 {% endblock %}
-{% block extra_body %}<script src="{% static 'portal/forms.js' %}" defer></script>
-<script src="{% static 'portal/voice.js' %}" defer></script>{% endblock %}
+{% block extra_body %}{% include "portal/_form_scripts.html" with voice=True %}{% endblock %}
 """
 
 DONE = """{% extends "base.html" %}{% block content %}<h1 id="done">已收到</h1>{% endblock %}"""

@@ -25,7 +25,8 @@
 (function () {
   "use strict";
   var root = document.getElementById("chat");
-  if (!root) return;
+  if (!root || !window.jy) return; // common.js (ids, IndexedDB, photos, voice) comes first
+  var jy = window.jy;
 
   var gettext = window.gettext || function (s) { return s; };
   var fmt = function (text, values) { // interpolate() with named values
@@ -83,33 +84,8 @@
   }
   // Photos and voice notes waiting to be sent: blobs in IndexedDB, one store
   // for every conversation (an item carries its conversation and its order).
-  var mediaDb = null;
-  function idb() {
-    if (!window.indexedDB) return Promise.reject(new Error("no indexedDB"));
-    if (!mediaDb) {
-      mediaDb = new Promise(function (resolve, reject) {
-        var req = indexedDB.open("liaison-outbox", 1);
-        req.onupgradeneeded = function () {
-          if (!req.result.objectStoreNames.contains("items")) {
-            req.result.createObjectStore("items", { keyPath: "client_key" });
-          }
-        };
-        req.onsuccess = function () { resolve(req.result); };
-        req.onerror = function () { mediaDb = null; reject(req.error); };
-      });
-    }
-    return mediaDb;
-  }
-  function idbDo(mode, fn) {
-    return idb().then(function (d) {
-      return new Promise(function (resolve, reject) {
-        var t = d.transaction("items", mode);
-        var out = fn(t.objectStore("items"));
-        t.oncomplete = function () { resolve(out && "result" in out ? out.result : undefined); };
-        t.onerror = t.onabort = function () { reject(t.error); };
-      });
-    });
-  }
+  var media = jy.store("liaison-outbox", "items", { keyPath: "client_key" });
+  function idbDo(mode, fn) { return media.tx(mode, fn); }
   function saveOutbox() { // the text items; media items live in IndexedDB
     store("outbox", outbox.filter(function (it) { return !it.blob; }).map(function (it) {
       return { client_key: it.client_key, body: it.body, order: it.order };
@@ -125,20 +101,10 @@
     lastOrder = Math.max(Date.now(), lastOrder + 1);
     return lastOrder;
   }
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var a = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(a);
-    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
+  var newKey = jy.uuid;
 
   // --- drawing -------------------------------------------------------------
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
+  var el = jy.el;
   function atBottom() {
     return window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
   }
@@ -495,19 +461,8 @@
     setupVoice();
   }
 
-  // Photos are shrunk on the phone (longest side 1280 px, JPEG) before they travel.
-  function shrink(file) {
-    return new Promise(function (resolve) {
-      if (!/^image\//.test(file.type) || !window.createImageBitmap) { resolve(file); return; }
-      createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bmp) {
-        var scale = Math.min(1, 1280 / Math.max(bmp.width, bmp.height));
-        var c = document.createElement("canvas");
-        c.width = Math.round(bmp.width * scale); c.height = Math.round(bmp.height * scale);
-        c.getContext("2d").drawImage(bmp, 0, 0, c.width, c.height);
-        c.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.8);
-      }).catch(function () { resolve(file); });
-    });
-  }
+  // Photos are shrunk on the phone (common.js: JPEG, longest side 1600 px) before they travel.
+  var shrink = jy.shrink;
 
   function setupPhoto() {
     var input = document.getElementById("photo-input");
@@ -536,7 +491,7 @@
         if (!holding) { s.getTracks().forEach(function (t) { t.stop(); }); return; } // let go already
         stream = s;
         chunks = [];
-        rec = new MediaRecorder(s);
+        rec = jy.recorder(s); // Opus at 32 kbps (common.js)
         rec.ondataavailable = function (ev) { if (ev.data.size) chunks.push(ev.data); };
         rec.onstop = function () {
           stream.getTracks().forEach(function (t) { t.stop(); });

@@ -37,8 +37,7 @@
   "use strict";
   if (window.jyForms) return; // included twice (base.html and a page): set up once
 
-  var MAX_SIDE = 1600;
-  var QUALITY = 0.8;
+  if (!window.jy) return; // common.js comes first (templates/portal/_form_scripts.html)
   var DB_NAME = "jiayuan";
   var STORE = "outbox";
   // Words from Django's JavaScript catalogue (/jsi18n/, loaded first by base.html);
@@ -64,34 +63,10 @@
   };
 
 
-  // --- small helpers ---------------------------------------------------------
+  // --- small helpers (the shared ones are in common.js) -------------------------
 
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
-  function cookie(name) {
-    var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
-  function csrfToken(form) {
-    var field = form && form.querySelector("[name=csrfmiddlewaretoken]");
-    return cookie("csrftoken") || (field ? field.value : "");
-  }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text) e.textContent = text;
-    return e;
-  }
+  var jy = window.jy;
+  var uuid = jy.uuid, el = jy.el, csrfToken = jy.csrfToken, shrink = jy.shrink;
 
   function statusBox(form) {
     var box = form.querySelector(".jy-status");
@@ -111,55 +86,6 @@
     box.textContent = text || "";
     box.className = "jy-status" + (kind ? " jy-" + kind : "");
     box.hidden = !text;
-  }
-
-  // --- shrinking photos on the phone -----------------------------------------
-
-  function decode(file) {
-    if (window.createImageBitmap) {
-      return createImageBitmap(file, { imageOrientation: "from-image" }).catch(function () {
-        return decodeWithImg(file);
-      });
-    }
-    return decodeWithImg(file);
-  }
-
-  function decodeWithImg(file) {
-    return new Promise(function (resolve, reject) {
-      var url = URL.createObjectURL(file);
-      var img = new Image();
-      img.onload = function () { resolve(img); setTimeout(function () { URL.revokeObjectURL(url); }, 0); };
-      img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("decode")); };
-      img.src = url; // browsers apply EXIF orientation to <img> (image-orientation: from-image)
-    });
-  }
-
-  /* A File: JPEG, longest side at most 1600 px, EXIF (GPS) gone because the
-   * canvas does not carry it. A file the browser cannot decode (HEIC on
-   * Android) is sent as it is: the server checks and converts it. */
-  function shrink(file) {
-    return decode(file).then(function (src) {
-      var w = src.width || src.naturalWidth, h = src.height || src.naturalHeight;
-      var scale = Math.min(1, MAX_SIDE / Math.max(w, h));
-      var cw = Math.max(1, Math.round(w * scale)), ch = Math.max(1, Math.round(h * scale));
-      var canvas = document.createElement("canvas");
-      canvas.width = cw;
-      canvas.height = ch;
-      var ctx = canvas.getContext("2d");
-      ctx.fillStyle = "#fff"; // transparent PNGs become white, not black
-      ctx.fillRect(0, 0, cw, ch);
-      ctx.imageSmoothingQuality = "high";
-      ctx.drawImage(src, 0, 0, cw, ch);
-      if (src.close) src.close();
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          canvas.width = canvas.height = 0; // free the bitmap memory at once on small phones
-          if (!blob) { resolve(file); return; }
-          var name = (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
-          resolve(new File([blob], name, { type: "image/jpeg", lastModified: Date.now() }));
-        }, "image/jpeg", QUALITY);
-      });
-    }).catch(function () { return file; });
   }
 
   /* Each photo input keeps its own list of shrunk files; the user can add
@@ -318,35 +244,8 @@
 
   // --- the outbox in IndexedDB --------------------------------------------------
 
-  var dbPromise = null;
-  function db() {
-    if (!window.indexedDB) return Promise.reject(new Error("no indexedDB"));
-    if (!dbPromise) {
-      dbPromise = new Promise(function (resolve, reject) {
-        var req = indexedDB.open(DB_NAME, 1);
-        req.onupgradeneeded = function () {
-          if (!req.result.objectStoreNames.contains(STORE)) {
-            req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
-          }
-        };
-        req.onsuccess = function () { resolve(req.result); };
-        req.onerror = function () { dbPromise = null; reject(req.error); };
-      });
-    }
-    return dbPromise;
-  }
-
-  function tx(mode, fn) {
-    return db().then(function (d) {
-      return new Promise(function (resolve, reject) {
-        var x = d.transaction(STORE, mode);
-        var out = fn(x.objectStore(STORE));
-        x.oncomplete = function () { resolve(out && "result" in out ? out.result : undefined); };
-        x.onerror = function () { reject(x.error); };
-        x.onabort = function () { reject(x.error); };
-      });
-    });
-  }
+  var outbox = jy.store(DB_NAME, STORE, { keyPath: "id", autoIncrement: true });
+  function tx(mode, fn) { return outbox.tx(mode, fn); }
 
   function enqueue(url, entries) {
     return tx("readwrite", function (s) {
@@ -372,6 +271,7 @@
   function showCount() {
     return queued().then(function (items) {
       var n = items.length;
+      jy.outboxWaiting(n); // site.js loads this script on any page while n > 0
       var spots = document.querySelectorAll("[data-jy-outbox]");
       if (!spots.length && n) {
         var main = document.querySelector("main") || document.body;

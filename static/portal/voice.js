@@ -11,30 +11,17 @@
  */
 (function () {
   "use strict";
-  if (window.jyVoice) return; // included twice: set up once
+  if (window.jyVoice || !window.jy) return; // included twice: set up once; common.js comes first
   window.jyVoice = true;
+  var el = window.jy.el;
 
   // Words from Django's JavaScript catalogue (/jsi18n/, loaded by base.html first).
   var gettext = window.gettext || function (s) { return s; };
-  var TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
   var EXT = { "audio/webm": "webm", "audio/mp4": "m4a", "audio/ogg": "ogg" };
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text) e.textContent = text;
-    return e;
-  }
 
   function mmss(s) {
     s = Math.max(0, Math.round(s));
     return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
-  }
-
-  function pickType() {
-    if (!window.MediaRecorder || !MediaRecorder.isTypeSupported) return "";
-    for (var i = 0; i < TYPES.length; i++) if (MediaRecorder.isTypeSupported(TYPES[i])) return TYPES[i];
-    return "";
   }
 
   function setUp(box) {
@@ -105,8 +92,7 @@
       navigator.mediaDevices.getUserMedia({ audio: true }).then(function (s) {
         stream = s;
         if (!holding) { stopTracks(); status.textContent = gettext("请按住按钮不放，说完再松开"); return; }
-        var type = pickType();
-        recorder = type ? new MediaRecorder(s, { mimeType: type, audioBitsPerSecond: 32000 }) : new MediaRecorder(s);
+        recorder = window.jy.recorder(s); // Opus at 32 kbps where the browser has it (common.js)
         chunks = [];
         recorder.ondataavailable = function (ev) { if (ev.data && ev.data.size) chunks.push(ev.data); };
         recorder.onstop = finish;

@@ -191,6 +191,19 @@ def test_residents_see_family_name_only(client, setup):
     assert "等您确认" in home
 
 
+def test_home_counts_the_services_to_confirm_without_loading_them(client, setup):
+    """首页 and 我的 only need how many wait: the count is the list's length."""
+    from volunteers import selectors
+
+    world, v1, v2, task = setup
+    assert selectors.claims_to_confirm_count(world.resident_a) == 0
+    _served(task, services.task_claim(actor=v1.user, task_id=task.pk), world)
+    assert selectors.claims_to_confirm_count(world.resident_a) == 1
+    assert len(selectors.claims_to_confirm(world.resident_a)) == 1
+    assert selectors.claims_to_confirm_count(world.resident_b) == 0
+    assert selectors.claims_to_confirm_count(v1.user) == 0
+
+
 def test_board_queries_do_not_grow(client, setup, django_assert_max_num_queries):
     world, v1, v2, task = setup
     login(client, v1.user)
