@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from importlib import import_module
 
 from django.conf import settings
 from django.core.files.base import File
@@ -43,6 +42,7 @@ from portal.uploads.base import UploadRejected
 from portal.uploads.documents import clean_document
 from portal.uploads.photos import CleanPhoto, clean_photo
 from portal.uploads.voice import CleanVoice, clean_voice
+from volunteers.services import task_create_from_case
 
 from . import workdays
 from .choices import (
@@ -464,13 +464,7 @@ def case_dispatch(*, actor: User, case_id: int, department: Department | None = 
               f"{case.where} {case.description[:60]}", sms=True, skip=actor)
         _tell(_residents(case), case, later(gettext_lazy("您的诉求已转交%(who)s办理"), who=who))
         if to_volunteers:
-            try:
-                module = import_module("volunteers.services")
-            except ImportError:
-                module = None
-            create = getattr(module, "task_create_from_case", None)
-            if create is not None:
-                create(actor=actor, case=case)
+            task_create_from_case(actor=actor, case=case)
     return case
 
 

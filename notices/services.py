@@ -32,6 +32,7 @@ from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 from portal.sms import send_sms
+from volunteers.services import VolunteerError, task_create_door_knock
 
 from .choices import AckMethod, Audience, Category, ReadVia, Receipt
 from .models import (
@@ -567,21 +568,16 @@ def notice_door_knock(*, actor: User, notice: NoticePage,
                       households: list[Household]) -> object | None:
     """Ask volunteers to knock on the doors of households still not acknowledged.
 
-    Uses ``volunteers.services.task_create_door_knock`` when the volunteers
-    app offers it; returns its task, or None (the caller shows a list to print).
+    Uses ``volunteers.services.task_create_door_knock``; returns its task, or
+    None (no households: the caller shows a list to print).
     """
-    try:
-        from volunteers import services as volunteer_services
-    except ImportError:
-        volunteer_services = None
-    create = getattr(volunteer_services, "task_create_door_knock", None)
-    refusal = getattr(volunteer_services, "VolunteerError", None) or NoticeError
     with transaction.atomic():
         task = None
-        if create is not None and households:
+        if households:
             try:
-                task = create(actor=actor, notice=notice, households=households)
-            except refusal as exc:
+                task = task_create_door_knock(actor=actor, notice=notice,
+                                              households=households)
+            except VolunteerError as exc:
                 raise NoticeError(str(exc)) from exc
         delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
         delivery.door_knock_at = timezone.now()

@@ -527,6 +527,34 @@ def claim_withdraw(*, actor: User, claim_id: int) -> Claim:
     return claim
 
 
+def claims_withdraw_upcoming(*, actor: User, volunteer_id: int, now: datetime | None = None,
+                             reason: str = "") -> int:
+    """Give back every place the volunteer has on tasks that have not started yet.
+
+    Used when an account is deleted (``volunteers.privacy``). One transaction
+    (or the caller's); the volunteer row is locked first, then each task's, as
+    everywhere in this module; one ``claim.withdraw`` audit row per claim; the
+    waiting lists move up. No cut-off applies. Returns how many were given back.
+    """
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        _lock_volunteer(volunteer_id)
+        upcoming = (Claim.objects.filter(volunteer_id=volunteer_id, state__in=LIVE_STATES,
+                                         task__starts_at__gt=now)
+                    .order_by("pk").values_list("pk", "task_id"))
+        for claim_id, task_id in list(upcoming):
+            task = _lock_task(task_id)
+            claim = Claim.objects.select_for_update().get(pk=claim_id)
+            claim.task = task
+            _end_claim(claim, ClaimState.WITHDRAWN)
+            audit(actor=actor, action="claim.withdraw", target=claim, task=task.pk,
+                  reason=reason)
+            _move_up(task, now=now)
+            count += 1
+    return count
+
+
 def _move_up(task: Task, *, now: datetime) -> list[Claim]:
     """Offer every free place to the next person on the waiting list, who must confirm.
 
