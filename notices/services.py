@@ -34,6 +34,7 @@ from portal.services import audit, notify
 from portal.sms import send_sms
 from volunteers.services import VolunteerError, task_create_door_knock
 
+from .audience import audience_buildings
 from .choices import AckMethod, Audience, Category, ReadVia, Receipt
 from .models import (
     NoticeAck,
@@ -43,6 +44,7 @@ from .models import (
     NoticePage,
     NoticeRead,
 )
+from .rules import may_edit, responsible_building_ids
 
 log_ = logging.getLogger("jiayuan.notices")
 
@@ -218,26 +220,6 @@ def notice_post(
     return page, outcome
 
 
-def may_edit(user: User, notice: NoticePage) -> bool:
-    """The author (still heading every building it is for), or an admin."""
-    scope = scope_of(user)
-    if scope.is_superuser:
-        return True
-    ids = set(notice.audience_buildings.through.objects.filter(
-        noticepage_id=notice.pk).values_list("building_id", flat=True))
-    if scope.is_admin and notice.audience != Audience.COMMUNITY:
-        if notice.audience == Audience.BUILDINGS:
-            return bool(ids) and ids <= scope.admin_building_ids
-        grid_ids = set(notice.audience_grids.through.objects.filter(
-            noticepage_id=notice.pk).values_list("grid_id", flat=True))
-        return bool(grid_ids) and grid_ids <= scope.admin_grid_ids
-    if scope.is_admin:
-        return True
-    if notice.owner_id != user.pk or notice.audience != Audience.BUILDINGS:
-        return False
-    return bool(ids) and ids <= scope.headed_building_ids
-
-
 def notice_update(
     *,
     actor: User,
@@ -404,8 +386,6 @@ def notice_acknowledge(*, user: User, notice: NoticePage) -> NoticeAck:
     family member, gets the existing one back); only a verified resident of
     a household the notice reaches may do it.
     """
-    from .selectors import audience_buildings
-
     if not notice.ack_wanted:
         raise NoticeError(_("这条通知不需要确认。"))
     scope = scope_of(user)
@@ -438,8 +418,6 @@ def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
     Guarantees: only for a household of the notice's audience in a building
     the actor looks after (NoticeError otherwise); one per household.
     """
-    from .selectors import responsible_building_ids
-
     if method not in (AckMethod.PHONE, AckMethod.DOOR):
         raise NoticeError(_("请选择告知方式。"))
     allowed = responsible_building_ids(actor, notice)
@@ -595,8 +573,6 @@ def audience_users(notice: NoticePage):
     building heads of its buildings."""
     from buildings.models import BuildingHead
 
-    from .selectors import audience_buildings
-
     buildings = audience_buildings(notice)
     residents = User.objects.filter(
         residencies__state=ResidencyState.VERIFIED,
@@ -643,7 +619,7 @@ def notices_alert_overdue(*, now: datetime | None = None) -> int:
     """
     from buildings.models import BuildingHead
 
-    from .selectors import audience_buildings, overdue_households, receipts_overview
+    from .selectors import overdue_households, receipts_overview
 
     now = now or timezone.now()
     flagged = 0
