@@ -24,10 +24,8 @@ class CommunityConfig(AppConfig):
                             weak=False)
 
         # The volunteers app tells us when a task made from a case is finished.
-        try:
-            from volunteers.signals import task_finished
-        except ImportError:
-            return
+        from volunteers.signals import task_finished
+
         from .receivers import on_task_finished
 
         task_finished.connect(on_task_finished, dispatch_uid="community.task_finished")

@@ -19,8 +19,8 @@ from portal.models import User
 from portal.params import parse_date, parse_id, parse_ids
 
 from . import selectors
+from .disputes import dispute_advance, dispute_mediate, dispute_open, dispute_record_visit
 from .forms import validate_phone_user
-from .services import dispute_advance, dispute_mediate, dispute_open, dispute_record_visit
 from .workflow import WorkflowError, can_see, dispute_roles_for
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
@@ -24,8 +24,11 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page, Task, TaskState
 
+from buildings.access import may, scope_of
+
 from .blocks import NoticeBodyBlock
 from .choices import URGENT_CATEGORIES, AckMethod, Audience, Category, ReadVia
+from .rules import may_moderate
 
 
 class NoticeIndexPage(Page):
@@ -160,10 +163,33 @@ class NoticePage(Page):
             raise Http404
         return redirect("notices:detail", pk=self.pk)
 
-    def serve_preview(self, request, mode_name):
-        from .views import render_notice
+    def get_context(self, request, *args, preview: bool = False, **kwargs):
+        """What notices/detail.html shows, for the detail page and Wagtail's preview alike.
 
-        return render_notice(request, self, preview=True)
+        A preview shows the notice as residents will see it, without their
+        acknowledgement or the author's links.
+        """
+        context = super().get_context(request, *args, **kwargs)
+        scope = scope_of(request.user)
+        ack = None
+        may_ack = False
+        if self.ack_wanted and scope.household_ids and not preview:
+            ack = NoticeAck.objects.filter(notice=self,
+                                           household_id__in=scope.household_ids).first()
+            may_ack = ack is None
+        context.update({
+            "notice": self,
+            "ack": ack,
+            "may_ack": may_ack,
+            "preview": preview,
+            "category": Category(self.category).label,
+            "may_see_receipts": (not preview) and may(request.user, "notices.view_receipts", self),
+            "may_edit": (not preview) and may(request.user, "notices.edit", self),
+        })
+        return context
+
+    def serve_preview(self, request, mode_name):
+        return render(request, "notices/detail.html", self.get_context(request, preview=True))
 
 
 class NoticeAttachment(Orderable):
@@ -304,8 +330,6 @@ class NoticeApprovalTask(Task):
         verbose_name_plural = _("通知审核")
 
     def _may(self, obj, user) -> bool:
-        from .selectors import may_moderate
-
         page = obj.specific if isinstance(obj, Page) else obj
         return may_moderate(user, page)
 
@@ -325,9 +349,28 @@ class NoticeApprovalTask(Task):
         return []
 
     def get_task_states_user_can_moderate(self, user, **kwargs):
-        from .selectors import task_states_for_reviewer
+        return TaskState.objects.filter(pk__in=[s.pk for s in self.states_for_reviewer(user)])
 
-        return TaskState.objects.filter(pk__in=[s.pk for s in task_states_for_reviewer(user)])
+    @classmethod
+    def states_for_reviewer(cls, user) -> list[TaskState]:
+        """Notice approvals in progress that this person may decide (``state.notice`` set)."""
+        scope = scope_of(user)
+        if not (scope.is_admin or scope.is_grid_worker):
+            return []
+        states = list(
+            TaskState.objects.filter(
+                status=TaskState.STATUS_IN_PROGRESS,
+                task__in=cls.objects.all(),
+            ).select_related("revision", "workflow_state", "workflow_state__requested_by")
+            .order_by("started_at")
+        )
+        out = []
+        for state in states:
+            page = state.revision.as_object()
+            if may_moderate(user, page):
+                state.notice = page
+                out.append(state)
+        return out
 
     @classmethod
     def get_description(cls):

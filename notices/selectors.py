@@ -22,8 +22,10 @@ from buildings.choices import ResidencyState
 from buildings.models import Building, Grid, Household, Residency
 from portal.params import MAX_ID
 
+from .audience import audience_buildings, draft_building_ids
 from .choices import AckMethod, Audience, Category, Receipt
 from .models import NoticeAck, NoticeApprovalTask, NoticeAttachment, NoticePage, NoticeRead
+from .rules import may_moderate
 
 _REACH_ATTR = "_jiayuan_notice_reach"
 
@@ -173,75 +175,7 @@ def notice_for(user, pk: int) -> NoticePage | None:
     )
 
 
-def household_acked(notice: NoticePage, household_ids) -> NoticeAck | None:
-    return NoticeAck.objects.filter(notice=notice, household_id__in=household_ids).first()
-
-
 # --- Audience and responsibility --------------------------------------------------
-
-
-def audience_buildings(notice: NoticePage) -> QuerySet[Building]:
-    """The buildings a notice reaches (one query when evaluated)."""
-    if notice.audience == Audience.BUILDINGS:
-        return Building.objects.filter(pk__in=notice.audience_buildings.through.objects.filter(
-            noticepage_id=notice.pk).values("building_id"))
-    if notice.audience == Audience.GRIDS:
-        paths = list(Grid.objects.filter(pk__in=notice.audience_grids.through.objects.filter(
-            noticepage_id=notice.pk).values("grid_id")).values_list("path", flat=True))
-        if not paths:
-            return Building.objects.none()
-        under = Q()
-        for p in paths:
-            under |= Q(grid__path__startswith=p)
-        return Building.objects.filter(under)
-    return Building.objects.all()
-
-
-def _draft_building_ids(page: NoticePage) -> set[int]:
-    """Audience buildings of an unsaved or draft page object (from its in-memory relations)."""
-    if page.audience == Audience.BUILDINGS:
-        return {b.pk for b in page.audience_buildings.all()}
-    if page.audience == Audience.GRIDS:
-        paths = [g.path for g in page.audience_grids.all()]
-        if not paths:
-            return set()
-        under = Q()
-        for p in paths:
-            under |= Q(grid__path__startswith=p)
-        return set(Building.objects.filter(under).values_list("pk", flat=True))
-    return set(Building.objects.values_list("pk", flat=True))
-
-
-def may_moderate(user, page: NoticePage) -> bool:
-    """An admin, or a grid worker who covers every building the (draft) notice is for."""
-    scope = scope_of(user)
-    if scope.is_superuser:
-        return True
-    if scope.is_admin:
-        ids = _draft_building_ids(page)
-        return bool(ids) and ids <= scope.admin_building_ids | scope.grid_building_ids
-    if not scope.is_grid_worker or page.audience == Audience.COMMUNITY:
-        return False
-    ids = _draft_building_ids(page)
-    return bool(ids) and ids <= scope.grid_building_ids
-
-
-def responsible_building_ids(user, notice: NoticePage) -> set[int] | None:
-    """Audience buildings this person looks after (None: all of them, for admins and authors)."""
-    scope = scope_of(user)
-    if scope.is_superuser:
-        return None
-    covered = scope.headed_building_ids | scope.grid_building_ids | scope.admin_building_ids
-    audience_ids = set(audience_buildings(notice).filter(pk__in=covered)
-                       .values_list("pk", flat=True)) if covered else set()
-    if notice.owner_id == user.pk and not audience_ids and notice.audience != Audience.COMMUNITY:
-        return None
-    return audience_ids
-
-
-def may_see_receipts(user, notice: NoticePage) -> bool:
-    ids = responsible_building_ids(user, notice)
-    return ids is None or bool(ids)
 
 
 def receipts_overview(notice: NoticePage, building_ids: set[int] | None) -> list[Household]:
@@ -311,25 +245,7 @@ def notices_by(user, *, limit: int = 30) -> QuerySet[NoticePage]:
 
 def task_states_for_reviewer(user) -> list:
     """Notice approvals in progress that this person may decide."""
-    from wagtail.models import TaskState
-
-    scope = scope_of(user)
-    if not (scope.is_admin or scope.is_grid_worker):
-        return []
-    states = list(
-        TaskState.objects.filter(
-            status=TaskState.STATUS_IN_PROGRESS,
-            task__in=NoticeApprovalTask.objects.all(),
-        ).select_related("revision", "workflow_state", "workflow_state__requested_by")
-        .order_by("started_at")
-    )
-    out = []
-    for state in states:
-        page = state.revision.as_object()
-        if may_moderate(user, page):
-            state.notice = page
-            out.append(state)
-    return out
+    return NoticeApprovalTask.states_for_reviewer(user)
 
 
 def reviewers_of(page: NoticePage):
@@ -338,7 +254,7 @@ def reviewers_of(page: NoticePage):
     from buildings.models import CommunityAdmin, GridWorker
     from portal.models import User
 
-    ids = _draft_building_ids(page)
+    ids = draft_building_ids(page)
     if not ids:
         return User.objects.none()
     rows = list(Building.objects.filter(pk__in=ids).values_list("grid__path", "community_id"))

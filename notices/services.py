@@ -32,7 +32,9 @@ from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 from portal.sms import send_sms
+from volunteers.services import VolunteerError, task_create_door_knock
 
+from .audience import audience_buildings
 from .choices import AckMethod, Audience, Category, ReadVia, Receipt
 from .models import (
     NoticeAck,
@@ -42,6 +44,7 @@ from .models import (
     NoticePage,
     NoticeRead,
 )
+from .rules import may_edit, responsible_building_ids
 
 log_ = logging.getLogger("jiayuan.notices")
 
@@ -217,26 +220,6 @@ def notice_post(
     return page, outcome
 
 
-def may_edit(user: User, notice: NoticePage) -> bool:
-    """The author (still heading every building it is for), or an admin."""
-    scope = scope_of(user)
-    if scope.is_superuser:
-        return True
-    ids = set(notice.audience_buildings.through.objects.filter(
-        noticepage_id=notice.pk).values_list("building_id", flat=True))
-    if scope.is_admin and notice.audience != Audience.COMMUNITY:
-        if notice.audience == Audience.BUILDINGS:
-            return bool(ids) and ids <= scope.admin_building_ids
-        grid_ids = set(notice.audience_grids.through.objects.filter(
-            noticepage_id=notice.pk).values_list("grid_id", flat=True))
-        return bool(grid_ids) and grid_ids <= scope.admin_grid_ids
-    if scope.is_admin:
-        return True
-    if notice.owner_id != user.pk or notice.audience != Audience.BUILDINGS:
-        return False
-    return bool(ids) and ids <= scope.headed_building_ids
-
-
 def notice_update(
     *,
     actor: User,
@@ -403,8 +386,6 @@ def notice_acknowledge(*, user: User, notice: NoticePage) -> NoticeAck:
     family member, gets the existing one back); only a verified resident of
     a household the notice reaches may do it.
     """
-    from .selectors import audience_buildings
-
     if not notice.ack_wanted:
         raise NoticeError(_("这条通知不需要确认。"))
     scope = scope_of(user)
@@ -437,8 +418,6 @@ def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
     Guarantees: only for a household of the notice's audience in a building
     the actor looks after (NoticeError otherwise); one per household.
     """
-    from .selectors import responsible_building_ids
-
     if method not in (AckMethod.PHONE, AckMethod.DOOR):
         raise NoticeError(_("请选择告知方式。"))
     allowed = responsible_building_ids(actor, notice)
@@ -567,21 +546,16 @@ def notice_door_knock(*, actor: User, notice: NoticePage,
                       households: list[Household]) -> object | None:
     """Ask volunteers to knock on the doors of households still not acknowledged.
 
-    Uses ``volunteers.services.task_create_door_knock`` when the volunteers
-    app offers it; returns its task, or None (the caller shows a list to print).
+    Uses ``volunteers.services.task_create_door_knock``; returns its task, or
+    None (no households: the caller shows a list to print).
     """
-    try:
-        from volunteers import services as volunteer_services
-    except ImportError:
-        volunteer_services = None
-    create = getattr(volunteer_services, "task_create_door_knock", None)
-    refusal = getattr(volunteer_services, "VolunteerError", None) or NoticeError
     with transaction.atomic():
         task = None
-        if create is not None and households:
+        if households:
             try:
-                task = create(actor=actor, notice=notice, households=households)
-            except refusal as exc:
+                task = task_create_door_knock(actor=actor, notice=notice,
+                                              households=households)
+            except VolunteerError as exc:
                 raise NoticeError(str(exc)) from exc
         delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
         delivery.door_knock_at = timezone.now()
@@ -598,8 +572,6 @@ def audience_users(notice: NoticePage):
     """The people a published notice is for: verified residents it reaches, and the
     building heads of its buildings."""
     from buildings.models import BuildingHead
-
-    from .selectors import audience_buildings
 
     buildings = audience_buildings(notice)
     residents = User.objects.filter(
@@ -647,7 +619,7 @@ def notices_alert_overdue(*, now: datetime | None = None) -> int:
     """
     from buildings.models import BuildingHead
 
-    from .selectors import audience_buildings, overdue_households, receipts_overview
+    from .selectors import overdue_households, receipts_overview
 
     now = now or timezone.now()
     flagged = 0

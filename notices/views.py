@@ -22,6 +22,7 @@ from . import selectors
 from .choices import Category, ReadVia, Receipt
 from .forms import NoticeForm, ReviewForm, ToldForm
 from .models import NoticePage, NoticeSettings
+from .rules import responsible_building_ids
 from .services import (
     NoticeError,
     notice_acknowledge,
@@ -61,23 +62,8 @@ def index(request: HttpRequest) -> HttpResponse:
     })
 
 
-def render_notice(request: HttpRequest, notice: NoticePage, *, preview: bool = False,
-                  status: int = 200) -> HttpResponse:
-    scope = scope_of(request.user)
-    ack = None
-    may_ack = False
-    if notice.ack_wanted and scope.household_ids and not preview:
-        ack = selectors.household_acked(notice, scope.household_ids)
-        may_ack = ack is None
-    return render(request, "notices/detail.html", {
-        "notice": notice,
-        "ack": ack,
-        "may_ack": may_ack,
-        "preview": preview,
-        "category": Category(notice.category).label,
-        "may_see_receipts": (not preview) and may(request.user, "notices.view_receipts", notice),
-        "may_edit": (not preview) and may(request.user, "notices.edit", notice),
-    }, status=status)
+def render_notice(request: HttpRequest, notice: NoticePage, *, status: int = 200) -> HttpResponse:
+    return render(request, "notices/detail.html", notice.get_context(request), status=status)
 
 
 def _visible(request: HttpRequest, pk: int) -> NoticePage:
@@ -262,7 +248,7 @@ def _receipts_context(request: HttpRequest, pk: int):
     notice = NoticePage.objects.live().filter(pk=pk).first() if pk <= MAX_ID else None
     if notice is None:
         raise Http404
-    building_ids = selectors.responsible_building_ids(request.user, notice)
+    building_ids = responsible_building_ids(request.user, notice)
     if building_ids is not None and not building_ids:
         # Not responsible for any household of it: it does not exist for them.
         raise Http404

@@ -19,11 +19,11 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import import_module
 
-from django.apps import apps
 from django.db import close_old_connections, transaction
 from django.utils import timezone
+
+from .discovery import app_modules
 
 log = logging.getLogger("jiayuan.periodic")
 
@@ -50,12 +50,8 @@ def every(*, seconds: int):
 
 
 def discover() -> None:
-    for config in apps.get_app_configs():
-        try:
-            import_module(f"{config.name}.tasks")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.tasks":
-                raise
+    """Import every app's ``tasks.py`` (libraries' too), so their ``@every`` jobs register."""
+    app_modules("tasks", ours=False)
 
 
 def run_due(now=None) -> list[str]:

@@ -1,13 +1,8 @@
-"""Every app's WebSocket routes, in one list."""
+"""Every app's WebSocket routes, in one list (each app's ``routing.py``)."""
 
-from importlib import import_module
+from .discovery import app_modules
 
 websocket_urlpatterns = []
-for app in ("community", "community.liaison", "notices", "volunteers"):
-    try:
-        module = import_module(f"{app}.routing")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{app}.routing":
-            raise
-        continue
-    websocket_urlpatterns += module.websocket_urlpatterns
+for module in app_modules("routing"):
+    if module.__name__ != __name__:
+        websocket_urlpatterns += module.websocket_urlpatterns

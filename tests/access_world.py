@@ -59,6 +59,7 @@ def _png(name: str) -> ContentFile:
 
 
 def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
+    from community import disputes
     from community import services as cs
     from community.liaison import services as ls
     from community.liaison.choices import MessageKind
@@ -149,7 +150,7 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     o.update(case_flat=case_flat, case_public=case_public,
              photo_case_flat=case_flat.photos.first(),
              photo_case_public=case_public.photos.first())
-    dispute = cs.dispute_open(actor=u["worker_g1a"], title="漏水纠纷",
+    dispute = disputes.dispute_open(actor=u["worker_g1a"], title="漏水纠纷",
                               summary="楼上楼下因漏水争执", building=b1, case=case_flat,
                               party_users=[u["res_b1"]], party_names=["楼下住户"])
     o["dispute"] = dispute

@@ -17,9 +17,9 @@ HUGE = "99999999999999999999"
 
 @pytest.fixture
 def things(world):
+    from community.disputes import dispute_open
     from community.liaison.tests.helpers import picked
     from community.open311.services import api_key_issue
-    from community.services import dispute_open
     from community.tests import factories as cf
 
     case = cf.case_in(world, "dispatched")

@@ -192,7 +192,7 @@ def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
 def visit_to_dispute(*, actor: User, visit_id: int, title: str) -> Visit:
     """A finding becomes a dispute: the screening (全面排查) is the visit, and the
     problem found (发现问题) is recorded at once. Linked back to the visit."""
-    from community.services import dispute_advance, dispute_open
+    from community.disputes import dispute_advance, dispute_open
     from community.workflow import WorkflowError
 
     title = (title or "").strip()

@@ -399,11 +399,11 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
             case = case_services.case_submit(
                 reporter=conversation.resident, category=category, description=text[:2000],
                 photos=photos, channel="chat", client_key=f"liaison-{conversation.pk}",
-                **_case_extra(case_services.case_submit, staff),
+                on_behalf_by=staff,
             )
         except WorkflowError as exc:  # the cases app's readable refusal
             raise ChatError(str(exc)) from None
-        case_id = case.pk if hasattr(case, "pk") else int(case)
+        case_id = case.pk
         conversation.case_id = case_id
         conversation.save(update_fields=["case_id"])
         _system(conversation, _("已为您登记为诉求（编号 %(id)s），可以随时查看办理进度。") % {"id": case_id},
@@ -411,17 +411,6 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
         audit(actor=staff, action="liaison.to_case", target=conversation, case=case_id)
         events.conversation_changed(conversation, reason="case")
     return case_id
-
-
-def _case_extra(fn, staff) -> dict:
-    """Pass who registered it, if ``case_submit`` takes such an argument."""
-    import inspect
-
-    params = inspect.signature(fn).parameters
-    for name in ("on_behalf_by", "registered_by", "actor", "by"):
-        if name in params:
-            return {name: staff}
-    return {}
 
 
 # --- quick replies ----------------------------------------------------------

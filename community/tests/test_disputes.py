@@ -7,13 +7,13 @@ from django.test import Client
 from django.urls import reverse
 
 from community.choices import DisputeStage, Status
-from community.models import Dispute, DisputeRecord, DisputeVisit
-from community.services import (
+from community.disputes import (
     dispute_advance,
     dispute_mediate,
     dispute_open,
     dispute_record_visit,
 )
+from community.models import Dispute, DisputeRecord, DisputeVisit
 from community.workflow import WorkflowError
 
 from .factories import case_in

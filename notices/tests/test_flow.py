@@ -133,18 +133,15 @@ def test_told_by_phone_remind_and_door_knock(client, world):
     assert Task.objects.filter(source_notice_id=page.pk).exists()
 
 
-def test_door_knock_uses_volunteers_service_when_there(world, monkeypatch):
+def test_door_knock_uses_volunteers_service(world, monkeypatch):
     import types
 
+    from notices import services
     from notices.services import notice_door_knock
 
     calls = []
-    fake = types.ModuleType("volunteers.services")
-    fake.task_create_door_knock = lambda **kw: calls.append(kw) or types.SimpleNamespace(pk=7)
-    monkeypatch.setitem(__import__("sys").modules, "volunteers.services", fake)
-    import volunteers
-
-    monkeypatch.setattr(volunteers, "services", fake, raising=False)
+    monkeypatch.setattr(services, "task_create_door_knock",
+                        lambda **kw: calls.append(kw) or types.SimpleNamespace(pk=7))
     page = make_notice(title="x", audience=Audience.BUILDINGS, buildings=[world.building_a])
     task = notice_door_knock(actor=world.head_a, notice=page, households=[world.household_a])
     assert task.pk == 7 and calls[0]["households"] == [world.household_a]

@@ -11,9 +11,10 @@ from django.test import override_settings
 from PIL import Image
 
 from community.choices import Status
+from community.disputes import dispute_open
 from community.liaison import services as chat
 from community.models import Dispute
-from community.services import case_dispatch, case_submit, case_triage, dispute_open
+from community.services import case_dispatch, case_submit, case_triage
 from community.tests.factories import category, jpeg
 from portal import media
 from portal.tests.upload_samples import wav

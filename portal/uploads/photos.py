@@ -18,6 +18,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 
+import pillow_heif
 from django import forms
 from django.core.files.base import ContentFile
 from django.db import models
@@ -31,12 +32,8 @@ from .base import UploadRejected, _seekable_upload
 # this module makes that a cost of starting the server, not of the first photo.
 assert TiffImagePlugin
 
-try:  # HEIC from iPhones; pillow-heif comes with Wagtail's Willow.
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover - the lock file installs it
-    pillow_heif = None
+# HEIC from iPhones; pillow-heif comes with Wagtail's Willow (and the lock file).
+pillow_heif.register_heif_opener()
 
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 25 * 1024 * 1024

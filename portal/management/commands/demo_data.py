@@ -1,11 +1,8 @@
 """Create 仫佬家园 with demo data. Safe to run again: it adds what is missing."""
 
-from importlib import import_module
-
 from django.core.management.base import BaseCommand
 
-DEMO_APPS = ["buildings", "community", "community.liaison", "notices", "volunteers",
-             "buildings.patrols"]
+from portal.discovery import app_modules
 
 
 class Command(BaseCommand):
@@ -13,13 +10,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write("Loading demo data…")
-        for app in DEMO_APPS:
-            try:
-                module = import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
+        # Each app's demo.py, in INSTALLED_APPS order (buildings first: the others need it).
+        for module in app_modules("demo"):
             module.load(stdout=self.stdout)
         from buildings.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 

@@ -17,13 +17,13 @@ of load users signing in from one address. Passwords are unusable.
 from __future__ import annotations
 
 import json
-from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from buildings.choices import Relation, ResidencyState
 from buildings.models import Building, Grid, GridWorker, Household, Residency
@@ -69,7 +69,7 @@ class Command(BaseCommand):
         count = options["residents"]
         # Every k-th free flat, so the residents are spread over all the buildings.
         step = max(1, len(households) // max(1, count))
-        store_class = import_module(settings.SESSION_ENGINE).SessionStore
+        store_class = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
         residents, staff = [], []
         with transaction.atomic():
             for i in range(count):

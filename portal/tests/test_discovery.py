@@ -1,0 +1,30 @@
+"""Shared concerns are found in each app's own module; the ground floor names no feature app."""
+
+import ast
+from pathlib import Path
+
+from portal import privacy, routing
+from portal.discovery import app_modules
+
+FEATURE_APPS = ("buildings", "community", "notices", "volunteers")
+
+
+def test_each_apps_privacy_part_is_found_in_installed_apps_order():
+    names = [m.__name__ for m in app_modules("privacy")]
+    assert names == ["portal.privacy", "buildings.privacy", "community.privacy",
+                     "community.liaison.privacy", "notices.privacy", "volunteers.privacy"]
+
+
+def test_routes_come_from_our_apps_only():
+    names = [m.__name__ for m in app_modules("routing")]
+    assert "community.liaison.routing" in names and "channels.routing" not in names
+    assert any("ws/" in str(p.pattern) for p in routing.websocket_urlpatterns)
+
+
+def test_portal_privacy_imports_no_feature_app():
+    tree = ast.parse(Path(privacy.__file__).read_text(encoding="utf-8"))
+    imported = [node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names]
+    assert not [m for m in imported if m.split(".")[0] in FEATURE_APPS]
