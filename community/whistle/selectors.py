@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import statistics as pystats
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from buildings.models import Department
 
@@ -60,4 +61,23 @@ def figures_by_department(*, community_ids=None, start: datetime, end: datetime)
         hours = row.pop("hours")
         row["median_hours"] = round(pystats.median(hours), 1) if hours else None
         out.append(row)
+    return out
+
+
+def report_ins_by_community(community_ids: frozenset[int], start: date, end: date
+                            ) -> dict[int, tuple[int, float]]:
+    """Per community: how many summoned departments reported in, for whistles blown from
+    ``start`` to ``end`` (days, inclusive), and their working minutes to report in, summed.
+    The county's roll-ups read it (``community.county.rollups.REPORT_IN_SOURCES``)."""
+    tz = timezone.get_current_timezone()
+    qs = (WhistleSummons.objects
+          .filter(whistle__case__community_id__in=community_ids, reported_at__isnull=False,
+                  whistle__blown_at__gte=datetime.combine(start, time.min, tzinfo=tz),
+                  whistle__blown_at__lt=datetime.combine(end + timedelta(days=1), time.min,
+                                                         tzinfo=tz))
+          .values_list("whistle__case__community_id", "whistle__blown_at", "reported_at"))
+    out: dict[int, tuple[int, float]] = {}
+    for community_id, blown_at, reported_at in qs.iterator():
+        n, minutes = out.get(community_id, (0, 0.0))
+        out[community_id] = (n + 1, minutes + workdays.workhours_between(blown_at, reported_at) * 60)
     return out

@@ -116,6 +116,30 @@ def test_report_in_hook_feeds_the_column(world, county):
         REPORT_IN_SOURCES.pop()
 
 
+def test_the_whistles_report_in_times_reach_the_county_page(world, county):
+    """The whistle registers itself as a source: two report-ins, 0.5 and 4.5 working
+    hours after the whistle (Friday 16:00; Friday 16:30 and Monday 11:00) → 150 minutes."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from community.whistle.services import whistle_blow, whistle_report_in
+
+    friday_4pm = timezone.make_aware(datetime(2026, 11, 27, 16, 0))
+    case = case_in(world, Status.DISPATCHED)
+    whistle_blow(actor=world.worker_a, case_id=case.pk,
+                 departments=[world.department, world.other_department],
+                 lead=world.department, note="楼道漏水", now=friday_4pm)
+    whistle_report_in(actor=world.handler, case_id=case.pk, note="到了",
+                      now=friday_4pm + timedelta(minutes=30))
+    whistle_report_in(actor=world.other_handler, case_id=case.pk, note="下午到",
+                      now=timezone.make_aware(datetime(2026, 11, 30, 11, 0)))
+    c = _client(county["east_admin"])
+    url = reverse("county:region", args=[county["east"].pk])
+    text = c.get(url + "?start=2026-11-01&end=2026-11-30").content.decode()
+    assert "平均报到用时（分钟） 150.0" in text
+
+
 def test_supervision_list_shows_overdue_cases_of_the_township(world, county):
     from django.utils import timezone
 
