@@ -9,6 +9,7 @@ agreed name (``routing.py``, ``tasks.py``, ``demo.py``, ``privacy.py``,
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +19,12 @@ from django.conf import settings
 
 
 def _ours(path: str) -> bool:
-    return Path(path).resolve().is_relative_to(Path(settings.BASE_DIR).resolve())
+    """An app of this project: under BASE_DIR, and not a library installed there
+    (the virtualenv usually lives in the checkout: ``.venv/lib/.../site-packages``)."""
+    where = Path(path).resolve()
+    return (where.is_relative_to(Path(settings.BASE_DIR).resolve())
+            and not where.is_relative_to(Path(sys.prefix).resolve())
+            and "site-packages" not in where.parts)
 
 
 def app_modules(name: str, *, ours: bool = True) -> list[ModuleType]:

@@ -81,6 +81,15 @@ def session_for(key: str) -> requests.Session:
     return http
 
 
+def with_csrf(session: requests.Session, source: requests.Session) -> requests.Session:
+    """``session`` with only the CSRF cookie of ``source`` (whose form token it will send).
+    Copying all of ``source``'s cookies would also copy its sessionid, set by the server,
+    which the cookie jar keeps beside ours: the posts would then be made as ``source``."""
+    session.cookies.set("csrftoken", source.cookies.get("csrftoken"), domain="127.0.0.1",
+                        path="/")
+    return session
+
+
 class OwnRedis:
     """A Redis process this module started, on a port nobody else uses."""
 
@@ -357,9 +366,7 @@ def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(
     unexpected: list[tuple[str, int]] = []
 
     def post_all(mine: list[str], session_key: str) -> None:
-        session = session_for(session_key)
-        session.cookies.update(http.cookies)  # the CSRF cookie that goes with the form's token
-        session.cookies.set("sessionid", session_key, domain="127.0.0.1", path="/")
+        session = with_csrf(session_for(session_key), http)
         for key in mine:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -437,10 +444,7 @@ def test_a_backup_taken_while_residents_write_restores_and_checks_clean(
     def residents_write() -> None:
         sessions = []
         for _pk, key in neighbours[8:]:
-            session = session_for(key)
-            session.cookies.update(http.cookies)
-            session.cookies.set("sessionid", key, domain="127.0.0.1", path="/")
-            sessions.append(session)
+            sessions.append(with_csrf(session_for(key), http))
         n = 0
         while not halt.is_set() and n < 4 * len(sessions):  # within each one's limit
             session = sessions[n % len(sessions)]

@@ -21,6 +21,20 @@ def test_routes_come_from_our_apps_only():
     assert any("ws/" in str(p.pattern) for p in routing.websocket_urlpatterns)
 
 
+def test_a_library_is_not_ours_even_with_the_virtualenv_inside_the_checkout():
+    """On a fresh machine ``.venv`` is inside the checkout (BASE_DIR): channels' own
+    ``routing`` module must still not count as one of our apps' (it did: prod-up
+    failed with "channels.routing has no websocket_urlpatterns")."""
+    import channels
+    from django.test import override_settings
+
+    from portal.discovery import _ours
+
+    with override_settings(BASE_DIR=Path("/")):  # every path is "inside the checkout"
+        assert not _ours(str(Path(channels.__file__).parent))
+        assert _ours(str(Path(privacy.__file__).parent))
+
+
 def test_portal_privacy_imports_no_feature_app():
     tree = ast.parse(Path(privacy.__file__).read_text(encoding="utf-8"))
     imported = [node.module for node in ast.walk(tree)
