@@ -23,6 +23,7 @@ import subprocess
 import tarfile
 import threading
 import time
+import uuid
 from io import BytesIO
 from pathlib import Path
 
@@ -360,7 +361,7 @@ def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(
     http = session_for(people["resident"])
     fields = _report_form(http, topology)
     reporters = neighbours[:8]
-    keys = [f"kill-{secrets.token_hex(5)}" for _ in range(24)]
+    keys = [str(uuid.uuid4()) for _ in range(24)]  # the phone's keys are UUIDs
     photos = [_photo(i) for i in range(3)]
     attempts: dict[str, list[int]] = {key: [] for key in keys}
     unexpected: list[tuple[str, int]] = []
@@ -405,7 +406,7 @@ def test_an_asgi_process_killed_under_uploads_loses_and_duplicates_nothing(
         "import json\nfrom community.models import Case\nfrom django.db.models import Count\n"
         f"rows = Case.objects.filter(reporter_id__in={[r[0] for r in reporters]!r},"
         f" client_key__in={keys!r}).values('client_key').annotate(n=Count('pk'))\n"
-        "print(json.dumps({r['client_key']: r['n'] for r in rows}))").splitlines()[-1])
+        "print(json.dumps({str(r['client_key']): r['n'] for r in rows}))").splitlines()[-1])
     lost = [k for k in keys if k not in stored]
     duplicated = [k for k, n in stored.items() if n > 1]
     retried = sum(1 for a in attempts.values() if len(a) > 1)
@@ -452,7 +453,7 @@ def test_a_backup_taken_while_residents_write_restores_and_checks_clean(
             done = session.post(
                 topology + "/cases/new/",
                 data={**fields, "description": f"备份期间 {n}",
-                      "client_key": f"bk-{secrets.token_hex(5)}"},
+                      "client_key": str(uuid.uuid4())},
                 files=[("photos", ("b.jpg", _photo(n), "image/jpeg"))],
                 headers={"Referer": topology + "/cases/new/"}, timeout=60,
                 allow_redirects=False)
