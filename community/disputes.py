@@ -166,8 +166,7 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
 
 def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: str):
     """Record a follow-up visit; after the last one the dispute is archived (化解归档)."""
-    from .choices import DisputeStage
-    from .models import DisputeRecord, DisputeVisit
+    from .models import DisputeVisit
 
     note = _need(note, _("请写下回访情况。"))
     with transaction.atomic():
@@ -183,12 +182,8 @@ def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: s
         visit.save(update_fields=["done_at", "done_by", "note"])
         _dispute_step(dispute, "visit", actor, note)
         if not dispute.visits.filter(done_at__isnull=True).exists():
-            before = dispute.stage
-            dispute.stage = DisputeStage.CLOSED
-            dispute.save(update_fields=["stage"])
-            DisputeRecord.objects.create(dispute=dispute, kind="close", from_stage=before,
-                                         to_stage=dispute.stage, actor=actor,
-                                         note=_("回访全部完成，化解归档"))
+            # Through the move table like every step: the record and the audit row.
+            _dispute_step(dispute, "close", actor, _("回访全部完成，化解归档"))
     return dispute
 
 

@@ -308,7 +308,8 @@ def allowed_moves(user, case) -> list[str]:
 #   intervene   found → early intervention        (a note)
 #   mediate     intervention → follow-up visits   (date, mediators, agreement text or file;
 #                                                  the visits are scheduled)
-#   visit       follow_up → follow_up / closed    (a note; the last visit archives it)
+#   visit       follow_up → follow_up             (a note)
+#   close       follow_up → closed                (made by the service after the last visit)
 # Roles: ``party`` (a person in it), ``mediator``, ``grid`` (its grid or above), ``admin``.
 
 
@@ -324,6 +325,8 @@ def _dispute_table():
         "mediate": _m("mediate", {DS.INTERVENTION}, DS.FOLLOW_UP, staff,
                       ("date", "mediators", "agreement"), gettext_lazy("联合调解")),
         "visit": _m("visit", {DS.FOLLOW_UP}, None, staff, ("note",), gettext_lazy("回访")),
+        # Made by the service after the last visit, by whoever recorded it.
+        "close": _m("close", {DS.FOLLOW_UP}, DS.CLOSED, staff, (), gettext_lazy("化解归档")),
         "note": _m("note", {DS.SCREENING, DS.FOUND, DS.INTERVENTION, DS.FOLLOW_UP}, None,
                    staff, ("note",), gettext_lazy("记录")),
     }

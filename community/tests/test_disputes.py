@@ -58,6 +58,12 @@ def test_five_steps_and_visits(world, dispute):
     stages = list(DisputeRecord.objects.filter(dispute=dispute).values_list("to_stage", flat=True))
     assert stages[:4] == ["screening", "found", "intervention", "follow_up"]
     assert stages[-1] == "closed"
+    # Archiving is a move of the table, audited like the others.
+    close = DisputeRecord.objects.filter(dispute=dispute).last()
+    assert close.kind == "close" and close.from_stage == "follow_up"
+    from portal.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="dispute.close", object_id=str(dispute.pk)).count() == 1
 
 
 def test_steps_in_order_only(world, dispute):
