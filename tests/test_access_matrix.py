@@ -270,6 +270,11 @@ TABLE: dict[str, Row | list[Row]] = {
         act("report_in", NOBODY),
         act("whistle_result", NOBODY),
     ],
+    # Placing a 待定位 case: staff of its community who see it (here the case is placed
+    # already, so they get "input": a 400 saying so; everyone else is refused).
+    "community:place": Row(POST=ALLOWED_FOR("grid_worker_of_grid", "liaison_same_community",
+                                            "admin_same_community"),
+                           on=("case_flat",)),
     "community:disputes": Row(GET=SIGNED_IN),
     "community:dispute_new": Row(GET=ALLOWED_FOR("grid_worker", "admin"),
                                  POST=ALLOWED_FOR("grid_worker", "admin")),
