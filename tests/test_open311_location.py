@@ -11,6 +11,7 @@ import pytest
 from buildings.models import PublicPlace
 from buildings.tests import factories as f
 from community.models import Case
+from community.open311.models import RequestToken
 from community.open311.selectors import haversine_m
 from community.open311.services import api_key_issue
 from community.tests.factories import category
@@ -102,7 +103,8 @@ def test_an_address_of_a_public_place_or_nowhere(client, setup):
     for nowhere in ("9栋", "3楼楼道", "不知道"):
         case = created(submit(client, raw, address_string=nowhere))
         assert case.is_unplaced and case.grid == world.grid_top, nowhere
-        assert nowhere in case.description  # what the caller said is kept
+        # What the caller said is kept, on the platform's request record.
+        assert RequestToken.objects.get(case=case).address_string == nowhere
 
 
 def test_address_id_is_a_building_or_place_id(client, setup):
