@@ -18,7 +18,7 @@ from django.apps import apps
 from django.conf import settings
 
 
-def _ours(path: str) -> bool:
+def is_ours(path: str) -> bool:
     """An app of this project: under BASE_DIR, and not a library installed there
     (the virtualenv usually lives in the checkout: ``.venv/lib/.../site-packages``)."""
     where = Path(path).resolve()
@@ -36,7 +36,7 @@ def app_modules(name: str, *, ours: bool = True) -> list[ModuleType]:
     """
     found = []
     for config in apps.get_app_configs():
-        if ours and not _ours(config.path):
+        if ours and not is_ours(config.path):
             continue
         dotted = f"{config.name}.{name}"
         try:

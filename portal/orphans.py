@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 from django.apps import apps
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from .discovery import is_ours
 from .periodic import every
 
 log = logging.getLogger("jiayuan.orphans")
@@ -39,11 +38,7 @@ GRACE = timedelta(days=1)
 
 def _swept(app_config) -> bool:
     """An app of this project (its code lives under BASE_DIR, outside .venv), or Wagtail's files."""
-    if app_config.label in WAGTAIL_APPS:
-        return True
-    base = Path(settings.BASE_DIR).resolve()
-    path = Path(app_config.path).resolve()
-    return path.is_relative_to(base) and not path.is_relative_to(base / ".venv")
+    return app_config.label in WAGTAIL_APPS or is_ours(app_config.path)
 
 
 def _file_fields():

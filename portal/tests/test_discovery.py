@@ -28,11 +28,11 @@ def test_a_library_is_not_ours_even_with_the_virtualenv_inside_the_checkout():
     import channels
     from django.test import override_settings
 
-    from portal.discovery import _ours
+    from portal.discovery import is_ours
 
     with override_settings(BASE_DIR=Path("/")):  # every path is "inside the checkout"
-        assert not _ours(str(Path(channels.__file__).parent))
-        assert _ours(str(Path(privacy.__file__).parent))
+        assert not is_ours(str(Path(channels.__file__).parent))
+        assert is_ours(str(Path(privacy.__file__).parent))
 
 
 def test_portal_privacy_imports_no_feature_app():
