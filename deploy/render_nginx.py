@@ -3,7 +3,7 @@
 
 Used by scripts/prod-up on loopback, and on a real server::
 
-    python3 deploy/render_nginx.py --ports 8101,8102 --server-name jiayuan.example.cn \\
+    python3 deploy/render_nginx.py --ports 8201,8202 --ws-ports 8101 --server-name jiayuan.example.cn \\
         --tls-cert /etc/letsencrypt/live/jiayuan.example.cn/fullchain.pem \\
         --tls-key /etc/letsencrypt/live/jiayuan.example.cn/privkey.pem \\
         --static-root /srv/jiayuan/var/static --media-root /srv/jiayuan/var/media \\
@@ -32,14 +32,18 @@ server {
 """
 
 
-def render(*, ports: list[int], server_name: str, listen: str | None, static_root: str,
+def render(*, ports: list[int], ws_ports: list[int] | None = None, server_name: str, listen: str | None, static_root: str,
            media_root: str, tls_cert: str = "", tls_key: str = "",
            upstream_host: str = "127.0.0.1") -> str:
     template = (HERE / "nginx" / "jiayuan.conf.in").read_text(encoding="utf-8")
     upstreams = "\n".join(
         f"    server {upstream_host}:{port} max_fails=3 fail_timeout=10s;" for port in ports
     )
-    ws_upstreams = "\n".join(f"    server {upstream_host}:{port} max_fails=0;" for port in ports)
+    # WebSockets go to the same processes, or to ASGI processes of their own
+    # where the pages are served by WSGI ones (serve --server granian-wsgi).
+    ws_upstreams = "\n".join(
+        f"    server {upstream_host}:{port} max_fails=0;" for port in (ws_ports or ports)
+    )
     if tls_cert:
         # "listen ... http2" is nginx 1.22's (Debian 12) way; 1.25+ also has "http2 on".
         listen_lines = [f"listen {listen or '443'} ssl http2;"] + (
@@ -78,7 +82,10 @@ def render(*, ports: list[int], server_name: str, listen: str | None, static_roo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ports", required=True, help="Daphne ports, comma-separated")
+    parser.add_argument("--ports", required=True,
+                        help="ports of the processes serving the pages, comma-separated")
+    parser.add_argument("--ws-ports", default="",
+                        help="ports of the ASGI processes for /ws/ (default: --ports)")
     parser.add_argument("--upstream-host", default="127.0.0.1")
     parser.add_argument("--server-name", default="_")
     parser.add_argument("--listen", default=None, help="e.g. 127.0.0.1:8080")
@@ -90,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(
         render(
             ports=[int(p) for p in args.ports.split(",") if p.strip()],
+            ws_ports=[int(p) for p in args.ws_ports.split(",") if p.strip()] or None,
             server_name=args.server_name,
             listen=args.listen,
             static_root=args.static_root,

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,35 @@ def test_summarise_puts_the_asgi_servers_side_by_side_and_averages_their_rounds(
     assert averaged[1].split() == ["|", "prod-daphne", "|", "prod-uvicorn"]
     row = next(x for x in averaged if x.strip().startswith("25 |"))
     assert row.split() == ["25", "|", "5.5", "45", "90", "2/20", "|", "8.0", "25", "50", "2/20"]
+
+
+def test_summarise_gives_server_cpu_per_request_for_pages_served_through_wsgi(tmp_path, capsys):
+    for server, cpu in (("daphne", "10.00 13.00"), ("granian-wsgi", "20.00 22.40")):
+        for round_ in (1, 2):
+            name = f"prod-{server}-r{round_}-u50"
+            _stats(tmp_path / f"{name}_stats.csv", [("", "Aggregated", 100, 0, 40, 9.0, 80)])
+            (tmp_path / f"{name}.cpu").write_text(cpu)
+
+    assert _summarise().main(["summarise", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert ("prod-granian-wsgi-r1: production: nginx, 2 Granian WSGI for the pages, "
+            "2 Daphne for /ws/, PostgreSQL, Redis, worker, round 1") in out
+    cpu = out.split("server CPU per request", 1)[1].splitlines()
+    assert cpu[1].split() == ["users", "|", "prod-daphne", "|", "prod-granian-wsgi"]
+    # 3.0 s over 100 requests in each round: 30 ms; 2.4 s: 24 ms.
+    assert cpu[2].split() == ["50", "|", "30.0", "|", "24.0"]
+
+
+def test_cpu_seconds_of_a_process_group():
+    spec = importlib.util.spec_from_file_location("load_cpu", LOAD / "cpu.py")
+    cpu = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cpu)
+    before = cpu.cpu_seconds({os.getpgrp()})
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert cpu.cpu_seconds({os.getpgrp()}) - before >= 0.2
+    assert cpu.cpu_seconds({2 ** 22 + 12345}) == 0
 
 
 def test_summarise_says_when_there_is_nothing(tmp_path, capsys):

@@ -25,6 +25,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -301,6 +302,25 @@ def test_nginx_config_renders_for_a_real_server(tmp_path):
         capture_output=True, text=True, timeout=30,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_pages_and_websockets_may_go_to_processes_of_their_own():
+    """With the pages served by WSGI processes, /ws/ still reaches the ASGI ones."""
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        from render_nginx import render
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    site = render(ports=[8201, 8202], ws_ports=[8101], server_name="_", listen=None,
+                  static_root="/s", media_root="/m")
+    pages = site.split("upstream jiayuan_asgi {", 1)[1].split("}", 1)[0]
+    sockets = site.split("upstream jiayuan_ws {", 1)[1].split("}", 1)[0]
+    assert "127.0.0.1:8201" in pages and "127.0.0.1:8202" in pages and ":8101" not in pages
+    assert "127.0.0.1:8101" in sockets and ":820" not in sockets
+    assert "proxy_pass http://jiayuan_ws;" in site.split("location /ws/", 1)[1].split("}", 1)[0]
+    same = render(ports=[8101, 8102], server_name="_", listen=None, static_root="/s",
+                  media_root="/m")
+    assert "127.0.0.1:8102" in same.split("upstream jiayuan_ws {", 1)[1].split("}", 1)[0]
 
 
 def test_systemd_units_run_what_prod_up_runs():

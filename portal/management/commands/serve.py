@@ -6,8 +6,11 @@ The embedded default in one process: ``manage.py serve``. In production run
 Three servers run the same Channels application: ``--server daphne``
 (Twisted), ``uvicorn`` (uvloop and httptools) and ``granian`` (Rust, its own
 worker process); ``ASGI_SERVER`` in the environment picks one when the option
-is not given. ``scripts/load`` measures them side by side; the default is the
-one the figures chose (README, "Production").
+is not given. A fourth, ``granian-wsgi``, serves only the pages, through
+Django's WSGI handler (``portal.wsgi``) with a few threads: the production
+topology runs it for HTTP and keeps ASGI processes for ``/ws/`` alone.
+``scripts/load`` measures them side by side; the choice is the one the figures
+made (README, "Production").
 
 Whichever serves: no proxy headers. A server that believed X-Forwarded-For
 would take the left-most value, the one a client writes itself; the
@@ -18,9 +21,13 @@ forwarded address only when that connection comes from one of
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-SERVERS = ("daphne", "uvicorn", "granian")
+SERVERS = ("daphne", "uvicorn", "granian", "granian-wsgi")
+WSGI_APP = "portal.wsgi:application"
+# Threads of a WSGI process: a page waiting on PostgreSQL lets another run.
+WSGI_THREADS = 4
 DEFAULT_SERVER = "daphne"
 APP = "portal.asgi:application"
 # A phone on a weak network, or a busy server, may take longer than a
@@ -40,13 +47,14 @@ class Command(BaseCommand):
         parser.add_argument("--access-log", default=None, help="file for the access log")
         parser.add_argument(
             "--server", choices=SERVERS, default=None,
-            help=f"ASGI server (default: $ASGI_SERVER, else {DEFAULT_SERVER})")
+            help=f"server (default: $ASGI_SERVER, else {DEFAULT_SERVER}); "
+                 "granian-wsgi serves pages only, no WebSockets")
 
     def handle(self, *args, **options):
         server = options["server"] or os.environ.get("ASGI_SERVER") or DEFAULT_SERVER
         if server not in SERVERS:
             raise CommandError(f"ASGI_SERVER={server!r}: one of {', '.join(SERVERS)}")
-        if server == "granian":
+        if server.startswith("granian"):
             # Granian imports the application in a worker process of its own:
             # a ticker thread here would enqueue into another process's
             # in-memory channel layer, and it cannot take an inherited socket.
@@ -55,11 +63,16 @@ class Command(BaseCommand):
                                    "and run `manage.py ticker` beside it")
             if options["fd"] is not None:
                 raise CommandError("granian cannot serve on an inherited socket (--fd)")
+        if server == "granian-wsgi" and "InMemory" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+            # The sockets live in other processes: a message a page sends
+            # must go through a layer they share.
+            raise CommandError("granian-wsgi serves pages apart from the WebSockets: "
+                               "it needs the Redis channel layer (REDIS_URL)")
         if not options["no_ticker"]:
             from portal.periodic import start_ticker_thread
 
             start_ticker_thread()
-        getattr(self, f"_run_{server}")(options)
+        getattr(self, f"_run_{server.replace('-', '_')}")(options)
 
     def _run_daphne(self, options) -> None:
         import daphne.cli
@@ -105,18 +118,32 @@ class Command(BaseCommand):
         from granian import Granian
         from granian.constants import Interfaces
 
-        logging = {}
-        if options["access_log"]:
-            logging["log_dictconfig"] = {
-                "version": 1, "disable_existing_loggers": False,
-                "handlers": {"access": {"class": "logging.FileHandler",
-                                        "filename": options["access_log"]}},
-                "loggers": {"granian.access": {"handlers": ["access"], "level": "INFO",
-                                               "propagate": False}},
-            }
         Granian(
             APP, address=options["host"], port=options["port"],
             # ASGI without lifespan: Channels' router has no "lifespan" scope.
             interface=Interfaces.ASGINL, workers=1, websockets=True,
-            log_access=True, respawn_failed_workers=True, **logging,
+            log_access=True, respawn_failed_workers=True, **self._granian_logging(options),
+        ).serve()
+
+    @staticmethod
+    def _granian_logging(options) -> dict:
+        if not options["access_log"]:
+            return {}
+        return {"log_dictconfig": {
+            "version": 1, "disable_existing_loggers": False,
+            "handlers": {"access": {"class": "logging.FileHandler",
+                                    "filename": options["access_log"]}},
+            "loggers": {"granian.access": {"handlers": ["access"], "level": "INFO",
+                                           "propagate": False}},
+        }}
+
+    def _run_granian_wsgi(self, options) -> None:
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(
+            WSGI_APP, address=options["host"], port=options["port"],
+            interface=Interfaces.WSGI, workers=1, blocking_threads=WSGI_THREADS,
+            websockets=False, log_access=True, respawn_failed_workers=True,
+            **self._granian_logging(options),
         ).serve()

@@ -25,7 +25,8 @@ TARGETS = {
     "embedded": "embedded default: 1 Daphne, SQLite",
 }
 FILE = re.compile(r"^(?P<target>[a-z][a-z0-9-]*?)-u(?P<users>\d+)_stats\.csv$")
-SERVER = re.compile(r"^prod-(?P<server>[a-z]+)(?:-r(?P<round>\d+))?$")
+SERVER = re.compile(r"^prod-(?P<server>[a-z][a-z-]*?)(?:-r(?P<round>\d+))?$")
+SERVING = {"granian-wsgi": "2 Granian WSGI for the pages, 2 Daphne for /ws/"}
 
 
 def describe(target: str) -> str:
@@ -33,7 +34,8 @@ def describe(target: str) -> str:
     if target in TARGETS or not match:
         return TARGETS.get(target, target)
     rounds = f", round {match['round']}" if match["round"] else ""
-    return f"production: nginx, 2 {match['server']}, PostgreSQL, Redis, worker{rounds}"
+    serving = SERVING.get(match["server"], f"2 {match['server']}")
+    return f"production: nginx, {serving}, PostgreSQL, Redis, worker{rounds}"
 
 
 def _order(targets) -> list[str]:
@@ -79,6 +81,10 @@ def collect(folder: Path) -> dict:
             entry["failures"] = [
                 f"{r['Method']} {r['Name']}: {r['Error'][:160]} (×{r['Occurrences']})"
                 for r in _read(failures)]
+        cpu = path.with_name(path.name.replace("_stats.csv", ".cpu"))
+        if entry["total"] is not None and cpu.exists():
+            before, after = (float(x) for x in cpu.read_text().split())
+            entry["total"]["cpu_s"] = after - before
         if entry["total"] is not None:
             results.setdefault(match["target"], {})[int(match["users"])] = entry
     return results
@@ -127,7 +133,28 @@ def by_server(results: dict) -> dict:
                 "count": sum(f["count"] for f in figures),
                 "fails": sum(f["fails"] for f in figures),
             }, "rows": {}, "failures": []}
+            if all("cpu_s" in f for f in figures):
+                merged[server][u]["total"]["cpu_s"] = sum(f["cpu_s"] for f in figures)
     return merged
+
+
+def server_cpu(results: dict) -> str:
+    """Server CPU per request: the servers' CPU seconds over a step / its requests."""
+    targets = [t for t in _order(results)
+               if any("cpu_s" in e["total"] for e in results[t].values())]
+    if not targets:
+        return ""
+    users = sorted({u for t in targets for u in results[t]})
+    lines = ["server CPU per request (ms; the ASGI/WSGI processes, not nginx or PostgreSQL):",
+             f"{'users':>5} | " + " | ".join(f"{t:>21}" for t in targets)]
+    for u in users:
+        cells = []
+        for t in targets:
+            f = results[t].get(u, {}).get("total")
+            ok = f and f.get("cpu_s") is not None and f["count"]
+            cells.append(f"{1000 * f['cpu_s'] / f['count']:21.1f}" if ok else f"{'-':>21}")
+        lines.append(f"{u:>5} | " + " | ".join(cells))
+    return "\n".join(lines)
 
 
 def per_request(results: dict) -> str:
@@ -172,6 +199,10 @@ def main(argv: list[str]) -> int:
     if merged:
         print("each server, its rounds averaged (req/s, med, p95: means; errors: sums):")
         print(table(merged))
+        print()
+    cpu = server_cpu(merged or results)
+    if cpu:
+        print(cpu)
         print()
     print(per_request(results))
     print()
