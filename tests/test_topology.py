@@ -39,11 +39,13 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 PROD_DIR = ROOT / "var" / "topology"
 PORT = int(os.environ.get("TOPOLOGY_PORT", "18080"))
 ASGI_PORTS = (PORT + 21, PORT + 22)
+HTTP_PORTS = (PORT + 31, PORT + 32)  # the WSGI processes, where prod-up serves pages by WSGI
 TOPOLOGY_ENV = {
     "PROD_DIR": str(PROD_DIR),
     "PROD_ENV": str(PROD_DIR / "prod.env"),
     "PROD_PORT": str(PORT),
     "ASGI_PORTS": ",".join(str(p) for p in ASGI_PORTS),
+    "HTTP_PORTS": ",".join(str(p) for p in HTTP_PORTS),
     "PROD_DB": "jiayuan_topology",
     "PROD_REDIS_DB": "3",
 }
@@ -72,6 +74,12 @@ def _prod_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
     env.update(values)
     return env
+
+
+def page_ports() -> tuple[int, ...]:
+    """The ports of the processes serving the pages: WSGI ones or the ASGI ones."""
+    wsgi = _prod_env().get("HTTP_SERVER", "asgi") != "asgi"
+    return HTTP_PORTS if wsgi else ASGI_PORTS
 
 
 def manage(*args: str, timeout: int = 120) -> str:
@@ -327,6 +335,13 @@ def test_systemd_units_run_what_prod_up_runs():
     units = ROOT / "deploy" / "systemd"
     asgi = (units / "jiayuan-asgi@.service").read_text()
     assert "manage.py serve --no-ticker --host 127.0.0.1 --port %i" in asgi
+    pages = (units / "jiayuan-http@.service").read_text()
+    assert "manage.py serve --server granian-wsgi --no-ticker --host 127.0.0.1 --port %i" in pages
+    prod_up = (ROOT / "scripts" / "prod-up").read_text()
+    assert "HTTP_SERVER=${HTTP_SERVER:-granian-wsgi}" in prod_up
+    assert 'serve --server "$HTTP_SERVER" --no-ticker' in prod_up
+    target = (units / "jiayuan.target").read_text()
+    assert "jiayuan-http@8201.service" in target and "jiayuan-asgi@8101.service" in target
     assert "manage.py ticker" in (units / "jiayuan-ticker.service").read_text()
     assert "manage.py db_worker" in (units / "jiayuan-worker.service").read_text()
     example = (ROOT / "deploy" / "jiayuan.env.example").read_text()
@@ -349,18 +364,18 @@ def test_home_page_and_static_files(topology):
     assert static.status_code == 200
     assert "immutable" in static.headers["Cache-Control"]
     assert static.headers.get("Content-Encoding") == "gzip"  # WhiteNoise's .gz, sent by nginx
-    # nginx served it from disk: no Daphne process saw the request.
-    for log in (PROD_DIR / "logs").glob("asgi-*.log"):
+    # nginx served it from disk: no server process saw the request.
+    for log in [*(PROD_DIR / "logs").glob("asgi-*.log"), *(PROD_DIR / "logs").glob("http-*.log")]:
         assert css.group(0) not in log.read_text(errors="replace")
 
 
-def test_requests_are_shared_by_both_daphne_processes(topology):
+def test_requests_are_shared_by_both_page_processes(topology):
     with requests.Session() as http:
         for i in range(12):
             assert http.get(f"{topology}/healthz?n={i}", timeout=10).text == "ok"
     lines = [x for x in nginx_log().splitlines() if "/healthz?n=" in x]
     used = {re.search(r"upstream=(\S+)", x).group(1) for x in lines}
-    assert used >= {f"127.0.0.1:{p}" for p in ASGI_PORTS}, used
+    assert used >= {f"127.0.0.1:{p}" for p in page_ports()}, used
 
 
 def test_signed_in_resident_sees_their_page(topology):
@@ -618,6 +633,53 @@ def test_chat_message_crosses_from_one_daphne_process_to_the_other(topology, peo
     finally:
         for ws in [resident, *staff]:
             ws.close()
+
+
+def test_signing_out_on_a_page_closes_the_socket_of_that_session(topology, people):
+    """A page's process tells a socket's process through Redis: signing out
+    through nginx (served by whichever processes serve the pages) closes the
+    chat socket opened with that session, on an ASGI process."""
+    key = shell(
+        "from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY,"
+        " HASH_SESSION_KEY\n"
+        "from django.contrib.sessions.backends.db import SessionStore\n"
+        f"user = get_user_model().objects.get(pk={people['resident_id']})\n"
+        "s = SessionStore()\n"
+        "s[SESSION_KEY] = str(user.pk)\n"
+        "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
+        "s[HASH_SESSION_KEY] = user.get_session_auth_hash()\n"
+        "s.create()\n"
+        "print(s.session_key)"
+    ).splitlines()[-1]
+    assert "conversation" in people, people.get("chat_error")
+    ws = WebSocket("127.0.0.1", PORT, f"/ws/chat/{people['conversation']}/",
+                   cookie=f"sessionid={key}", origin=f"http://127.0.0.1:{PORT}")
+    try:
+        assert ws.status == 101, ws.headers
+        ws.send({"type": "hello", "last_seq": 0})
+        ws.receive_until(lambda m: m.get("type") == "state")
+        http = session_for(key)
+        me = http.get(topology + "/me/", timeout=20)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', me.text).group(1)
+        out = http.post(topology + "/accounts/logout/", data={"csrfmiddlewaretoken": token},
+                        headers={"Referer": topology + "/me/"}, timeout=20,
+                        allow_redirects=False)
+        assert out.status_code in (302, 303), out.text[:1000]
+        closed = False
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not closed:
+            try:
+                closed = ws.receive(timeout=max(0.1, deadline - time.monotonic())) is None
+            except TimeoutError:  # nothing yet
+                continue
+            except OSError:  # reset: closed without a close frame
+                closed = True
+        assert closed, "the socket of the signed-out session stayed open"
+    finally:
+        ws.close()
+    # The resident's other session is untouched.
+    assert session_for(people["resident"]).get(
+        topology + "/me/", timeout=20, allow_redirects=False).status_code == 200
 
 
 def test_websocket_from_a_foreign_origin_is_refused(topology, people):

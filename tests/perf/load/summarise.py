@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 
 TARGETS = {
-    "prod": "production: nginx, 2 Daphne, PostgreSQL, Redis, worker",
+    "prod": "production: nginx, 2 Granian WSGI for the pages, 2 Daphne for /ws/, PostgreSQL, "
+            "Redis, worker",
     "embedded": "embedded default: 1 Daphne, SQLite",
 }
 FILE = re.compile(r"^(?P<target>[a-z][a-z0-9-]*?)-u(?P<users>\d+)_stats\.csv$")
