@@ -61,6 +61,7 @@ def test_granian_wsgi_serves_the_pages_only_and_needs_a_shared_channel_layer(mon
     assert target == "portal.wsgi:application" and options["port"] == 8999
     assert options["interface"].value == "wsgi" and options["websockets"] is False
     assert options["blocking_threads"] > 1
+    assert options["log_access"] is False  # nginx logs the requests; --access-log turns it on
     # With the in-memory layer a page's message would never reach a socket,
     # which lives in another process.
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
