@@ -169,9 +169,13 @@ def cases_for_workbench(user, *, tab: str = "new", category: str = "", grid: int
 
 
 def case_for_page(pk: int) -> Case | None:
-    return (Case.objects.select_related(*LIST_RELATED, "merged_into", "on_behalf_by",
+    # Not .first(): it would order by Case's Meta.ordering, and ordering this
+    # many joined tables costs the ORM more to compile (about 2 ms) than the
+    # query takes to run. One row by its primary key needs no order.
+    rows = (Case.objects.select_related(*LIST_RELATED, "merged_into", "on_behalf_by",
                                         "department__supervisor", "community")
-            .filter(pk=pk).first())
+            .filter(pk=pk).order_by()[:1])
+    return next(iter(rows), None)
 
 
 def timeline(case: Case, *, staff: bool) -> list[CaseEvent]:
