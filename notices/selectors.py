@@ -7,7 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     IntegerField,
@@ -18,6 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from buildings.access import scope_of
@@ -104,11 +107,22 @@ def with_marks(qs: QuerySet[NoticePage], user) -> QuerySet[NoticePage]:
     scope = scope_of(user)
     if not getattr(user, "is_authenticated", False):
         return qs.annotate(is_read=Value(False), is_acked=Value(False))
-    return qs.annotate(
-        is_read=Exists(NoticeRead.objects.filter(notice_id=OuterRef("pk"), user_id=user.pk)),
-        is_acked=Exists(NoticeAck.objects.filter(
-            notice_id=OuterRef("pk"), household_id__in=scope.household_ids)),
-    )
+    # Written out rather than as Exists(...OuterRef...): the ORM takes about
+    # 2 ms to resolve and compile those two subqueries, on every list of notices.
+    quote = connection.ops.quote_name
+    page = f"{quote(NoticePage._meta.db_table)}.{quote('page_ptr_id')}"
+    read = (f"EXISTS (SELECT 1 FROM {quote(NoticeRead._meta.db_table)} r"
+            f" WHERE r.notice_id = {page} AND r.user_id = %s)")
+    marks = {"is_read": RawSQL(read, (user.pk,), output_field=BooleanField())}
+    households = sorted(scope.household_ids)
+    if households:
+        acked = (f"EXISTS (SELECT 1 FROM {quote(NoticeAck._meta.db_table)} a"
+                 f" WHERE a.notice_id = {page}"
+                 f" AND a.household_id IN ({', '.join(['%s'] * len(households))}))")
+        marks["is_acked"] = RawSQL(acked, households, output_field=BooleanField())
+    else:
+        marks["is_acked"] = Value(False)
+    return qs.annotate(**marks)
 
 
 LIST_FIELDS = ("id", "title", "category", "pinned", "urgent", "ack_wanted", "starts_at",
