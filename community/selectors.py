@@ -173,7 +173,8 @@ def case_for_page(pk: int) -> Case | None:
     # many joined tables costs the ORM more to compile (about 2 ms) than the
     # query takes to run. One row by its primary key needs no order.
     rows = (Case.objects.select_related(*LIST_RELATED, "merged_into", "on_behalf_by",
-                                        "department__supervisor", "community")
+                                        "department__supervisor", "community",
+                                        "unit__building")
             .filter(pk=pk).order_by()[:1])
     return next(iter(rows), None)
 
