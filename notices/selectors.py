@@ -132,21 +132,24 @@ LIST_FIELDS = ("id", "title", "category", "pinned", "urgent", "ack_wanted", "sta
 
 # Who may read which notice is an OR of subqueries over the audience tables;
 # building it costs the ORM several milliseconds on every 首页, 我的 and 通知,
-# for an answer that changes only when a notice is saved. So the ids of the
-# current notices a reach may read are kept in the cache under a version that
-# every save or deletion of a notice replaces (signals.py), and the page asks
-# for ``pk IN (...)`` instead. The rows and the read and acknowledged marks
-# are still read from the database on every request.
+# for an answer that changes only when a notice is saved. So the current
+# notices a reach may read (what a list item shows of them, in list order) are
+# kept in the cache under a version that every save or deletion of a notice
+# replaces (signals.py). A visit then asks the database only for the read and
+# acknowledged marks of the items it shows, by primary key; an item whose
+# notice is gone is dropped with it.
 _VERSION_KEY = "jy:notices:version"
-_IDS_TIMEOUT = 600
+_ROWS_TIMEOUT = 600
+_ROW_FIELDS = ("pk", "title", "category", "pinned", "urgent", "ack_wanted",
+               "first_published_at", "ends_at")
 
 
 def notices_changed() -> None:
-    """A notice was saved or deleted: forget every cached audience (``current_ids``)."""
+    """A notice was saved or deleted: forget every cached audience (``current_notices``)."""
     cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
 
 
-def _ids_key(reach: Reach) -> str:
+def _rows_key(reach: Reach) -> str:
     version = cache.get(_VERSION_KEY)
     if version is None:
         cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
@@ -156,27 +159,73 @@ def _ids_key(reach: Reach) -> str:
     return f"jy:notices:{version}:{hashlib.blake2b(signature.encode(), digest_size=12).hexdigest()}"
 
 
-def current_notices(user, *, limit: int | None = None) -> list[NoticePage]:
+@dataclass
+class NoticeItem:
+    """One notice as 首页 and 我的 list it (notices/_item.html)."""
+
+    pk: int
+    title: str
+    category: str
+    pinned: bool
+    urgent: bool
+    ack_wanted: bool
+    first_published_at: object
+    ends_at: object
+    is_read: bool = False
+    is_acked: bool = False
+    category_label: str = ""
+
+    @property
+    def is_over(self) -> bool:
+        return self.ends_at is not None and self.ends_at < timezone.now()
+
+
+def _cached_ids(user) -> list[int] | None:
+    rows = cache.get(_rows_key(reach_of(user)))
+    return None if rows is None else [row[0] for row in rows]
+
+
+def current_notices(user, *, limit: int | None = None,
+                    wanting_ack: bool = False) -> list[NoticeItem]:
     """The current notices this person may read, in the 通知 tab's order, with marks.
 
-    One query. Without cached ids it is the full audience query, unlimited, and
-    its ids are kept (a notice that has ended never becomes current again
-    without a save); with them, the rows among those ids that are still current.
+    ``wanting_ack``: only those that ask for an acknowledgement the person's
+    household has not given. One query: without cached rows the full audience
+    query (its rows are kept: a notice that has ended never becomes current
+    again without a save), with them the marks of the candidates.
     """
-    reach = reach_of(user)
-    key = _ids_key(reach)
-    ids = cache.get(key)
-    if ids is None:
-        qs = visible_notices(user)
+    key = _rows_key(reach_of(user))
+    rows = cache.get(key)
+    now = timezone.now()
+    if rows is None:
+        pages = list(with_marks(visible_notices(user).only(*LIST_FIELDS), user)
+                     .filter(_current_q(now))
+                     .order_by("-pinned", "-urgent", "-first_published_at", "-pk"))
+        cache.set(key, [tuple(getattr(n, f) for f in _ROW_FIELDS) for n in pages],
+                  _ROWS_TIMEOUT)
+        items = [NoticeItem(*(getattr(n, f) for f in _ROW_FIELDS),
+                            is_read=n.is_read, is_acked=n.is_acked) for n in pages]
     else:
-        qs = NoticePage.objects.live().filter(pk__in=ids)
-    qs = with_marks(qs.only(*LIST_FIELDS), user).filter(_current_q(timezone.now())).order_by(
-        "-pinned", "-urgent", "-first_published_at", "-pk")
-    if ids is not None:
-        return labelled(qs if limit is None else qs[:limit])
-    rows = labelled(qs)
-    cache.set(key, [n.pk for n in rows], _IDS_TIMEOUT)
-    return rows if limit is None else rows[:limit]
+        items = [NoticeItem(*row) for row in rows
+                 if row[-1] is None or row[-1] >= now]  # ends_at: still current
+        if wanting_ack:
+            items = [n for n in items if n.ack_wanted]
+        elif limit is not None:
+            items = items[:limit]
+        if items and getattr(user, "is_authenticated", False):
+            marks = {pk: (read, acked) for pk, read, acked in with_marks(
+                NoticePage.objects.filter(pk__in=[n.pk for n in items]), user)
+                .values_list("pk", "is_read", "is_acked")}
+            items = [n for n in items if n.pk in marks]
+            for n in items:
+                n.is_read, n.is_acked = (bool(m) for m in marks[n.pk])
+    if wanting_ack:
+        items = [n for n in items if n.ack_wanted and not n.is_acked]
+        items.sort(key=lambda n: (not n.urgent, -(n.first_published_at.timestamp()
+                                                  if n.first_published_at else 0)))
+    if limit is not None:
+        items = items[:limit]
+    return labelled(items)
 
 
 def notice_list(user, *, archive: bool = False, query: str = "") -> QuerySet[NoticePage]:
@@ -185,7 +234,7 @@ def notice_list(user, *, archive: bool = False, query: str = "") -> QuerySet[Not
 
     now = timezone.now()
     if not (archive or query):
-        ids = cache.get(_ids_key(reach_of(user)))
+        ids = _cached_ids(user)
         if ids is not None:
             return with_marks(NoticePage.objects.live().filter(pk__in=ids).only(*LIST_FIELDS),
                               user).filter(_current_q(now)).order_by(
@@ -218,19 +267,15 @@ def labelled(notices) -> list[NoticePage]:
     return out
 
 
-def home_notices(user, *, limit: int = 5) -> list[NoticePage]:
+def home_notices(user, *, limit: int = 5) -> list[NoticeItem]:
     return current_notices(user, limit=limit)
 
 
-def awaiting_ack(user, *, limit: int = 20) -> list[NoticePage]:
+def awaiting_ack(user, *, limit: int = 20) -> list[NoticeItem]:
     """Current notices that ask for acknowledgement and the person's household has not given."""
-    scope = scope_of(user)
-    if not scope.household_ids:
+    if not scope_of(user).household_ids:
         return []
-    waiting = [n for n in current_notices(user) if n.ack_wanted and not n.is_acked]
-    waiting.sort(key=lambda n: (not n.urgent,
-                                -(n.first_published_at.timestamp() if n.first_published_at else 0)))
-    return waiting[:limit]
+    return current_notices(user, limit=limit, wanting_ack=True)
 
 
 def notice_for(user, pk: int) -> NoticePage | None:

@@ -44,3 +44,17 @@ def test_what_changes_shows_on_the_next_visit(client, world):
     seen.unpublish()
     assert "旧通知" not in client.get("/").content.decode()
     assert "旧通知" not in client.get(reverse("notices:index")).content.decode()
+
+
+def test_read_and_acknowledged_marks_are_never_kept(client, world):
+    from notices.models import NoticeAck, NoticeRead
+
+    notice = make_notice(title="楼道消防检查", audience=Audience.BUILDINGS,
+                         buildings=[world.building_a], ack_wanted=True)
+    client.force_login(world.resident_a)
+    assert 'urgent">1 条未读' in client.get("/").content.decode()
+    assert "楼道消防检查" in client.get(reverse("portal:me")).content.decode()
+    NoticeRead.objects.create(notice=notice, user=world.resident_a)
+    NoticeAck.objects.create(notice=notice, household=world.household_a, method="app")
+    assert 'urgent">1 条未读' not in client.get("/").content.decode()
+    assert "楼道消防检查" not in client.get(reverse("portal:me")).content.decode()
