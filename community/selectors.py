@@ -169,9 +169,15 @@ def cases_for_workbench(user, *, tab: str = "new", category: str = "", grid: int
 
 
 def case_for_page(pk: int) -> Case | None:
-    return (Case.objects.select_related(*LIST_RELATED, "merged_into", "on_behalf_by",
-                                        "department__supervisor", "community")
-            .filter(pk=pk).first())
+    # Not .first(): it would order by Case's Meta.ordering, and ordering this
+    # many joined tables costs the ORM more to compile (about 2 ms) than the
+    # query takes to run. One row by its primary key needs no order. Only the
+    # relations the page shows: the case a merged one went into is linked by
+    # its id, and the department's supervisor is compared by id.
+    rows = (Case.objects.select_related(*LIST_RELATED, "on_behalf_by", "community",
+                                        "unit__building")
+            .filter(pk=pk).order_by()[:1])
+    return next(iter(rows), None)
 
 
 def timeline(case: Case, *, staff: bool) -> list[CaseEvent]:

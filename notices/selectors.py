@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     IntegerField,
@@ -15,6 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from buildings.access import scope_of
@@ -101,11 +107,22 @@ def with_marks(qs: QuerySet[NoticePage], user) -> QuerySet[NoticePage]:
     scope = scope_of(user)
     if not getattr(user, "is_authenticated", False):
         return qs.annotate(is_read=Value(False), is_acked=Value(False))
-    return qs.annotate(
-        is_read=Exists(NoticeRead.objects.filter(notice_id=OuterRef("pk"), user_id=user.pk)),
-        is_acked=Exists(NoticeAck.objects.filter(
-            notice_id=OuterRef("pk"), household_id__in=scope.household_ids)),
-    )
+    # Written out rather than as Exists(...OuterRef...): the ORM takes about
+    # 2 ms to resolve and compile those two subqueries, on every list of notices.
+    quote = connection.ops.quote_name
+    page = f"{quote(NoticePage._meta.db_table)}.{quote('page_ptr_id')}"
+    read = (f"EXISTS (SELECT 1 FROM {quote(NoticeRead._meta.db_table)} r"
+            f" WHERE r.notice_id = {page} AND r.user_id = %s)")
+    marks = {"is_read": RawSQL(read, (user.pk,), output_field=BooleanField())}
+    households = sorted(scope.household_ids)
+    if households:
+        acked = (f"EXISTS (SELECT 1 FROM {quote(NoticeAck._meta.db_table)} a"
+                 f" WHERE a.notice_id = {page}"
+                 f" AND a.household_id IN ({', '.join(['%s'] * len(households))}))")
+        marks["is_acked"] = RawSQL(acked, households, output_field=BooleanField())
+    else:
+        marks["is_acked"] = Value(False)
+    return qs.annotate(**marks)
 
 
 LIST_FIELDS = ("id", "title", "category", "pinned", "urgent", "ack_wanted", "starts_at",
@@ -113,11 +130,115 @@ LIST_FIELDS = ("id", "title", "category", "pinned", "urgent", "ack_wanted", "sta
                "path", "url_path", "owner_id")
 
 
+# Who may read which notice is an OR of subqueries over the audience tables;
+# building it costs the ORM several milliseconds on every 首页, 我的 and 通知,
+# for an answer that changes only when a notice is saved. So the current
+# notices a reach may read (what a list item shows of them, in list order) are
+# kept in the cache under a version that every save or deletion of a notice
+# replaces (signals.py). A visit then asks the database only for the read and
+# acknowledged marks of the items it shows, by primary key; an item whose
+# notice is gone is dropped with it.
+_VERSION_KEY = "jy:notices:version"
+_ROWS_TIMEOUT = 600
+_ROW_FIELDS = ("pk", "title", "category", "pinned", "urgent", "ack_wanted",
+               "first_published_at", "ends_at")
+
+
+def notices_changed() -> None:
+    """A notice was saved or deleted: forget every cached audience (``current_notices``)."""
+    cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _rows_key(reach: Reach) -> str:
+    version = cache.get(_VERSION_KEY)
+    if version is None:
+        cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(_VERSION_KEY, "")
+    signature = repr((reach.everything, reach.members_only, sorted(reach.building_ids),
+                      sorted(reach.grid_ids), reach.user_id))
+    return f"jy:notices:{version}:{hashlib.blake2b(signature.encode(), digest_size=12).hexdigest()}"
+
+
+@dataclass
+class NoticeItem:
+    """One notice as 首页 and 我的 list it (notices/_item.html)."""
+
+    pk: int
+    title: str
+    category: str
+    pinned: bool
+    urgent: bool
+    ack_wanted: bool
+    first_published_at: object
+    ends_at: object
+    is_read: bool = False
+    is_acked: bool = False
+    category_label: str = ""
+
+    @property
+    def is_over(self) -> bool:
+        return self.ends_at is not None and self.ends_at < timezone.now()
+
+
+def _cached_ids(user) -> list[int] | None:
+    rows = cache.get(_rows_key(reach_of(user)))
+    return None if rows is None else [row[0] for row in rows]
+
+
+def current_notices(user, *, limit: int | None = None,
+                    wanting_ack: bool = False) -> list[NoticeItem]:
+    """The current notices this person may read, in the 通知 tab's order, with marks.
+
+    ``wanting_ack``: only those that ask for an acknowledgement the person's
+    household has not given. One query: without cached rows the full audience
+    query (its rows are kept: a notice that has ended never becomes current
+    again without a save), with them the marks of the candidates.
+    """
+    key = _rows_key(reach_of(user))
+    rows = cache.get(key)
+    now = timezone.now()
+    if rows is None:
+        pages = list(with_marks(visible_notices(user).only(*LIST_FIELDS), user)
+                     .filter(_current_q(now))
+                     .order_by("-pinned", "-urgent", "-first_published_at", "-pk"))
+        cache.set(key, [tuple(getattr(n, f) for f in _ROW_FIELDS) for n in pages],
+                  _ROWS_TIMEOUT)
+        items = [NoticeItem(*(getattr(n, f) for f in _ROW_FIELDS),
+                            is_read=n.is_read, is_acked=n.is_acked) for n in pages]
+    else:
+        items = [NoticeItem(*row) for row in rows
+                 if row[-1] is None or row[-1] >= now]  # ends_at: still current
+        if wanting_ack:
+            items = [n for n in items if n.ack_wanted]
+        elif limit is not None:
+            items = items[:limit]
+        if items and getattr(user, "is_authenticated", False):
+            marks = {pk: (read, acked) for pk, read, acked in with_marks(
+                NoticePage.objects.filter(pk__in=[n.pk for n in items]), user)
+                .values_list("pk", "is_read", "is_acked")}
+            items = [n for n in items if n.pk in marks]
+            for n in items:
+                n.is_read, n.is_acked = (bool(m) for m in marks[n.pk])
+    if wanting_ack:
+        items = [n for n in items if n.ack_wanted and not n.is_acked]
+        items.sort(key=lambda n: (not n.urgent, -(n.first_published_at.timestamp()
+                                                  if n.first_published_at else 0)))
+    if limit is not None:
+        items = items[:limit]
+    return labelled(items)
+
+
 def notice_list(user, *, archive: bool = False, query: str = "") -> QuerySet[NoticePage]:
     """The 通知 tab: current ones (pinned and urgent first) or the archive, or a search."""
     from .search import search_notices
 
     now = timezone.now()
+    if not (archive or query):
+        ids = _cached_ids(user)
+        if ids is not None:
+            return with_marks(NoticePage.objects.live().filter(pk__in=ids).only(*LIST_FIELDS),
+                              user).filter(_current_q(now)).order_by(
+                "-pinned", "-urgent", "-first_published_at", "-pk")
     qs = with_marks(visible_notices(user).only(*LIST_FIELDS), user)
     if query:
         return search_notices(qs, query)
@@ -146,21 +267,15 @@ def labelled(notices) -> list[NoticePage]:
     return out
 
 
-def home_notices(user, *, limit: int = 5) -> list[NoticePage]:
-    return labelled(notice_list(user)[:limit])
+def home_notices(user, *, limit: int = 5) -> list[NoticeItem]:
+    return current_notices(user, limit=limit)
 
 
-def awaiting_ack(user, *, limit: int = 20) -> list[NoticePage]:
+def awaiting_ack(user, *, limit: int = 20) -> list[NoticeItem]:
     """Current notices that ask for acknowledgement and the person's household has not given."""
-    scope = scope_of(user)
-    if not scope.household_ids:
+    if not scope_of(user).household_ids:
         return []
-    now = timezone.now()
-    return labelled(
-        with_marks(visible_notices(user).only(*LIST_FIELDS), user)
-        .filter(_current_q(now), ack_wanted=True, is_acked=False)
-        .order_by("-urgent", "-first_published_at")[:limit]
-    )
+    return current_notices(user, limit=limit, wanting_ack=True)
 
 
 def notice_for(user, pk: int) -> NoticePage | None:

@@ -1,6 +1,7 @@
 """Wagtail's publish and unpublish signals keep the search index and the audience up to date."""
 
-from django.db.models.signals import post_save
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from wagtail.signals import page_published, page_unpublished, task_submitted
 
 from .models import NoticePage
@@ -37,6 +38,20 @@ def _saved(sender, instance, raw=False, **kwargs):
 
 
 post_save.connect(_saved, sender=NoticePage, dispatch_uid="notices_references")
+
+
+def _changed(sender, instance, raw=False, **kwargs):
+    # The cached audiences (selectors.current_notices): now, for this thread, and
+    # again at commit, so a reader that filled the cache from the old rows while
+    # the transaction ran does not keep them.
+    from .selectors import notices_changed
+
+    notices_changed()
+    transaction.on_commit(notices_changed)
+
+
+post_save.connect(_changed, sender=NoticePage, dispatch_uid="notices_audience_cache")
+post_delete.connect(_changed, sender=NoticePage, dispatch_uid="notices_audience_cache_delete")
 
 
 def _task_submitted(sender, instance, user=None, **kwargs):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
+from django.template import Context, engines
+from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 from wagtail import hooks
 
@@ -34,7 +35,15 @@ def page_sections(hook_name: str, request) -> list[str]:
         if section:
             sections.append(section)
     sections.sort(key=lambda s: s.get("order", 100))
-    return [
-        mark_safe(render_to_string(s["template"], s.get("context", {}), request=request))
-        for s in sections
-    ]
+    if not sections:
+        return []
+    # The context processors run once for all the sections, not once per
+    # section as render_to_string(request=...) would.
+    shared = {}
+    for processor in engines["django"].engine.template_context_processors:
+        shared.update(processor(request))
+    out = []
+    for s in sections:
+        context = Context({**shared, **s.get("context", {})})
+        out.append(mark_safe(get_template(s["template"]).template.render(context)))
+    return out

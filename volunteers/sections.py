@@ -36,9 +36,8 @@ def me_section(request):
     user = request.user
     if not user.is_authenticated:
         return None
+    # Read in this request (volunteer_of keeps it on this request's user): fresh.
     volunteer = volunteer_of(user)
-    if volunteer is not None:
-        volunteer.refresh_from_db(fields=["hours_total", "points_balance", "state"])
     return {"template": "volunteers/sections/me.html", "order": 40,
             "context": {"volunteer": volunteer, "to_confirm": bool(claims_to_confirm_count(user)),
                         "can_review": may(user, "volunteers.create_task"),

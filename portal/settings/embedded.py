@@ -15,7 +15,16 @@ static files read from the source folders as they change (no collectstatic).
 from pathlib import Path
 
 from .base import *  # noqa: F401,F403
-from .base import BASE_DIR, LOGGING, STORAGES, env, env_bool, env_list, secret_key_kept
+from .base import (
+    BASE_DIR,
+    LOGGING,
+    MIDDLEWARE,
+    STORAGES,
+    env,
+    env_bool,
+    env_list,
+    secret_key_kept,
+)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY") or secret_key_kept(
@@ -26,6 +35,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # the resident's cookie (portal.sockets).
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS") or [
     host for host in ALLOWED_HOSTS if host != "*"] or ["localhost", "127.0.0.1", "[::1]"]
+
+# Daphne serves the pages itself here, with no nginx in front to compress them.
+MIDDLEWARE = [*MIDDLEWARE]
+MIDDLEWARE.insert(MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+                  "portal.middleware.TextGZipMiddleware")
 
 if DEBUG:
     STORAGES = {**STORAGES, "staticfiles": {

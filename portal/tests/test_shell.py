@@ -40,19 +40,26 @@ def test_home_and_me_stay_within_ten_queries_whatever_the_data_size(
 
 
 def test_the_shell_is_worked_out_once_per_request(client, world, monkeypatch):
-    """首页 and 我的 render each app's section with the request, which runs the
-    context processors again; the tabs and the bell are still made once."""
+    """首页 and 我的 render each app's section too; the tabs and the bell are still made
+    once, and the shell's links once per process (issue 15), not on every page."""
     from portal import context_processors
 
     made = []
     real = context_processors.reverse
     monkeypatch.setattr(context_processors, "reverse", lambda *a, **kw: made.append(a) or real(*a, **kw))
+    monkeypatch.setattr(context_processors, "_URLS", {})
+    monkeypatch.setattr(context_processors, "_TABS", {})
     client.force_login(world.resident_a)
+    body = client.get(reverse("notices:index")).content.decode()
+    assert len(made) == 9, made  # the first page of the process: the tabs and the links
+    assert 'aria-current="page"><svg aria-hidden="true" width="26" height="26"><use href="/static/' \
+        'portal/icons.svg#notices">' in body
     for url in ("/", reverse("portal:me")):
         made.clear()
         body = client.get(url).content.decode()
         assert "<span>我的</span>" in body
-        assert len(made) == 4, (url, made)  # one per tab that has a named URL
+        assert f'href="{reverse("portal:notifications")}"' in body
+        assert made == [], (url, made)
 
 
 def test_me_shows_household_roles_and_pending_claim(client, world):
