@@ -139,7 +139,8 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     applicant = make_volunteer(community=c1, grid=g1a, approved=False, name="谢申请")
 
     o = w.objects
-    o.update(county=county, township_t1=t1, township_t2=t2, community_c2=c2)
+    o.update(county=county, township_t1=t1, township_t2=t2, community_c2=c2,
+             region_admin_assignment=RegionAdmin.objects.get(user=u["town_admin_t1"]))
     o.update(community_c1=c1, building_b1=b1,
              residency_b1=Residency.objects.get(user=u["res_b1"]),
              household_h1=h1, grid_g1a=g1a, department_d1=d1, place=place,

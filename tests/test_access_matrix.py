@@ -493,6 +493,8 @@ SUPERUSER_SCREENS = (
     "open311_keys", "volunteers_volunteer", "volunteers_task", "volunteers_pointsrule",
     "volunteers_shopitem", "volunteers_team", "volunteers_hoursentry",
     "volunteers_pointsentry", "volunteers_redemption",
+    # 行政区域 (buildings/viewsets_regions.py): the tree above every community, superusers only.
+    "register_region", "register_regionadmin",
 )
 ADMIN_SNIPPETS = (
     "wagtailsnippets_community_category", "wagtailsnippets_community_calendarday",
@@ -534,6 +536,8 @@ SUPERUSER_EDIT = {
     "volunteers_redemption:edit": "redemption",
     "wagtailsnippets_liaison_conversation:edit": "conversation",
     "wagtailsnippets_liaison_quickreply:edit": "quick_reply",
+    "register_region:edit": "township_t1",
+    "register_regionadmin:edit": "region_admin_assignment",
 }
 for _name, _label in SUPERUSER_EDIT.items():
     TABLE[_name] = Row(GET=NOBODY, on=(_label,))
