@@ -22,6 +22,7 @@ from wagtail.log_actions import log
 from wagtail.permission_policies.base import BasePermissionPolicy
 
 from portal.models import User
+from portal.phones import normalize_phone
 
 from .models import Community, Region, RegionAdmin
 from .regions import RegionKind
@@ -147,10 +148,37 @@ class RegionViewSet(ModelViewSet):
         return RegionForm
 
 
+class RegionAdminForm(forms.ModelForm):
+    """The person by phone number or user name: a county has a hundred thousand
+    accounts, too many for a drop-down."""
+
+    who = forms.CharField(label=gettext_lazy("人员（手机号或用户名）"), max_length=150)
+
+    class Meta:
+        model = RegionAdmin
+        fields = ["region"]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("for_user", None)
+        super().__init__(*args, **kwargs)
+
+    def clean_who(self) -> User:
+        raw = self.cleaned_data["who"].strip()
+        found = User.objects.filter(username=raw, is_active=True).first()
+        if found is None:
+            try:
+                found = User.objects.filter(phone=normalize_phone(raw), is_active=True).first()
+            except forms.ValidationError:
+                found = None
+        if found is None:
+            raise forms.ValidationError(_("没有这个手机号或用户名的用户。"))
+        return found
+
+
 class RegionAdminCreateView(generic.CreateView):
     def save_instance(self):
         data = self.form.cleaned_data
-        return region_admin_grant(actor=self.request.user, user=data["user"],
+        return region_admin_grant(actor=self.request.user, user=data["who"],
                                   region=data["region"])
 
 
@@ -170,13 +198,15 @@ class RegionAdminViewSet(ModelViewSet):
     index_view_class = RegionAdminIndexView
     add_view_class = RegionAdminCreateView
     delete_view_class = RegionAdminDeleteView
-    form_fields = ["user", "region"]
     list_display = ["user", "region", "since"]
     copy_view_enabled = False
 
     @cached_property
     def name(self):
         return "register_regionadmin"
+
+    def get_form_class(self, for_update=False):
+        return RegionAdminForm
 
 
 class RegionViewSetGroup(ModelViewSetGroup):

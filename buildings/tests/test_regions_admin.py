@@ -88,8 +88,12 @@ def test_appointing_a_township_admin_opens_the_county_pages_at_once(root, world,
     own = Client()
     own.force_login(person)
     assert own.get(reverse("county:index")).status_code == 403
+    unknown = root.post(reverse("register_regionadmin:add"),
+                        {"who": "13900000000", "region": town.pk})
+    assert unknown.status_code == 200
+    assert "没有这个手机号或用户名的用户。" in unknown.content.decode()
     response = root.post(reverse("register_regionadmin:add"),
-                         {"user": person.pk, "region": town.pk})
+                         {"who": person.phone, "region": town.pk})
     assert response.status_code == 302
     assignment = RegionAdmin.objects.get(user=person, region=town)
     assert AuditEntry.objects.filter(action="region_admin.grant",
@@ -120,7 +124,7 @@ def test_nobody_but_a_superuser_may_use_the_region_screens(client, world, county
                            {"name": "改名县", "kind": RegionKind.COUNTY})
     assert response.status_code in (302, 403, 404)
     response = client.post(reverse("register_regionadmin:add"),
-                           {"user": user.pk, "region": county.pk})
+                           {"who": user.username, "region": county.pk})
     assert response.status_code in (302, 403)
     county.refresh_from_db()
     assert county.name == "罗城县"
