@@ -17,7 +17,16 @@ scale 0.01 (10k cases) generated in 15 s, 0.1 (100k) in 159 s, 0.5 (500k) in 748
 summary rebuild 0.6 / 8.4 / 53 s. Queries per page 6/6/5/4 at every scale.
 p50 ms at 0.1 / 0.5: county 288 / 388, township 274 / 311, supervision 426 / 465,
 community case list 600 / 456 (367 after the (community, created_at) index; its
-query went from 275 ms to 0.9 ms). Scale 1 would take about 25 minutes here.
+query went from 275 ms to 0.9 ms).
+Scale 1 (1,000,000 cases, 100,000 households, 200,000 visits), 2026-12-01, load 9-16:
+generated in 894 s (regions and grids 35 s, register 182 s, cases 673 s, visits 712 s
+cumulative); summary rebuild 41 s with this month's patrol rows only, 39 s (load 9) to
+96 s (load 16) with one patrol row per community and month (426 rows). p50 / p95 ms,
+queries, at load 9 with the monthly rows: county 152 / 231, 7; township 72 / 86, 7;
+supervision 87 / 109, 5; community case list 77 / 94, 4; county xlsx 148 / 187, 6;
+county page for last month 102 / 106, 7. The first run (load 16, before the monthly
+rows) had county 162 / 1180, township 515 / 1041, supervision 149 / 178, case list
+106 / 277: the p95 and that township p50 are the busy machine, not the pages.
 """
 
 import os
