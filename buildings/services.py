@@ -364,3 +364,92 @@ def community_admin_revoke(*, actor: User, assignment_id: int) -> None:
         if not CommunityAdmin.objects.filter(user=user).exists():
             user.groups.remove(*Group.objects.filter(name=COMMUNITY_ADMIN_GROUP))
     forget_scope(user)
+
+
+# --- The administrative tree above communities (county → township) --------------------
+
+
+def _require_superuser(actor: User) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if not (getattr(actor, "is_active", False) and actor.is_superuser):
+        raise PermissionDenied(_("只有系统管理员可以调整行政区域。"))
+
+
+def region_save(*, actor: User, region, communities=None):
+    """Create or change a county or township; for a township, set the communities under it.
+
+    Superusers only (the tree is above every community's admin). A county has no
+    parent; a township hangs under a county. One transaction with its audit row
+    (what changed, which communities came and went); every cached scope is retired
+    after, since region admins' reach follows the tree.
+    """
+    from .access import scopes_changed
+    from .models import Community, Region
+    from .regions import RegionKind
+
+    _require_superuser(actor)
+    if region.kind == RegionKind.COUNTY and region.parent_id is not None:
+        raise RegisterError(_("县是最上一级，不能有上级。"))
+    if region.kind == RegionKind.TOWNSHIP and (
+            region.parent is None or region.parent.kind != RegionKind.COUNTY):
+        raise RegisterError(_("乡镇的上级必须是一个县。"))
+    if region.kind == RegionKind.COUNTY and communities:
+        raise RegisterError(_("社区只能划入乡镇，不能直接划入县。"))
+    with transaction.atomic():
+        created = region.pk is None
+        if not created and region.kind == RegionKind.COUNTY and (
+                Community.objects.filter(township=region).exists()):
+            raise RegisterError(_("这个区域下还有社区，不能改为县。"))
+        if not created and region.kind == RegionKind.TOWNSHIP and (
+                Region.objects.filter(parent=region).exists()):
+            raise RegisterError(_("这个区域下还有乡镇，不能改为乡镇。"))
+        region.save()
+        added: list[int] = []
+        removed: list[int] = []
+        if communities is not None and region.kind == RegionKind.TOWNSHIP:
+            before = set(Community.objects.filter(township=region).values_list("pk", flat=True))
+            after = {c.pk for c in communities}
+            added, removed = sorted(after - before), sorted(before - after)
+            Community.objects.filter(pk__in=removed).update(township=None)
+            Community.objects.filter(pk__in=added).update(township=region)
+        audit(actor=actor, action="region.create" if created else "region.edit", target=region,
+              name=region.name, kind=region.kind, parent=region.parent_id,
+              communities_added=added, communities_removed=removed)
+        transaction.on_commit(scopes_changed)
+    return region
+
+
+def region_admin_grant(*, actor: User, user: User, region):
+    """Make ``user`` an admin (县/乡镇管理员) of ``region``: they see its figures and
+    督办 its cases from 我的 → 县乡统计. Superusers only; audit row; told in the app."""
+    from .models import RegionAdmin
+
+    _require_superuser(actor)
+    with transaction.atomic():
+        assignment, created = RegionAdmin.objects.get_or_create(user=user, region=region)
+        if created:
+            audit(actor=actor, action="region_admin.grant", target=assignment,
+                  user=user.pk, region=region.pk)
+            notify(recipient=user, kind=NotificationKind.GENERAL,
+                   title=gettext_lazy("您已被设为县乡管理员"),
+                   body=later(gettext_lazy("%(region)s：可在“我的”中查看统计和督办。"),
+                              region=region.name),
+                   url=reverse("county:index"))
+    forget_scope(user)
+    return assignment
+
+
+def region_admin_revoke(*, actor: User, assignment_id: int) -> None:
+    """End a region admin assignment (superusers only); audit row in the same transaction."""
+    from .models import RegionAdmin
+
+    _require_superuser(actor)
+    with transaction.atomic():
+        assignment = RegionAdmin.objects.select_for_update().select_related("user").get(
+            pk=assignment_id)
+        user = assignment.user
+        audit(actor=actor, action="region_admin.revoke", target=assignment,
+              user=user.pk, region=assignment.region_id)
+        assignment.delete()
+    forget_scope(user)

@@ -31,6 +31,7 @@ MAX_LENGTH = 40  # longer than any number or date we read; refused before parsin
 
 _DIGITS = re.compile(r"[0-9]+")  # not \d: that matches every script's digits
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 _MISSING = object()
 
@@ -106,6 +107,26 @@ def parse_date(value, *, name: str = "", default=_MISSING) -> date:
     if not MIN_YEAR <= day.year <= MAX_YEAR:
         raise _bad_date(name)
     return day
+
+
+def parse_month(value, *, name: str = "", default=_MISSING, latest: date | None = None) -> date:
+    """``YYYY-MM`` in ASCII digits: the first day of that month, from MIN_YEAR up to
+    ``latest``'s month (today's by default), since a month to come has no figures."""
+    if _absent(value) and default is not _MISSING:
+        return default
+    bad = BadParameter(_("“%(name)s”不是有效的月份（例如 2026-11）。")
+                       % {"name": name or _("月份")}, name=name)
+    match = _MONTH.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise bad
+    year, month = (int(g) for g in match.groups())
+    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12):
+        raise bad
+    first = date(year, month, 1)
+    if first > (latest or timezone.localdate()).replace(day=1):
+        raise BadParameter(_("“%(name)s”不能是还没到的月份。") % {"name": name or _("月份")},
+                           name=name)
+    return first
 
 
 def parse_datetime(value, *, name: str = "", default=_MISSING,

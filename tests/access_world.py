@@ -1,7 +1,8 @@
 """The world the access matrix (tests/test_access_matrix.py) is filled from.
 
 Two communities: 东区 (C1) with two grids (G1a holds building B1, G1b holds B2)
-and 西区 (C2) with one grid (G2, building B3). One account for every role in
+and 西区 (C2) with one grid (G2, building B3), in two townships of one county
+(C1 under 东门镇 T1, C2 under 四把镇 T2), each region with its admin. One account for every role in
 each, anonymous and a signed-in stranger, and in C1 one of every object a
 route can be about: a case in a flat, a case in a public place, a dispute, a
 chat conversation with a photo and a voice note, a notice per audience with a
@@ -31,8 +32,11 @@ from buildings.models import (
     GridWorker,
     LiaisonStaff,
     PublicPlace,
+    Region,
+    RegionAdmin,
     Residency,
 )
+from buildings.regions import RegionKind
 from buildings.services import COMMUNITY_ADMIN_GROUP
 from buildings.tests import factories as f
 from community.tests.factories import category, jpeg
@@ -74,8 +78,11 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     u[ANONYMOUS] = None
 
     # --- places ---------------------------------------------------------------------
-    c1 = f.CommunityFactory(name="东区社区")
-    c2 = f.CommunityFactory(name="西区社区")
+    county = Region.objects.create(name="罗城县", kind=RegionKind.COUNTY)
+    t1 = Region.objects.create(name="东门镇", kind=RegionKind.TOWNSHIP, parent=county)
+    t2 = Region.objects.create(name="四把镇", kind=RegionKind.TOWNSHIP, parent=county)
+    c1 = f.CommunityFactory(name="东区社区", township=t1)
+    c2 = f.CommunityFactory(name="西区社区", township=t2)
     w.c1, w.c2 = c1, c2
     g1a = f.make_grid(code="E-A", name="东A网格", community=c1)
     g1b = f.make_grid(code="E-B", name="东B网格", community=c1)
@@ -113,6 +120,10 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     u["handler_c2"] = f.handler(d2)
     u["admin_c1"] = f.community_admin(c1)
     u["admin_c2"] = f.community_admin(c2)
+    for name, region in (("county_admin", county), ("town_admin_t1", t1),
+                         ("town_admin_t2", t2)):
+        u[name] = f.UserFactory(display_name=name)
+        RegionAdmin.objects.create(user=u[name], region=region)
     # As community_admin_grant does: the group that opens Wagtail's own screens.
     admins, _ = Group.objects.get_or_create(name=COMMUNITY_ADMIN_GROUP)
     for name in ("admin_c1", "admin_c2"):
@@ -128,6 +139,8 @@ def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
     applicant = make_volunteer(community=c1, grid=g1a, approved=False, name="谢申请")
 
     o = w.objects
+    o.update(county=county, township_t1=t1, township_t2=t2, community_c2=c2,
+             region_admin_assignment=RegionAdmin.objects.get(user=u["town_admin_t1"]))
     o.update(community_c1=c1, building_b1=b1,
              residency_b1=Residency.objects.get(user=u["res_b1"]),
              household_h1=h1, grid_g1a=g1a, department_d1=d1, place=place,

@@ -44,6 +44,7 @@ IDENTITIES = (
     "liaison_c1", "liaison_c2",
     "handler_c1", "handler_c2",
     "admin_c1", "admin_c2",
+    "county_admin", "town_admin_t1", "town_admin_t2",
 )
 
 # Roles anyone holds whatever the object.
@@ -57,6 +58,8 @@ ABSOLUTE = {
     "liaison": {"liaison_c1", "liaison_c2"},
     "handler": {"handler_c1", "handler_c2"},
     "admin": {"admin_c1", "admin_c2"},
+    # 县/乡镇管理员: the county's (over both townships) and one per township.
+    "region_admin": {"county_admin", "town_admin_t1", "town_admin_t2"},
 }
 # Signed in with no duty that someone else must hand over first (see portal.privacy).
 ABSOLUTE["without_duties"] = ABSOLUTE["signed_in"] - ABSOLUTE["building_head"] - {
@@ -73,6 +76,8 @@ SAME_COMMUNITY = {
     "liaison_same_community": {"liaison_c1"},
     "handler_same_community": {"handler_c1"},
     "admin_same_community": {"admin_c1"},
+    # A county or township admin above C1: the county's and 东门镇's (T1), not 四把镇's.
+    "overseer": {"county_admin", "town_admin_t1"},
 }
 
 # What the people are to each object (tests/access_world.py made it so).
@@ -104,6 +109,12 @@ RELATIVE = {
     "residency_pending": {"claimant": {"stranger"}},
     "volunteer_c1": {"self": {"vol_c1"}},
     "volunteer_applicant": {"self": set()},
+    # The administrative tree: C1 under 东门镇 (T1), C2 under 四把镇 (T2), both in 罗城县.
+    "county": {"region_overseer": {"county_admin"}},
+    "township_t1": {"region_overseer": {"county_admin", "town_admin_t1"}},
+    "township_t2": {"region_overseer": {"county_admin", "town_admin_t2"}},
+    "community_c1": {"region_overseer": {"county_admin", "town_admin_t1"}},
+    "community_c2": {"region_overseer": {"county_admin", "town_admin_t2"}},
 }
 # The photos and files belong to their objects: the same people.
 RELATIVE["photo_case_flat"] = RELATIVE["case_flat"]
@@ -240,8 +251,11 @@ TABLE: dict[str, Row | list[Row]] = {
     # test_similar_never_shows_another_flat.
     "community:similar": Row(GET=SIGNED_IN),
     "community:workbench": Row(GET=ALLOWED_FOR(*STAFF)),
-    "community:detail": [Row(GET=ALLOWED_FOR(*SEES_CASE_FLAT), on=("case_flat",)),
-                         Row(GET=ALLOWED_FOR(*SEES_CASE_PUBLIC), on=("case_public",))],
+    # A county or township admin above the case's community reads it (masked); one of
+    # another township is refused (the forged case id: 四把镇's admin on 东区's case).
+    "community:detail": [Row(GET=ALLOWED_FOR(*SEES_CASE_FLAT, "overseer"), on=("case_flat",)),
+                         Row(GET=ALLOWED_FOR(*SEES_CASE_PUBLIC, "overseer"),
+                             on=("case_public",))],
     "community:act": [
         # the flat's case: only its household may say "me too"
         act("metoo", ALLOWED_FOR("household"), on=("case_flat",)),
@@ -261,7 +275,8 @@ TABLE: dict[str, Row | list[Row]] = {
         act("comment", ALLOWED_FOR("reporter", "grid_worker_of_grid", "liaison_same_community",
                                    "handler_assigned", "admin_same_community"), on=BOTH_CASES),
         act("urge", ALLOWED_FOR("reporter"), on=BOTH_CASES),
-        act("supervise", ALLOWED_FOR("grid_worker_of_grid", "admin_same_community")),
+        act("supervise", ALLOWED_FOR("grid_worker_of_grid", "admin_same_community",
+                                     "overseer")),
         act("followup", ALLOWED_FOR("grid_worker_of_grid", "liaison_same_community",
                                     "admin_same_community")),
         # 吹哨报到: no whistle is blown in this world, so nobody is summoned or leads
@@ -282,6 +297,27 @@ TABLE: dict[str, Row | list[Row]] = {
                                              "admin_same_community"), on=("dispute",)),
     "community:dispute_act": [dispute_act(k) for k in
                               ("find", "intervene", "mediate", "visit", "note")],
+    # --- the county above the communities (community/county/) ---------------------------
+    # A county or township admin's own figures: the index sends them to their highest
+    # region; anyone else signed in is refused (403).
+    "county:index": Row(GET=ALLOWED_FOR("region_admin")),
+    # A region's figures and its 督办 list: the admins of that region and of the county
+    # above it. The forged ids: a township admin on the other township or on the county.
+    "county:region": [
+        Row(GET=ALLOWED_FOR("region_overseer"), on=("county", "township_t1", "township_t2")),
+        Row(GET=ALLOWED_FOR("region_overseer"), on=("township_t1",),
+            kw=lambda o: reverse("county:region", args=[o.pk]) + "?export=csv"),
+        Row(GET=ALLOWED_FOR("region_overseer"), on=("county",),
+            kw=lambda o: reverse("county:region", args=[o.pk]) + "?export=xlsx"),
+    ],
+    "county:supervision": Row(GET=ALLOWED_FOR("region_overseer"),
+                              on=("county", "township_t1", "township_t2")),
+    # The cases behind a community's figure: a community id from another township is refused.
+    "county:community_cases": [
+        Row(GET=ALLOWED_FOR("region_overseer"), on=("community_c1", "community_c2")),
+        Row(GET=ALLOWED_FOR("region_overseer"), on=("community_c1",),
+            kw=lambda o: reverse("county:community_cases", args=[o.pk]) + "?show=reopened"),
+    ],
     # --- the liaison room -----------------------------------------------------------------
     "liaison:chat": Row(GET=SIGNED_IN),
     "liaison:history": Row(GET=SIGNED_IN),
@@ -371,7 +407,9 @@ TABLE: dict[str, Row | list[Row]] = {
     "media": [
         Row(GET=ALLOWED_FOR(*SEES_CASE_FLAT), on=("photo_case_flat",),
             kw=media_kw("image")),
-        Row(GET=ALLOWED_FOR(*SEES_CASE_PUBLIC), on=("photo_case_public",),
+        # A county or township admin above: a public place's photos as the case page shows
+        # them, never the inside of a flat (workflow.sees_photo).
+        Row(GET=ALLOWED_FOR(*SEES_CASE_PUBLIC, "overseer"), on=("photo_case_public",),
             kw=media_kw("image")),
         Row(GET=ALLOWED_FOR("resident", "assignee", "admin_same_community"),
             on=("chat_photo",), kw=media_kw("image")),
@@ -455,6 +493,8 @@ SUPERUSER_SCREENS = (
     "open311_keys", "volunteers_volunteer", "volunteers_task", "volunteers_pointsrule",
     "volunteers_shopitem", "volunteers_team", "volunteers_hoursentry",
     "volunteers_pointsentry", "volunteers_redemption",
+    # 行政区域 (buildings/viewsets_regions.py): the tree above every community, superusers only.
+    "register_region", "register_regionadmin",
 )
 ADMIN_SNIPPETS = (
     "wagtailsnippets_community_category", "wagtailsnippets_community_calendarday",
@@ -496,6 +536,8 @@ SUPERUSER_EDIT = {
     "volunteers_redemption:edit": "redemption",
     "wagtailsnippets_liaison_conversation:edit": "conversation",
     "wagtailsnippets_liaison_quickreply:edit": "quick_reply",
+    "register_region:edit": "township_t1",
+    "register_regionadmin:edit": "region_admin_assignment",
 }
 for _name, _label in SUPERUSER_EDIT.items():
     TABLE[_name] = Row(GET=NOBODY, on=(_label,))
@@ -515,7 +557,7 @@ for _name in NOT_EXERCISED:
 # --- Which named routes are ours --------------------------------------------------------
 
 OUR_NAMESPACES = {"portal", "buildings", "community", "liaison", "open311", "notices",
-                  "volunteers"}
+                  "volunteers", "county"}
 OUR_TOP_LEVEL = {"home", "manifest", "service_worker", "healthz", "javascript-catalog",
                  "media", "openapi", "wagtail_serve", "wagtaildocs_serve",
                  "wagtaildocs_authenticate_with_password", "account_login"}

@@ -57,16 +57,22 @@ class Due:
 
 
 def schedule(households: QuerySet[Household], *, today: date | None = None) -> list[Due]:
-    """When each household is due, in three queries whatever their number."""
+    """When each household is due, in three queries whatever their number.
+
+    ``today`` may be a day in the past (the last day of a past month, for its
+    coverage): then only the visits made by the end of that month and the flags
+    set by that day count, so the answer is what it was that day.
+    """
     today = today or timezone.localdate()
-    start, _end = month_bounds(today)
+    start, end = month_bounds(today)
     households = list(households.select_related("unit__building"))
     ids = [h.pk for h in households]
     flags: dict[int, list[CareFlag]] = defaultdict(list)
-    for flag in CareFlag.objects.filter(household_id__in=ids, kind__active=True).select_related(
-            "kind"):
+    for flag in CareFlag.objects.filter(household_id__in=ids, kind__active=True,
+                                        since__lte=today).select_related("kind"):
         flags[flag.household_id].append(flag)
-    last = dict(Visit.objects.filter(household_id__in=ids).values("household_id")
+    last = dict(Visit.objects.filter(household_id__in=ids, visited_at__lt=end)
+                .values("household_id")
                 .annotate(last=Max("visited_at")).values_list("household_id", "last"))
     month_end = date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
     out = []
@@ -152,9 +158,18 @@ def coverage_grids(user) -> list[Grid]:
     return list(qs.order_by("path"))
 
 
+def month_day(month: date | None, *, today: date | None = None) -> date:
+    """The day a month's coverage is read on: today for this month, else its last day."""
+    today = today or timezone.localdate()
+    if month is None or (month.year, month.month) == (today.year, today.month):
+        return today
+    return date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
+
+
 def coverage(grids: list[Grid], *, today: date | None = None) -> list[GridCoverage]:
-    """Per grid, counting every household below it: visited this month, flagged
-    households overdue, findings by kind this month."""
+    """Per grid, counting every household below it: visited in ``today``'s month,
+    flagged households overdue on ``today``, findings by kind in that month.
+    For a past month pass its last day (``month_day``)."""
     today = today or timezone.localdate()
     if not grids:
         return []

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from buildings.access import may, require
 from buildings.models import Household
 from portal.forms_json import client_key_from, json_or_redirect
-from portal.params import parse_id
+from portal.params import parse_id, parse_month
 
 from . import selectors
 from .forms import DisputeFromVisitForm, VisitForm
@@ -164,6 +164,9 @@ def visit_dispute(request: HttpRequest, pk: int) -> HttpResponse:
 def coverage(request: HttpRequest) -> HttpResponse:
     """走访覆盖: per grid and up the tree."""
     require(request.user, "patrols.view_coverage")
-    rows = selectors.coverage(selectors.coverage_grids(request.user))
-    return render(request, "patrols/coverage.html", {"rows": rows,
-                                                     "month": timezone.localdate()})
+    month = parse_month(request.GET.get("month"), name=_("月份"), default=None)
+    day = selectors.month_day(month)
+    rows = selectors.coverage(selectors.coverage_grids(request.user), today=day)
+    return render(request, "patrols/coverage.html", {
+        "rows": rows, "month": day, "this_month": timezone.localdate().replace(day=1),
+        "past": day != timezone.localdate()})

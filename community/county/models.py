@@ -40,17 +40,23 @@ class CaseDayFigures(models.Model):
 
 
 class PatrolFigures(models.Model):
-    """This month's patrol coverage of a community: households, and those visited."""
+    """One month's patrol coverage of a community: its households, and those visited.
 
-    community = models.OneToOneField("buildings.Community", on_delete=models.CASCADE,
-                                     related_name="+", verbose_name=_("社区"))
-    month = models.DateField(_("月份"))
+    One row per community and month: the current month for every community, and
+    every past month that had visits, so the county's pages can show any month.
+    """
+
+    community = models.ForeignKey("buildings.Community", on_delete=models.CASCADE,
+                                  related_name="+", verbose_name=_("社区"))
+    month = models.DateField(_("月份"), help_text=_("该月的第一天"))
     households = models.PositiveIntegerField(default=0)
     visited = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("走访覆盖统计")
         verbose_name_plural = _("走访覆盖统计")
+        constraints = [models.UniqueConstraint(fields=["month", "community"],
+                                               name="patrol_figures_month_unique")]
 
     def __str__(self) -> str:
         return f"{self.community_id} {self.month:%Y-%m}"

@@ -8,11 +8,11 @@ either the old figures or the new ones, never half.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from buildings.models import Household
@@ -65,16 +65,30 @@ def _case_rows() -> list[CaseDayFigures]:
 
 
 def _patrol_rows(today: date) -> list[PatrolFigures]:
-    month = today.replace(day=1)
-    start = timezone.make_aware(datetime.combine(month, time.min))
+    """One row per community and month: this month for every community, and every
+    earlier month that had visits.
+
+    The register keeps no history of households, so each month is measured against
+    the households registered today (a flat moved into last week counts in every month).
+    """
+    current = today.replace(day=1)
     households = dict(Household.objects.order_by().values("unit__building__community_id")
                       .annotate(n=Count("pk")).values_list("unit__building__community_id", "n"))
-    visited = dict(Visit.objects.filter(visited_at__gte=start).order_by()
-                   .values("household__unit__building__community_id")
-                   .annotate(n=Count("household_id", distinct=True))
-                   .values_list("household__unit__building__community_id", "n"))
-    return [PatrolFigures(community_id=cid, month=month, households=n,
-                          visited=visited.get(cid, 0)) for cid, n in households.items()]
+    end = timezone.make_aware(datetime.combine(
+        (current + timedelta(days=32)).replace(day=1), time.min))
+    visited: dict[tuple[int, date], int] = {}
+    for cid, month, n in (Visit.objects.filter(visited_at__lt=end).order_by()
+                          .annotate(month=TruncMonth("visited_at"))
+                          .values("household__unit__building__community_id", "month")
+                          .annotate(n=Count("household_id", distinct=True))
+                          .values_list("household__unit__building__community_id", "month", "n")
+                          .iterator()):
+        visited[(cid, timezone.localtime(month).date() if isinstance(month, datetime)
+                 else month)] = n
+    keys = set(visited) | {(cid, current) for cid in households}
+    return [PatrolFigures(community_id=cid, month=month, households=households.get(cid, 0),
+                          visited=visited.get((cid, month), 0))
+            for cid, month in sorted(keys)]
 
 
 def refresh(*, today: date | None = None) -> dict:
@@ -86,4 +100,4 @@ def refresh(*, today: date | None = None) -> dict:
         CaseDayFigures.objects.bulk_create(cases, batch_size=5000)
         PatrolFigures.objects.all().delete()
         PatrolFigures.objects.bulk_create(patrols, batch_size=5000)
-    return {"case_days": len(cases), "patrol_communities": len(patrols)}
+    return {"case_days": len(cases), "patrol_months": len(patrols)}

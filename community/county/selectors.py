@@ -102,18 +102,23 @@ class Rollup:
     rows: list[Row]
     total: Row
     has_whistle: bool
+    month: date
+    """The month whose patrol coverage the rows carry (its first day)."""
 
 
-def _period_query(start: date, end: date) -> str:
-    return f"?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"
+def _period_query(start: date, end: date, month: date | None = None) -> str:
+    q = f"?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"
+    return f"{q}&month={month:%Y-%m}" if month else q
 
 
-def rollup(region: Region, *, start: date, end: date) -> Rollup:
-    """The region's figures, one row per region or community one level below it.
+def rollup(region: Region, *, start: date, end: date, month: date | None = None) -> Rollup:
+    """The region's figures, one row per region or community one level below it; the
+    patrol coverage is ``month``'s (this month's by default).
 
     Five queries however many cases: the communities, the summed case days,
     the patrol figures (and the whistle's, if installed).
     """
+    month = (month or timezone.localdate()).replace(day=1)
     communities = list(Community.objects.filter(
         Q(township=region) | Q(township__parent=region)).select_related("township")
         .order_by("name"))
@@ -121,9 +126,11 @@ def rollup(region: Region, *, start: date, end: date) -> Rollup:
     sums = {r["community_id"]: r for r in CaseDayFigures.objects.filter(
         community_id__in=ids, day__range=(start, end)).order_by()
         .values("community_id").annotate(**{n: Sum(n) for n in SUMS})}
-    patrols = {p.community_id: p for p in PatrolFigures.objects.filter(community_id__in=ids)}
+    patrols = {p.community_id: p for p in PatrolFigures.objects.filter(community_id__in=ids,
+                                                                        month=month)}
     whistle = report_ins(ids, start, end)
     q = _period_query(start, end)
+    down = _period_query(start, end, month)
     rows: dict[int, Row] = {}
     total = Row(label=region.name, url="")
     for c in communities:
@@ -140,13 +147,13 @@ def rollup(region: Region, *, start: date, end: date) -> Rollup:
             if row is None:
                 row = rows[c.township_id] = Row(
                     label=c.township.name,
-                    url=reverse("county:region", args=[c.township_id]) + q)
+                    url=reverse("county:region", args=[c.township_id]) + down)
             row.add(one)
         else:
             rows[c.pk] = one
         total.add(one)
     return Rollup(region=region, start=start, end=end, rows=list(rows.values()), total=total,
-                  has_whistle=whistle is not None)
+                  has_whistle=whistle is not None, month=month)
 
 
 def _range(start: date, end: date) -> tuple[datetime, datetime]:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from buildings.access import may, scope_of
 from buildings.models import Community, Region
 from portal.downloads import as_download
-from portal.params import BadParameter, parse_date, parse_int
+from portal.params import BadParameter, parse_date, parse_int, parse_month
 
 from . import selectors
 
@@ -64,18 +64,22 @@ def region(request: HttpRequest, pk: int) -> HttpResponse:
     _overseer(request)
     r = _region(request, pk)
     start, end = _period(request)
-    data = selectors.rollup(r, start=start, end=end)
+    month = parse_month(request.GET.get("month"), name=_("走访月份"), default=None)
+    data = selectors.rollup(r, start=start, end=end, month=month)
     fmt = request.GET.get("export")
     if fmt in ("csv", "xlsx"):
         return _export(data, fmt)
     if fmt:
         raise BadParameter(_("导出格式只能是 csv 或 xlsx。"), name="export")
-    return render(request, "county/region.html", {"r": data, "start": start, "end": end})
+    return render(request, "county/region.html", {
+        "r": data, "start": start, "end": end, "month": data.month,
+        "this_month": timezone.localdate().replace(day=1)})
 
 
 def _export(data: selectors.Rollup, fmt: str) -> HttpResponse:
     head = [_("名称"), _("诉求总数"), _("已办结"), _("按期办结率（%）"), _("满意率（%）"),
-            _("重新办理"), _("平均报到用时（分钟）"), _("走访覆盖率（%）")]
+            _("重新办理"), _("平均报到用时（分钟）"),
+            _("%(month)s 走访覆盖率（%%）") % {"month": f"{data.month:%Y-%m}"}]
 
     def line(row: selectors.Row) -> list:
         return [row.label, row.cases, row.closed, row.on_time_pct, row.satisfaction_pct,
@@ -83,7 +87,7 @@ def _export(data: selectors.Rollup, fmt: str) -> HttpResponse:
 
     rows = [head] + [line(x) for x in data.rows] + [line(data.total)]
     rows = [["" if v is None else v for v in row] for row in rows]
-    name = f"jiayuan-county-{data.region.pk}-{data.start}-{data.end}.{fmt}"
+    name = f"jiayuan-county-{data.region.pk}-{data.start}-{data.end}-{data.month:%Y-%m}.{fmt}"
     if fmt == "csv":
         out = io.StringIO()
         out.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM

@@ -12,6 +12,7 @@ from portal.params import (
     parse_datetime,
     parse_id,
     parse_int,
+    parse_month,
 )
 
 REFUSED = ["²", "٣", "１２", "-1", "1e3", " 1", "1 ", "+1", "99999999999999999999", "", "\x00",
@@ -82,3 +83,20 @@ def test_parse_datetime_is_always_aware():
     assert parsed.utcoffset().total_seconds() == 8 * 3600
     assert parse_datetime("2026-11-30T08:00:00+00:00").utcoffset().total_seconds() == 0
     assert parse_datetime("2026-11-30", tz=shanghai).hour == 0
+
+
+@pytest.mark.parametrize("value", ["2026-13", "2026-00", "1899-12", "２０２６-11", "2026-1",
+                                   "202611", "2026-11-01", " 2026-11", "", "2026-11\n", None])
+def test_parse_month_refuses(value):
+    with pytest.raises(BadParameter) as caught:
+        parse_month(value, name="月份")
+    assert "不是有效的月份" in caught.value.message
+
+
+def test_parse_month_gives_the_first_day_and_refuses_a_month_to_come():
+    assert parse_month("2026-11", latest=date(2026, 12, 1)) == date(2026, 11, 1)
+    assert parse_month("2026-12", latest=date(2026, 12, 31)) == date(2026, 12, 1)
+    assert parse_month("", default=None) is None
+    with pytest.raises(BadParameter) as caught:
+        parse_month("2027-01", latest=date(2026, 12, 31))
+    assert "不能是还没到的月份" in caught.value.message

@@ -1,6 +1,6 @@
 """Visits, a finding into the loop, the overdue report, coverage."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -153,3 +153,51 @@ def test_a_guides_visit_is_recorded_the_same_way_and_can_become_a_case(world):
     assert visit.as_guide and visit.grid == world.grid_b
     visit = visit_to_case(actor=judge, visit_id=visit.pk, category=category())
     assert visit.case.on_behalf_by == judge
+
+
+def _last_month_day(day: int) -> datetime:
+    """10:00 on ``day`` of last month, local time."""
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=day)
+    return timezone.make_aware(datetime.combine(last_month, time(10, 0)))
+
+
+def test_coverage_of_a_past_month_counts_that_months_visits_and_flags_only(world):
+    from buildings.patrols.selectors import month_day
+
+    now_visit = visit_record(actor=world.worker_a, household=world.household_a, met="head")
+    old = visit_record(actor=world.worker_a, household=world.household_a2, met="family",
+                       finding="safety", note="电线老化")
+    Visit.objects.filter(pk=old.pk).update(visited_at=_last_month_day(15))
+    month_end = timezone.localdate().replace(day=1) - timedelta(days=1)
+    flag(world.household_b, "独居老人", since=month_end - timedelta(days=40))
+    flag(world.household_a, "低保", since=month_end + timedelta(days=1))  # set this month
+    past = {r.grid.code: r for r in coverage([world.grid_a, world.grid_b],
+                                             today=month_day(month_end.replace(day=1)))}
+    assert month_day(month_end.replace(day=1)) == month_end
+    a, b = past["W1-A"], past["W1-B"]
+    # Last month: flat a2 was visited (not a, whose visit is this month); nobody was
+    # flagged in grid A yet; b's flag was overdue by the month's end.
+    assert (a.households, a.visited, a.flagged, a.overdue) == (2, 1, 0, 0)
+    assert a.findings["safety"] == 1
+    assert (b.flagged, b.overdue) == (1, 1)
+    now = {r.grid.code: r for r in coverage([world.grid_a], today=timezone.localdate())}
+    assert (now["W1-A"].visited, now["W1-A"].flagged) == (1, 1)
+    assert now["W1-A"].findings["safety"] == 0
+    assert now_visit.household_id == world.household_a.pk
+
+
+def test_the_coverage_page_picks_a_past_month_and_refuses_a_bad_one(client, world):
+    for household, day in ((world.household_a2, 3), (world.household_a, 5)):
+        old = visit_record(actor=world.worker_a, household=household, met="family")
+        Visit.objects.filter(pk=old.pk).update(visited_at=_last_month_day(day))
+    visit_record(actor=world.worker_a, household=world.household_a, met="head")
+    client.force_login(world.worker_a)
+    month = _last_month_day(1).strftime("%Y-%m")
+    text = client.get(f"/patrols/coverage/?month={month}").content.decode()
+    assert "已走访 2 / 2 户" in text and f'value="{month}"' in text
+    assert "已走访 1 / 2 户" in client.get("/patrols/coverage/").content.decode()
+    for bad, says in (("2026-13", "不是有效的月份"), ("11/2026", "不是有效的月份"),
+                      ("2999-01", "不能是还没到的月份")):
+        response = client.get(f"/patrols/coverage/?month={bad}")
+        assert response.status_code == 400, bad
+        assert says in response.content.decode(), bad

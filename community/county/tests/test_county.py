@@ -188,3 +188,41 @@ def test_generator_and_constant_query_counts(django_assert_max_num_queries):
     assert Case.objects.count() >= 5000
     assert counts[0] == counts[1], counts
     assert max(counts[1]) <= 12, counts
+
+
+def test_patrol_coverage_keeps_month_rows_and_the_pages_pick_a_month(world, county):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from buildings.patrols.models import Visit
+    from buildings.patrols.services import visit_record
+    from community.county.models import PatrolFigures
+
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    visit = visit_record(actor=world.worker_a, household=world.household_a, met="head")
+    Visit.objects.filter(pk=visit.pk).update(
+        visited_at=timezone.make_aware(datetime.combine(last_month.replace(day=15), time(10))))
+    refresh()
+    rows = {r.month: r for r in PatrolFigures.objects.filter(community=world.community)}
+    assert set(rows) == {last_month, this_month}
+    assert (rows[last_month].visited, rows[this_month].visited) == (1, 0)
+    pct = round(100 / rows[last_month].households, 1)
+    c = _client(county["east_admin"])
+    url = reverse("county:region", args=[county["east"].pk])
+    assert f"{this_month:%Y-%m} 走访覆盖率 0.0%" in c.get(url).content.decode()
+    page = c.get(url + f"?month={last_month:%Y-%m}").content.decode()
+    assert f"{last_month:%Y-%m} 走访覆盖率 {pct}%" in page
+    assert f'name="month" value="{last_month:%Y-%m}"' in page
+    # The county's link down to the township keeps the month; so does the export.
+    county_page = _client(county["county_admin"]).get(
+        reverse("county:region", args=[county["county"].pk]) + f"?month={last_month:%Y-%m}")
+    assert f"month={last_month:%Y-%m}" in county_page.content.decode()
+    csv = c.get(url + f"?month={last_month:%Y-%m}&export=csv").content.decode()
+    assert f"{last_month:%Y-%m} 走访覆盖率（%）" in csv and f",{pct}" in csv
+    for bad, says in (("2026-13", "不是有效的月份"), ("last", "不是有效的月份"),
+                      ("2999-01", "不能是还没到的月份")):
+        response = c.get(url + f"?month={bad}")
+        assert response.status_code == 400, bad
+        assert says in response.content.decode(), bad
