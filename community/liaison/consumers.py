@@ -78,6 +78,7 @@ class _JsonSocket(SessionBoundSocket, AsyncWebsocketConsumer):
             raise
         except Exception:
             log.warning("channel layer receive failed; the socket stays up", exc_info=True)
+            self.layer_failed()  # the other sockets of the process are joined again too
             await asyncio.sleep(LAYER_RETRY_SECONDS)
             return {"type": "layer.recovered"}
 

@@ -5,10 +5,12 @@ with the resident's and the staff member's socket open for the whole run.
 ROUNDS times: Redis is killed and started again at once; HANDSHAKES new
 sockets are opened right after (each must be let in); every staff member
 sends one message at once, and another after a heartbeat (22 s). Printed:
-handshakes refused, how long until each resident's old socket showed the
-first message, how many second messages arrived live (a ``message`` frame,
-not a catch-up), sockets that never recovered, and messages missing at the
-end. Asserts nothing.
+handshakes refused, how long after Redis was back each old socket (resident's
+and staff member's) was a member of its conversation's group again, how many
+first messages arrived live (a ``message`` frame, not a catch-up) and how long
+after Redis was back, how long until each resident's old socket showed the
+first message, how many second messages arrived live, sockets that never
+recovered, and messages missing at the end. Asserts nothing.
 
     .venv/bin/python tests/perf/bench_redis_restart.py [ROUNDS] [CONVERSATIONS]
 """
@@ -75,10 +77,13 @@ async def run(server, world, redis) -> dict:
         residents.append(r)
         staff.append(s)
     live = {id(r): 0 for r in residents}
+    live_at = {id(r): {} for r in residents}  # seq -> when its message frame arrived
 
     def counter(key: int):
         def on_frame(frame: dict) -> None:
-            live[key] += frame["type"] == "message"
+            if frame["type"] == "message":
+                live[key] += 1
+                live_at[key].setdefault(frame["message"]["seq"], time.monotonic())
         return on_frame
 
     for r in residents:
@@ -93,10 +98,15 @@ async def run(server, world, redis) -> dict:
 
     readers = [asyncio.create_task(pump(r)) for r in residents]
     figures = {"away": [], "refused": 0, "first_seconds": [], "second_live": 0,
-               "second_sent": 0, "never": 0}
+               "second_sent": 0, "never": 0, "rejoin_seconds": [], "old_sockets": 0,
+               "first_live_seconds": [], "first_sent_seconds": []}
     n = 0
+    old_members = await _members(redis, pairs)  # only the old sockets are open now
     for _round in range(ROUNDS):
+        figures["old_sockets"] += len(old_members)
         figures["away"].append(redis.restart())
+        back = time.monotonic()
+        rejoined = asyncio.create_task(_rejoin_times(redis, old_members, back))
         extra = []
         for conv_id, resident_cookie, _s in pairs[:HANDSHAKES]:
             c = testing.ProtocolClient(server.ws, conv_id, resident_cookie, server.url)
@@ -105,7 +115,10 @@ async def run(server, world, redis) -> dict:
                 extra.append(c)
             except Exception:
                 figures["refused"] += 1
+        # Each staff member sends one message: the next number of each conversation.
+        expected = {id(r): _last_of(r) + 1 for r in residents}
         began = time.monotonic()
+        figures["first_sent_seconds"].append(began - back)
         for s in staff:
             n += 1
             await s.ws.send(testing.json.dumps({"type": "send", "client_key": f"a{n}",
@@ -113,10 +126,13 @@ async def run(server, world, redis) -> dict:
         waits = {}
         while time.monotonic() - began < 60 and len(waits) < len(residents):
             for r in residents:
-                if id(r) not in waits and r.shown and r.last >= _last_of(r):
+                if id(r) not in waits and r.last >= expected[id(r)]:
                     waits[id(r)] = time.monotonic() - began
             await asyncio.sleep(0.1)
         figures["first_seconds"] += list(waits.values())
+        figures["first_live_seconds"] += [live_at[key][seq] - back
+                                          for key, seq in expected.items() if seq in live_at[key]]
+        figures["rejoin_seconds"] += await rejoined
         await asyncio.sleep(HEARTBEAT)
         before = dict(live)
         for s in staff:
@@ -137,6 +153,40 @@ async def run(server, world, redis) -> dict:
     for c in residents + staff:
         await c.close()
     return figures
+
+
+async def _members(redis, pairs) -> list[tuple[str, str]]:
+    """(group key, channel) of every member of the conversations' groups."""
+    from redis import asyncio as aioredis
+
+    from community.liaison.events import conversation_group
+
+    client = aioredis.Redis.from_url(redis.url)
+    found = []
+    for conv_id, _r, _s in pairs:
+        key = f"asgi:group:{conversation_group(conv_id)}"
+        found += [(key, member.decode()) for member in await client.zrange(key, 0, -1)]
+    await client.aclose()
+    return found
+
+
+async def _rejoin_times(redis, members, back: float, timeout: float = 30.0) -> list[float]:
+    """Seconds after Redis was back until each of ``members`` was in its group again."""
+    from redis import asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis.url)
+    waiting, times = set(members), []
+    while waiting and time.monotonic() - back < timeout:
+        for key, channel in list(waiting):
+            try:
+                if await client.zscore(key, channel) is not None:
+                    times.append(time.monotonic() - back)
+                    waiting.discard((key, channel))
+            except Exception:
+                pass
+        await asyncio.sleep(0.02)
+    await client.aclose()
+    return times
 
 
 def _last_of(client) -> int:
@@ -163,6 +213,15 @@ def main() -> None:
     print(f"{ROUNDS} restarts (Redis away {', '.join(f'{a * 1000:.0f} ms' for a in f['away'])}), "
           f"{CONVERSATIONS} conversations")
     print(f"handshakes right after a restart refused: {f['refused']} of {ROUNDS * HANDSHAKES}")
+    rj = sorted(f["rejoin_seconds"])
+    print(f"old sockets in their conversation's group again after Redis was back: {len(rj)} of "
+          f"{f['old_sockets']}; median {testing.percentile(rj, 0.5):.2f} s, "
+          f"max {max(rj, default=float('nan')):.2f} s")
+    fl = sorted(f["first_live_seconds"])
+    print(f"first message after the restart arrived live on the old socket: {len(fl)} of "
+          f"{ROUNDS * CONVERSATIONS} (sent {', '.join(f'{x:.1f}' for x in f['first_sent_seconds'])}"
+          f" s after Redis was back); after Redis was back median "
+          f"{testing.percentile(fl, 0.5):.2f} s, max {max(fl, default=float('nan')):.2f} s")
     fs = sorted(f["first_seconds"])
     print(f"first message after the restart shown on the old socket: {len(fs)} of "
           f"{ROUNDS * CONVERSATIONS}; median {testing.percentile(fs, 0.5):.1f} s, "

@@ -140,6 +140,65 @@ def test_a_socket_open_across_a_restart_hears_the_next_message_live(world, own_r
     async_to_sync(run)()
 
 
+def test_every_socket_hears_the_next_message_live_soon_after_a_restart(
+        world, own_redis, monkeypatch):
+    """Not one socket of the process, every one: the process notices the restart
+    (LayerWatch) and joins them all again long before their heartbeat."""
+    monkeypatch.setattr(sockets, "REJOIN_EVERY", 60.0)  # the heartbeat cannot be what saves them
+    c = picked(world.resident_a, world.liaison)
+    group = conversation_group(c.pk)
+
+    async def run():
+        old = []
+        for person in (world.resident_a, world.liaison) * 3:
+            comm = socket(f"/ws/chat/{c.pk}/", person)
+            assert (await comm.connect())[0]
+            await comm.send_json_to({"type": "hello", "last_seq": c.last_seq})
+            await drain(comm, "state", timeout=10)
+            old.append(comm)
+        assert await sync_to_async(_members)(own_redis, group) == len(old)
+        await asyncio.sleep(sockets.WATCH_EVERY + 0.5)  # the watch has set its marker
+
+        await sync_to_async(own_redis.restart)()
+        back = time.monotonic()
+        await _until_members(own_redis, group, len(old), timeout=5)
+        joined = time.monotonic() - back
+
+        await sync_to_async(services.message_post)(
+            conversation=c, sender=world.liaison, body="电梯修好了", client_key="after-restart")
+        for comm in old:
+            frames = await drain(comm, "message", timeout=5)
+            assert frames[-1]["message"]["body"] == "电梯修好了"
+        assert time.monotonic() - back < 5, time.monotonic() - back
+        assert joined < 2, joined
+        for comm in old:
+            await comm.disconnect()
+
+    async_to_sync(run)()
+
+
+def test_memberships_lost_without_a_failure_are_noticed_too(world, own_redis, monkeypatch):
+    """A flush (or a restart between two reads) raises nothing in the process: the
+    watch's marker is gone, and the sockets join again and catch up within a second or two."""
+    monkeypatch.setattr(sockets, "REJOIN_EVERY", 60.0)
+    c = picked(world.resident_a, world.liaison)
+    group = conversation_group(c.pk)
+
+    async def run():
+        comm = socket(f"/ws/chat/{c.pk}/", world.resident_a)
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "hello", "last_seq": c.last_seq})
+        await drain(comm, "state", timeout=10)
+        await asyncio.sleep(sockets.WATCH_EVERY + 0.5)
+
+        await sync_to_async(redis.Redis.from_url(own_redis.url).flushall)()
+        await _until_members(own_redis, group, 1, timeout=sockets.WATCH_EVERY + 2)
+        await drain(comm, "state", timeout=5)  # told to catch up
+        await comm.disconnect()
+
+    async_to_sync(run)()
+
+
 def test_members_of_a_dead_process_age_out(world, own_redis):
     c = picked(world.resident_a, world.liaison)
     group = conversation_group(c.pk)
