@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -26,12 +27,15 @@ from django.utils import timezone
 from buildings.access import scope_of
 from buildings.choices import ResidencyState
 from buildings.models import Building, Grid, Household, Residency
+from portal.cache import FAILURES as CACHE_FAILURES
 from portal.params import MAX_ID
 
 from .audience import audience_buildings, draft_building_ids
 from .choices import AckMethod, Audience, Category, Receipt
 from .models import NoticeAck, NoticeApprovalTask, NoticeAttachment, NoticePage, NoticeRead
 from .rules import may_moderate
+
+log = logging.getLogger("jiayuan.notices")
 
 _REACH_ATTR = "_jiayuan_notice_reach"
 
@@ -152,7 +156,11 @@ def notices_changed() -> None:
 def _rows_key(reach: Reach) -> str:
     version = cache.get(_VERSION_KEY)
     if version is None:
-        cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
+        try:
+            cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
+        except CACHE_FAILURES:  # the cache is away: a key nothing else has, so no stale rows
+            log.warning("notices' version could not be kept; no cached audience", exc_info=True)
+            return f"jy:notices:none:{uuid.uuid4().hex}"
         version = cache.get(_VERSION_KEY, "")
     signature = repr((reach.everything, reach.members_only, sorted(reach.building_ids),
                       sorted(reach.grid_ids), reach.user_id))

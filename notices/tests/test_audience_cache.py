@@ -58,3 +58,21 @@ def test_read_and_acknowledged_marks_are_never_kept(client, world):
     NoticeAck.objects.create(notice=notice, household=world.household_a, method="app")
     assert 'urgent">1 条未读' not in client.get("/").content.decode()
     assert "楼道消防检查" not in client.get(reverse("portal:me")).content.decode()
+
+
+def test_pages_keep_their_notices_while_the_cache_is_away(client, world):
+    """Redis down: the version key cannot be added; the pages still answer, from the database."""
+    from unittest import mock
+
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    make_notice(title="停电通知", audience=Audience.BUILDINGS, buildings=[world.building_a])
+    client.force_login(world.resident_a)
+    cache.clear()
+    with mock.patch.object(cache, "add", side_effect=RedisConnectionError("down")):
+        assert client.get(reverse("portal:me")).status_code == 200
+        for url in ("/", reverse("notices:index")):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert "停电通知" in response.content.decode(), url
