@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.choices import NotificationKind
+from portal.errors import Refused
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
@@ -25,7 +26,7 @@ from .choices import Relation, ResidencyState
 from .models import BuildingHead, GridWorker, Household, Residency
 
 
-class RegisterError(Exception):
+class RegisterError(Refused):
     """A change to the register that cannot be made; the message is for the person."""
 
 

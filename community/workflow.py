@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buildings.access import scope_of
+from portal.errors import Refused
 
 from .choices import EventKind, Status
 
@@ -124,14 +125,9 @@ MOVES: dict[str, Move] = {m.kind: m for m in [
 ]}
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refused):
     """A move that may not be made. ``forbidden`` says whether it is the person (403)
     rather than the case's state or the input (400)."""
-
-    def __init__(self, message: str, *, forbidden: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.forbidden = forbidden
 
 
 @dataclass(frozen=True)
