@@ -291,6 +291,13 @@ def check_move(case, kind: str, actor) -> Move:
     return move
 
 
+def dispatch_kind(case) -> str:
+    """转办 a case that is already dispatched (or in progress) is 改派: the one place
+    that says so (the service records it, the case page's 转办 form stays)."""
+    reassign = MOVES[EventKind.REASSIGN]
+    return EventKind.REASSIGN if case.status in reassign.sources else EventKind.DISPATCH
+
+
 def allowed_moves(user, case) -> list[str]:
     """The moves this person could make on this case now (for showing buttons)."""
     roles = roles_for(user, case)
