@@ -23,7 +23,7 @@ from portal.services import audit, notify
 
 from .access import forget_scope, require
 from .choices import Relation, ResidencyState
-from .models import BuildingHead, GridWorker, Household, Residency
+from .models import BuildingHead, GridWorker, Household, Residency, grid_paths_up
 
 
 class RegisterError(Refused):
@@ -34,9 +34,8 @@ def _responsible_people(household: Household) -> list[User]:
     building = household.unit.building
     head_ids = BuildingHead.objects.filter(building=building).values_list("user_id", flat=True)
     # The grid worker of the building's grid and of every grid above it.
-    path, step = building.grid.path, building.grid.steplen
-    paths = [path[:end] for end in range(step, len(path) + 1, step)]
-    worker_ids = GridWorker.objects.filter(grid__path__in=paths).values_list("user_id", flat=True)
+    worker_ids = GridWorker.objects.filter(
+        grid__path__in=grid_paths_up(building.grid.path)).values_list("user_id", flat=True)
     return list(User.objects.filter(pk__in=set(head_ids) | set(worker_ids)))
 
 
