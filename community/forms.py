@@ -198,6 +198,9 @@ class MergeForm(MoveForm):
 class WhistleForm(MoveForm):
     """吹哨: the departments summoned and the lead, all of the case's community."""
 
+    # Read from the posted ids in clean(); declared so their errors have a place.
+    departments = forms.Field(label=_("部门"), required=False)
+    lead = forms.Field(label=_("牵头部门"), required=False)
     note = forms.CharField(label=_("说明"), required=False, strip=False)
 
     def clean(self):

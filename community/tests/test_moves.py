@@ -108,7 +108,7 @@ def test_a_move_is_checked_once_per_request(world, monkeypatch):
 
 def test_the_dispatch_form_reads_the_target(world):
     case = case_in(world, S.TRIAGED)
-    elsewhere = f.DepartmentFactory(name="别的社区的物业")  # another community's
+    elsewhere = f.DepartmentFactory(community=f.CommunityFactory(name="别的社区"), name="外面的")
 
     def target(value):
         form = DispatchForm({"to": value}, case=case, user=world.worker_a)
