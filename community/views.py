@@ -515,9 +515,7 @@ def _done(kind: str, case: Case) -> str:
 def workbench(request: HttpRequest) -> HttpResponse:
     """The staff's queue on a phone: new, waiting for them, overdue, in progress, done."""
     require(request.user, "community.use_workbench")
-    scope = scope_of(request.user)
-    handler_only = scope.is_handler and not (scope.is_grid_worker or scope.is_liaison
-                                             or scope.is_admin)
+    handler_only = selectors.handler_only(request.user)
     default = "waiting" if handler_only else "new"
     tab = request.GET.get("tab", default)
     if tab not in selectors.TABS:
