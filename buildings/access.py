@@ -257,7 +257,7 @@ def _assignment_rows(user) -> list[tuple[str, int, int, str, bool]]:
 def _compute_scope(user) -> Scope:
     from django.db.models import Q
 
-    from .models import Building, Grid
+    from .models import Building, Grid, grid_paths_up
 
     rows = _assignment_rows(user)
     of = {kind: [r for r in rows if r[0] == kind]
@@ -276,9 +276,8 @@ def _compute_scope(user) -> Scope:
     paths_below = [path for _k, _id, _b, path, _f in of["grid"]]
     # The grids a notice may be addressed to and still reach this person:
     # those at and above their homes, their buildings and their own grids.
-    step = Grid.steplen
     reach_paths = {r[3] for r in of["home"] + of["head"] + of["grid"] if r[3]}
-    prefixes = {p[:end] for p in reach_paths for end in range(step, len(p) + 1, step)}
+    prefixes = {up for p in reach_paths for up in grid_paths_up(p)}
     reach_grid_ids: set[int] = set()
     if prefixes or paths_below:
         lookup = Q(path__in=prefixes)

@@ -64,6 +64,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from portal.errors import Refused
 from portal.phones import normalize_phone
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -104,7 +105,7 @@ _NUMBER = re.compile(r"^[0-9A-Za-z\-]{1,10}$")
 _MEMBERS = re.compile(r"^(\d{1,3})\s*(人|口)?$")
 
 
-class ImportFileError(Exception):
+class ImportFileError(Refused):
     """The file as a whole cannot be read; the message is for the person who sent it."""
 
 

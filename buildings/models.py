@@ -63,6 +63,18 @@ class Grid(MP_Node):
             return str(self.depth)
 
 
+def grid_paths_up(path: str) -> list[str]:
+    """The tree paths of a grid and of every grid above it, the level-1 grid first.
+
+    The grid itself counts: a grid worker looks after their grid and all below it,
+    so "the grid workers of a grid or of one above it" include the grid's own
+    (DESIGN.md, "The places"). The one place that walks up the tree; a caller that
+    wants only the grids above (to escalate past the grid) drops the last, ``[:-1]``.
+    """
+    step = Grid.steplen
+    return [path[:end] for end in range(step, len(path) + 1, step)]
+
+
 class Building(models.Model):
     community = models.ForeignKey(
         Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("社区")

@@ -16,16 +16,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.choices import NotificationKind
+from portal.errors import Refused
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 
 from .access import forget_scope, require
 from .choices import Relation, ResidencyState
-from .models import BuildingHead, GridWorker, Household, Residency
+from .models import BuildingHead, GridWorker, Household, Residency, grid_paths_up
 
 
-class RegisterError(Exception):
+class RegisterError(Refused):
     """A change to the register that cannot be made; the message is for the person."""
 
 
@@ -33,9 +34,8 @@ def _responsible_people(household: Household) -> list[User]:
     building = household.unit.building
     head_ids = BuildingHead.objects.filter(building=building).values_list("user_id", flat=True)
     # The grid worker of the building's grid and of every grid above it.
-    path, step = building.grid.path, building.grid.steplen
-    paths = [path[:end] for end in range(step, len(path) + 1, step)]
-    worker_ids = GridWorker.objects.filter(grid__path__in=paths).values_list("user_id", flat=True)
+    worker_ids = GridWorker.objects.filter(
+        grid__path__in=grid_paths_up(building.grid.path)).values_list("user_id", flat=True)
     return list(User.objects.filter(pk__in=set(head_ids) | set(worker_ids)))
 
 

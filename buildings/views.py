@@ -9,12 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.errors import Refused
+
 from .access import may, scope_of
 from .forms import ClaimForm, RejectForm
 from .models import Residency
 from .selectors import find_household, pending_claims_for, recent_decisions_for
 from .services import (
-    RegisterError,
     residency_claim,
     residency_reject,
     residency_verify,
@@ -43,7 +44,7 @@ def claim(request: HttpRequest) -> HttpResponse:
                     residency_claim(user=request.user, household=household,
                                     relation=form.cleaned_data["relation"],
                                     name=form.cleaned_data["name"])
-                except RegisterError as exc:
+                except Refused as exc:
                     form.add_error(None, str(exc))
                 else:
                     messages.success(request, _("已提交，楼栋长或网格员认证后会通知您。"))
@@ -90,7 +91,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     residency = _get_visible_residency(request, pk)
     try:
         residency_verify(actor=request.user, residency_id=residency.pk)
-    except RegisterError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("buildings:verify_list")
     messages.success(request, _("已认证：%(who)s，%(where)s") % {
@@ -118,7 +119,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         residency_reject(actor=request.user, residency_id=residency.pk,
                          reason=form.cleaned_data["reason"])
-    except RegisterError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已标记为不通过，并通知了申请人。"))
@@ -133,7 +134,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         residency_withdraw(user=request.user, residency_id=residency.pk)
-    except RegisterError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("申请已撤回。"))

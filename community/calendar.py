@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.errors import Refused
 from portal.services import audit, notify_many
 
 from . import workdays
@@ -37,7 +38,7 @@ from .models import CalendarDay, Case, CaseEvent
 HORIZON_DAYS = 90
 
 
-class ScheduleError(ValueError):
+class ScheduleError(Refused, ValueError):
     """A line of the schedule that cannot be read; the message says which and why."""
 
 

@@ -7,14 +7,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from buildings.choices import ResidencyState
-from buildings.models import Building, Household, PublicPlace, Unit
-from portal.params import parse_id
+from buildings.models import Building, Department, Household, PublicPlace, Unit
+from portal.models import User
+from portal.params import BadParameter, parse_id, parse_ids
 from portal.phones import normalize_phone
 from portal.uploads.photos import PhotosField
 from portal.uploads.voice import VoiceField
 
 from .choices import Channel, Priority
-from .models import Category
+from .models import Case, Category
+from .workflow import can_see
 
 
 def where_choices(user, *, poster_unit: Unit | None = None,
@@ -116,38 +118,110 @@ class ReportForm(forms.Form):
         return data
 
 
-class ReasonForm(forms.Form):
+class MoveForm(forms.Form):
+    """The form of one move on a case (``community.views.make_move`` makes it): it knows
+    the case and who is making the move, for the ids it turns into things."""
+
+    def __init__(self, *args, case=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case, self.user = case, user
+
+
+class ReasonForm(MoveForm):
     reason = forms.CharField(label=_("原因"), max_length=500,
                              error_messages={"required": _("请写明原因。")})
 
 
-class TextForm(forms.Form):
+class TextForm(MoveForm):
     text = forms.CharField(label=_("内容"), max_length=2000,
                            error_messages={"required": _("请填写内容。")})
     photos = PhotosField(label=_("照片"))
 
 
-class TriageForm(forms.Form):
+class TriageForm(MoveForm):
     category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.all(),
                                       to_field_name="code")
     priority = forms.ChoiceField(label=_("紧急程度"), choices=Priority.choices)
     note = forms.CharField(label=_("备注"), required=False, max_length=500)
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(MoveForm):
+    """``to`` is ``v`` (volunteers), ``d<id>`` (a department of the case's community) or
+    ``u<id>`` (a person); ``cleaned_data["target"]`` is the service's keyword arguments.
+    Whether that person may be given the case is the service's to say."""
+
     to = forms.CharField(label=_("交给"), error_messages={
         "required": _("请选择承办部门、承办人或志愿服务。")})
     note = forms.CharField(label=_("交办说明"), required=False, max_length=500)
 
+    def clean(self):
+        data = super().clean()
+        value = data.get("to")
+        if value is None:
+            return data
+        target = {}
+        if value == "v":
+            target = {"to_volunteers": True}
+        else:
+            try:
+                pk = parse_id(value[1:])
+            except BadParameter:
+                pk = None
+            if pk is not None and value[:1] == "d":
+                department = Department.objects.filter(
+                    pk=pk, community_id=self.case.community_id).first()
+                target = {"department": department} if department else {}
+            elif pk is not None and value[:1] == "u":
+                person = User.objects.filter(pk=pk).first()
+                target = {"person": person} if person else {}
+        if not target:
+            self.add_error("to", _("请选择承办部门、承办人或志愿服务。"))
+        data["target"] = target
+        return data
 
-class MergeForm(forms.Form):
+
+class MergeForm(MoveForm):
+    """``cleaned_data["into"]`` is the kept case, one this person can see."""
+
     into = forms.IntegerField(
         label=_("合并到诉求编号"), min_value=1, max_value=2**31 - 1,
         error_messages={"required": _("请选择要合并到的诉求。")})
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
 
+    def clean_into(self):
+        into = Case.objects.filter(pk=self.cleaned_data["into"]).first()
+        if into is None or not can_see(self.user, into):
+            raise ValidationError(_("没有这件诉求。"))
+        return into
 
-class FeedbackForm(forms.Form):
+
+class WhistleForm(MoveForm):
+    """吹哨: the departments summoned and the lead, all of the case's community."""
+
+    # Read from the posted ids in clean(); declared so their errors have a place.
+    departments = forms.Field(label=_("部门"), required=False)
+    lead = forms.Field(label=_("牵头部门"), required=False)
+    note = forms.CharField(label=_("说明"), required=False, strip=False)
+
+    def clean(self):
+        data = super().clean()
+        try:
+            ids = set(parse_ids(self.data.getlist("departments"), name=_("部门")))
+            lead_id = parse_id(self.data.get("lead"), name=_("牵头部门"))
+        except BadParameter as exc:
+            self.add_error("departments", str(exc))
+            return data
+        found = {d.pk: d for d in Department.objects.filter(
+            pk__in=ids | {lead_id}, community_id=self.case.community_id)}
+        if not ids or set(found) != ids | {lead_id}:
+            self.add_error("departments", _("请从列表里选择本社区的部门。"))
+            return data
+        data["departments"] = [found[i] for i in ids]
+        data["lead"] = found[lead_id]
+        return data
+
+
+class FeedbackForm(MoveForm):
     fixed = forms.TypedChoiceField(label=_("问题解决了吗？"), coerce=lambda v: v == "yes",
                                    choices=[("yes", _("解决了")), ("no", _("没解决"))],
                                    widget=forms.RadioSelect, error_messages={

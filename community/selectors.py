@@ -108,14 +108,19 @@ def workbench_scope(user) -> Q:
     return q
 
 
-def _tab_filter(tab: str, user) -> Q:
+def handler_only(user) -> bool:
+    """A department's handler and nothing more: their workbench opens on 待我办 (the
+    cases given to them) rather than on sorting and dispatching, which is not theirs."""
     s = scope_of(user)
+    return s.is_handler and not (s.is_grid_worker or s.is_liaison or s.is_admin)
+
+
+def _tab_filter(tab: str, user) -> Q:
     now = timezone.now()
-    handler_only = s.is_handler and not (s.is_grid_worker or s.is_liaison or s.is_admin)
     return {
         "new": Q(status=Status.SUBMITTED),
-        "waiting": (Q(status__in=[Status.DISPATCHED, Status.IN_PROGRESS]) if handler_only
-                    else Q(status=Status.TRIAGED)),
+        "waiting": (Q(status__in=[Status.DISPATCHED, Status.IN_PROGRESS])
+                    if handler_only(user) else Q(status=Status.TRIAGED)),
         "overdue": Q(status__in=WORKING_STATES, due_at__lt=now),
         "doing": Q(status__in=[Status.DISPATCHED, Status.IN_PROGRESS]),
         "result": Q(status=Status.RESOLVED),
@@ -131,12 +136,10 @@ def workbench_counts(user) -> dict[str, int]:
     scope_q = workbench_scope(user)
     by_status = dict(Case.objects.filter(scope_q).values_list("status")
                      .annotate(n=Count("pk")).order_by())
-    s = scope_of(user)
-    handler_only = s.is_handler and not (s.is_grid_worker or s.is_liaison or s.is_admin)
     doing = by_status.get(Status.DISPATCHED, 0) + by_status.get(Status.IN_PROGRESS, 0)
     return {
         "new": by_status.get(Status.SUBMITTED, 0),
-        "waiting": doing if handler_only else by_status.get(Status.TRIAGED, 0),
+        "waiting": doing if handler_only(user) else by_status.get(Status.TRIAGED, 0),
         "overdue": Case.objects.filter(scope_q).filter(_tab_filter("overdue", user)).count(),
         "doing": doing,
         "result": by_status.get(Status.RESOLVED, 0),

@@ -34,6 +34,7 @@ from buildings.models import (
     Household,
     PublicPlace,
     Unit,
+    grid_paths_up,
 )
 from portal.choices import NotificationKind
 from portal.i18n import later
@@ -56,7 +57,7 @@ from .choices import (
     Status,
 )
 from .models import Case, CaseEvent, CaseFollower, CasePhoto, Category, LoopSettings
-from .workflow import WorkflowError, check_move
+from .workflow import Move, WorkflowError, check_move, dispatch_kind
 
 KIND = NotificationKind.CASE
 
@@ -102,9 +103,13 @@ def _record(case: Case, kind: str, actor: User | None, *, from_status: str = "",
 
 
 def _move(case: Case, kind: str, actor: User | None, *, note: str = "",
-          fields: Iterable[str] = (), internal: bool = False, **data) -> CaseEvent:
-    """Make an already-checked move: set the state, save, record."""
-    move = check_move(case, kind, actor)
+          fields: Iterable[str] = (), internal: bool = False, checked: Move | None = None,
+          **data) -> CaseEvent:
+    """Check the move (``workflow.check_move``, the one judge) and make it: set the
+    state, save, record. ``checked`` is the move as the caller already checked it on
+    this locked case (it had to know before it changed anything); it is not asked twice.
+    """
+    move = checked if checked is not None else check_move(case, kind, actor)
     before = case.status
     now = timezone.now()
     update = set(fields) | {"updated_at"}
@@ -174,9 +179,7 @@ def _grid_workers(case: Case, *, above: bool = False) -> list[User]:
     """Grid workers of the case's own grid; with ``above``, those of the grids above it."""
     grid = case.grid
     if above:
-        step = grid.steplen
-        paths = [grid.path[:end] for end in range(step, len(grid.path), step)]
-        qs = GridWorker.objects.filter(grid__path__in=paths)
+        qs = GridWorker.objects.filter(grid__path__in=grid_paths_up(grid.path)[:-1])
     else:
         qs = GridWorker.objects.filter(grid=grid)
     return list(User.objects.filter(pk__in=qs.values("user_id")))
@@ -381,11 +384,11 @@ def case_metoo(*, actor: User, case_id: int) -> Case:
     """A neighbour with the same problem joins an open case instead of filing another."""
     with transaction.atomic():
         case = _lock(case_id)
-        if CaseFollower.objects.filter(case=case, user=actor).exists() \
-                or case.reporter_id == actor.pk:
-            return case
+        if CaseFollower.objects.filter(case=case, user=actor).exists():
+            return case  # a second tap counts once
+        move = check_move(case, EventKind.METOO, actor)  # a neighbour's; not the reporter's
         case.metoo_count += 1
-        _move(case, EventKind.METOO, actor, fields=["metoo_count"])
+        _move(case, EventKind.METOO, actor, fields=["metoo_count"], checked=move)
         CaseFollower.objects.create(case=case, user=actor)
     return case
 
@@ -492,15 +495,13 @@ def case_dispatch(*, actor: User, case_id: int, department: Department | None = 
         raise WorkflowError(_("请选择承办部门、承办人或志愿服务。"))
     with transaction.atomic():
         case = _lock(case_id)
-        kind = (EventKind.REASSIGN if case.status in (Status.DISPATCHED, Status.IN_PROGRESS)
-                else EventKind.DISPATCH)
-        check_move(case, kind, actor)
+        move = check_move(case, dispatch_kind(case), actor)
         if not to_volunteers:
             department = _dispatch_target(case, department=department, person=person)
         case.department = None if to_volunteers else department
         case.assignee = None if to_volunteers else person
         case.to_volunteers = bool(to_volunteers)
-        _move(case, kind, actor, note=note.strip(),
+        _move(case, move.kind, actor, note=note.strip(), checked=move,
               fields=["department", "assignee", "to_volunteers"],
               department=department.pk if department and not to_volunteers else None,
               person=person.pk if person and not to_volunteers else None,
@@ -624,7 +625,7 @@ def case_urge(*, actor: User, case_id: int, now: datetime | None = None) -> Case
     now = now or timezone.now()
     with transaction.atomic():
         case = _lock(case_id)
-        check_move(case, EventKind.URGE, actor)
+        move = check_move(case, EventKind.URGE, actor)  # who, before when
         if not (case.due_at and case.due_at < now):
             raise WorkflowError(_("还没有超过办理时限，请耐心等待。"))
         start = timezone.make_aware(datetime.combine(timezone.localtime(now).date(),
@@ -632,7 +633,7 @@ def case_urge(*, actor: User, case_id: int, now: datetime | None = None) -> Case
         if CaseEvent.objects.filter(case=case, kind=EventKind.URGE, actor=actor,
                                     at__gte=start).exists():
             raise WorkflowError(_("今天已经催过了，明天可以再催。"))
-        _move(case, EventKind.URGE, actor)
+        _move(case, EventKind.URGE, actor, checked=move)
         _tell(_handlers(case) + _grid_workers(case), case,
               later(gettext_lazy("居民催办：%(c)s"), c=case.category), case.where, sms=True)
     return case

@@ -7,6 +7,7 @@ make is a 403; bad input is a 400 with the page and its message again.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buildings.access import may, require, scope_of
-from buildings.models import Building, Department, PublicPlace, Unit
+from buildings.models import Building, PublicPlace, Unit
 from portal import limits
+from portal.errors import Refused
 from portal.forms_json import client_key_from, json_or_redirect
-from portal.models import User
 from portal.params import BadParameter, parse_id, parse_int
 from portal.phones import mask_phones_in_text
 
@@ -57,13 +58,12 @@ from .services import (
     case_url,
 )
 from .whistle import selectors as whistle_selectors
-from .whistle import views as whistle_views
 from .workflow import (
     STAFF_ROLES,
-    WorkflowError,
     allowed_moves,
     can_see,
     check_move,
+    dispatch_kind,
     roles_for,
     sees_in_full,
     sees_photo,
@@ -181,7 +181,7 @@ def _submit(request, form, behalf):
             voice=data.get("voice"), photos=data.get("photos") or (), channel=channel,
             on_behalf_by=on_behalf_by, client_key=client_key_from(request),
             position=position, **data["place"], **extra)
-    except WorkflowError as exc:
+    except Refused as exc:
         form.add_error(None, exc.message)
         return _report_page(request, form, behalf, status=400)
     return json_or_redirect(request, None, case_url(case) + "?sent=1")
@@ -241,7 +241,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     # The household's own flat is never masked for its verified members.
     home = bool(case.household_id) and case.household_id in scope_of(request.user).household_ids
     moves = set(allowed_moves(request.user, case))
-    if case.status in (Status.DISPATCHED, Status.IN_PROGRESS) and "reassign" in moves:
+    if dispatch_kind(case) in moves:  # the 转办 form serves 改派 too
         moves.add("dispatch")
     ctx = {
         "case": case,
@@ -320,10 +320,8 @@ def place(request: HttpRequest, pk: int) -> HttpResponse:
         return _bad(request, case, {"to": [_("请选择本社区的一栋楼或一个公共场所。")]})
     try:
         case_place(actor=request.user, case_id=case.pk, **target)
-    except WorkflowError as exc:
+    except Refused as exc:  # the case page again, with the message
         return _bad(request, case, exc.message)
-    from django.contrib import messages
-
     messages.success(request, _("已定位，诉求已转到该地点所属网格"))
     return json_or_redirect(request, None, case_url(case))
 
@@ -334,117 +332,150 @@ def _bad(request, case, errors, form=None) -> HttpResponse:
                             context=_detail_context(request, case, failed_form=form))
 
 
-def _to(value: str, case: Case) -> dict:
-    """``v`` (volunteers), ``d<id>`` (a department) or ``u<id>`` (a person); else ``{}``."""
-    if value == "v":
-        return {"to_volunteers": True}
+# --- The moves: one small view each, over make_move ----------------------------------
+
+
+def make_move(request: HttpRequest, pk: int, kind: str, call, *, form=None, asks=None,
+              neighbours: bool = False) -> HttpResponse:
+    """What every move on a case shares: find it, read its form, let the service decide.
+
+    ``call(user, case, data)`` calls the service with the form's ``cleaned_data``
+    (``request.POST`` for a move without a form). The service alone decides whether
+    the person may make the move now (``workflow.check_move`` in its transaction): a
+    refusal about the person is a 403, about the case's state or the input a 400 with
+    the case page and the message, and nothing is written. Only when the form is bad,
+    and so the service is not called, is the workflow asked here (the move ``asks``,
+    if the button is not named after it): someone who may not make the move is told
+    that, not what the form wanted. A case the person may not see is a 404 (for
+    "me too", ``neighbours`` may not see it yet and still say it).
+    """
+    case = selectors.case_for_page(pk)
+    if case is None:
+        raise Http404
+    sees = can_see(request.user, case)
+    if not sees and not (neighbours and "neighbour" in roles_for(request.user, case)):
+        raise Http404
+    data = request.POST
     try:
-        pk = parse_id(value[1:])
-    except BadParameter:
-        return {}
-    if value[:1] == "d":
-        d = Department.objects.filter(pk=pk, community_id=case.community_id).first()
-        if d:
-            return {"department": d}
-    if value[:1] == "u":
-        u = User.objects.filter(pk=pk).first()
-        if u:
-            return {"person": u}
-    return {}
+        if form is not None:
+            bound = form(request.POST, request.FILES, case=case, user=request.user)
+            if not bound.is_valid():
+                check_move(case, asks(case) if callable(asks) else asks or kind, request.user)
+                return _bad(request, case, bound, bound)
+            data = bound.cleaned_data
+        call(request.user, case, data)
+    except Refused as exc:  # the case page again: here, not in portal.errors' middleware
+        if exc.forbidden or not sees:
+            # Someone who may not see the case is told why, not shown it.
+            raise PermissionDenied(exc.message) from None
+        return _bad(request, case, exc.message)
+    messages.success(request, _done(kind, selectors.case_for_page(case.pk)))
+    return json_or_redirect(request, None, case_url(case))
+
+
+@login_required
+@require_POST
+def triage(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "triage", form=TriageForm, call=lambda user, case, d: (
+        case_triage(actor=user, case_id=case.pk, category=d["category"],
+                    priority=d["priority"], note=d["note"])))
+
+
+@login_required
+@require_POST
+def decline(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "decline", form=ReasonForm, call=lambda user, case, d: (
+        case_decline(actor=user, case_id=case.pk, reason=d["reason"])))
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "merge", form=MergeForm, call=lambda user, case, d: (
+        case_merge(actor=user, case_id=case.pk, into_id=d["into"].pk, note=d["note"])))
+
+
+@login_required
+@require_POST
+def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+    """转办, or 改派 once dispatched (``workflow.dispatch_kind``): one button, one form."""
+    return make_move(request, pk, "dispatch", form=DispatchForm, asks=dispatch_kind,
+                     call=lambda user, case, d: case_dispatch(
+                         actor=user, case_id=case.pk, note=d["note"], **d["target"]))
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "accept", call=lambda user, case, d: (
+        case_accept(actor=user, case_id=case.pk, note=d.get("note", ""))))
+
+
+@login_required
+@require_POST
+def hand_back(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "hand_back", form=ReasonForm, call=lambda user, case, d: (
+        case_hand_back(actor=user, case_id=case.pk, reason=d["reason"])))
+
+
+@login_required
+@require_POST
+def resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "resolve", form=TextForm, call=lambda user, case, d: (
+        case_resolve(actor=user, case_id=case.pk, text=d["text"], photos=d["photos"])))
+
+
+@login_required
+@require_POST
+def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reporter's answer: 确认 (closed) or 未解决 (back to dispatch); the service says which."""
+    return make_move(request, pk, "feedback", form=FeedbackForm, asks=EventKind.CONFIRM,
+                     call=lambda user, case, d: case_give_feedback(
+                         actor=user, case_id=case.pk, fixed=d["fixed"], rating=d["rating"],
+                         words=d["words"]))
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "comment", form=TextForm, call=lambda user, case, d: (
+        case_comment(actor=user, case_id=case.pk, text=d["text"], photos=d["photos"])))
+
+
+@login_required
+@require_POST
+def supervise(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "supervise", form=TextForm, call=lambda user, case, d: (
+        case_supervise(actor=user, case_id=case.pk, text=d["text"])))
+
+
+@login_required
+@require_POST
+def followup(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "followup", form=TextForm, call=lambda user, case, d: (
+        case_record_followup(actor=user, case_id=case.pk, text=d["text"])))
+
+
+@login_required
+@require_POST
+def urge(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "urge", call=lambda user, case, d: (
+        case_urge(actor=user, case_id=case.pk)))
+
+
+@login_required
+@require_POST
+def metoo(request: HttpRequest, pk: int) -> HttpResponse:
+    return make_move(request, pk, "metoo", neighbours=True, call=lambda user, case, d: (
+        case_metoo(actor=user, case_id=case.pk)))
 
 
 @login_required
 @require_POST
 def act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    """Make one move on a case. The form's fields depend on the move."""
-    case = selectors.case_for_page(pk)
-    if case is None:
-        raise Http404
-    roles = roles_for(request.user, case)
-    if not can_see(request.user, case) and not (kind == "metoo" and "neighbour" in roles):
-        raise Http404
-    check_kind = {"feedback": EventKind.CONFIRM,
-                  "dispatch": (EventKind.REASSIGN if case.status in (
-                      Status.DISPATCHED, Status.IN_PROGRESS) else EventKind.DISPATCH)
-                  }.get(kind, kind)
-    try:
-        check_move(case, check_kind, request.user)
-    except WorkflowError as exc:
-        if exc.forbidden or not can_see(request.user, case):
-            # Someone who may not see the case is told why, not shown it.
-            raise PermissionDenied(exc.message) from None
-        return _bad(request, case, exc.message)
-    user, P, F = request.user, request.POST, request.FILES
-    try:
-        if kind == "triage":
-            form = TriageForm(P)
-            if not form.is_valid():
-                return _bad(request, case, form, form)
-            case_triage(actor=user, case_id=case.pk, category=form.cleaned_data["category"],
-                        priority=form.cleaned_data["priority"], note=form.cleaned_data["note"])
-        elif kind in ("decline", "hand_back"):
-            form = ReasonForm(P)
-            if not form.is_valid():
-                return _bad(request, case, form, form)
-            fn = case_decline if kind == "decline" else case_hand_back
-            fn(actor=user, case_id=case.pk, reason=form.cleaned_data["reason"])
-        elif kind == "merge":
-            form = MergeForm(P)
-            if not form.is_valid():
-                return _bad(request, case, form, form)
-            into = Case.objects.filter(pk=form.cleaned_data["into"]).first()
-            if into is None or not can_see(user, into):
-                return _bad(request, case, {"into": [_("没有这件诉求。")]})
-            case_merge(actor=user, case_id=case.pk, into_id=into.pk,
-                       note=form.cleaned_data["note"])
-        elif kind == "dispatch":
-            form = DispatchForm(P)
-            if not form.is_valid():
-                return _bad(request, case, form, form)
-            target = _to(form.cleaned_data["to"], case)
-            if not target:
-                return _bad(request, case, {"to": [_("请选择承办部门、承办人或志愿服务。")]})
-            case_dispatch(actor=user, case_id=case.pk, note=form.cleaned_data["note"], **target)
-        elif kind == "accept":
-            case_accept(actor=user, case_id=case.pk, note=P.get("note", ""))
-        elif kind in ("resolve", "comment", "supervise", "followup"):
-            form = TextForm(P, F)
-            if not form.is_valid():
-                return _bad(request, case, form, form)
-            text, photos = form.cleaned_data["text"], form.cleaned_data["photos"]
-            if kind == "resolve":
-                case_resolve(actor=user, case_id=case.pk, text=text, photos=photos)
-            elif kind == "comment":
-                case_comment(actor=user, case_id=case.pk, text=text, photos=photos)
-            elif kind == "supervise":
-                case_supervise(actor=user, case_id=case.pk, text=text)
-            else:
-                case_record_followup(actor=user, case_id=case.pk, text=text)
-        elif kind == "feedback":
-            form = FeedbackForm(P)
-            if not form.is_valid():
-                return _bad(request, case, form, form)
-            case_give_feedback(actor=user, case_id=case.pk, fixed=form.cleaned_data["fixed"],
-                               rating=form.cleaned_data["rating"],
-                               words=form.cleaned_data["words"])
-        elif kind in whistle_views.KINDS:
-            errors = whistle_views.handle(request, case, kind)
-            if errors:
-                return _bad(request, case, errors)
-        elif kind == "urge":
-            case_urge(actor=user, case_id=case.pk)
-        elif kind == "metoo":
-            case_metoo(actor=user, case_id=case.pk)
-        else:
-            raise Http404
-    except WorkflowError as exc:
-        if exc.forbidden:
-            raise PermissionDenied(exc.message) from None
-        return _bad(request, case, exc.message)
-    from django.contrib import messages
-
-    messages.success(request, _done(kind, selectors.case_for_page(case.pk)))
-    return json_or_redirect(request, None, case_url(case))
+    """``community:act`` with a kind, the name templates and tests reverse: every move
+    has its own URL under that same path (``urls.py``), so only an unknown kind lands here."""
+    raise Http404
 
 
 def _done(kind: str, case: Case) -> str:
@@ -484,9 +515,7 @@ def _done(kind: str, case: Case) -> str:
 def workbench(request: HttpRequest) -> HttpResponse:
     """The staff's queue on a phone: new, waiting for them, overdue, in progress, done."""
     require(request.user, "community.use_workbench")
-    scope = scope_of(request.user)
-    handler_only = scope.is_handler and not (scope.is_grid_worker or scope.is_liaison
-                                             or scope.is_admin)
+    handler_only = selectors.handler_only(request.user)
     default = "waiting" if handler_only else "new"
     tab = request.GET.get("tab", default)
     if tab not in selectors.TABS:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from buildings.access import scope_of
 from buildings.models import Building
+from portal.errors import Refused
 from portal.forms_json import json_or_redirect
 from portal.models import User
 from portal.params import parse_date, parse_id, parse_ids
@@ -21,7 +22,7 @@ from portal.params import parse_date, parse_id, parse_ids
 from . import selectors
 from .disputes import dispute_advance, dispute_mediate, dispute_open, dispute_record_visit
 from .forms import validate_phone_user
-from .workflow import WorkflowError, can_see, dispute_roles_for
+from .workflow import can_see, dispute_roles_for
 
 
 def _may_open(user) -> bool:
@@ -63,7 +64,7 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
                                summary=P.get("summary", ""), building=building, case=case,
                                party_users=users,
                                party_names=P.get("party_names", "").splitlines())
-    except WorkflowError as exc:
+    except Refused as exc:
         if exc.forbidden:
             raise PermissionDenied(exc.message) from None
         return json_or_redirect(request, exc.message, None,
@@ -123,7 +124,7 @@ def dispute_act(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
                                  note=P.get("note", ""))
         else:
             raise Http404
-    except WorkflowError as exc:
+    except Refused as exc:
         if exc.forbidden:
             raise PermissionDenied(exc.message) from None
         return json_or_redirect(request, exc.message, None, template="community/dispute.html",

@@ -1,36 +1,15 @@
-"""Registration only: admin screens for categories and the calendar; 首页 and 我的 sections."""
+"""Registration only: the admin screens of ``viewsets.py`` (categories, the calendar,
+statistics), the 首页 and 我的 sections, the admins' homepage warning."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
 
 from buildings.access import may, scope_of
 
 from . import selectors
-from .models import CalendarDay, Category
-
-
-class CategoryViewSet(SnippetViewSet):
-    model = Category
-    icon = "list-ul"
-    menu_label = _("诉求类别")
-    menu_order = 300
-    add_to_admin_menu = True
-    list_display = ["name", "code", "icon", "days_normal", "days_high", "days_urgent", "active"]
-    ordering = ["order", "id"]
-
-
-class CalendarDayViewSet(SnippetViewSet):
-    model = CalendarDay
-    icon = "date"
-    menu_label = _("节假日与调休")
-    menu_order = 301
-    add_to_admin_menu = True
-    list_display = ["date", "is_workday", "note"]
-
+from .viewsets import AdminsOnlyMenuItem, CalendarDayViewSet, CategoryViewSet
 
 register_snippet(CategoryViewSet)
 register_snippet(CalendarDayViewSet)
@@ -69,20 +48,15 @@ def statistics_urls():
             path("calendar/year/", calendar_year, name="community_calendar_year")]
 
 
-class _AdminsOnly(MenuItem):
-    def is_shown(self, request):
-        return scope_of(request.user).is_admin
-
-
 @hooks.register("register_admin_menu_item")
 def statistics_menu_item():
-    return _AdminsOnly(_("诉求统计"), reverse("community_statistics"), icon_name="table",
+    return AdminsOnlyMenuItem(_("诉求统计"), reverse("community_statistics"), icon_name="table",
                        order=299)
 
 
 @hooks.register("register_admin_menu_item")
 def calendar_year_menu_item():
-    return _AdminsOnly(_("录入全年节假日"), reverse("community_calendar_year"), icon_name="date",
+    return AdminsOnlyMenuItem(_("录入全年节假日"), reverse("community_calendar_year"), icon_name="date",
                        order=302)
 
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buildings.access import scope_of
+from portal.errors import Refused
 
 from .choices import EventKind, Status
 
@@ -124,14 +125,9 @@ MOVES: dict[str, Move] = {m.kind: m for m in [
 ]}
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refused):
     """A move that may not be made. ``forbidden`` says whether it is the person (403)
     rather than the case's state or the input (400)."""
-
-    def __init__(self, message: str, *, forbidden: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.forbidden = forbidden
 
 
 @dataclass(frozen=True)
@@ -293,6 +289,13 @@ def check_move(case, kind: str, actor) -> Move:
             _("这件诉求现在是“%(state)s”，不能“%(move)s”。")
             % {"state": Status(case.status).label, "move": move.label})
     return move
+
+
+def dispatch_kind(case) -> str:
+    """转办 a case that is already dispatched (or in progress) is 改派: the one place
+    that says so (the service records it, the case page's 转办 form stays)."""
+    reassign = MOVES[EventKind.REASSIGN]
+    return EventKind.REASSIGN if case.status in reassign.sources else EventKind.DISPATCH
 
 
 def allowed_moves(user, case) -> list[str]:

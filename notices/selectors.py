@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from buildings.access import scope_of
 from buildings.choices import ResidencyState
-from buildings.models import Building, Grid, Household, Residency
+from buildings.models import Building, Household, Residency, grid_paths_up
 from portal.cache import FAILURES as CACHE_FAILURES
 from portal.params import MAX_ID
 
@@ -382,8 +382,7 @@ def reviewers_of(page: NoticePage):
         return User.objects.none()
     rows = list(Building.objects.filter(pk__in=ids).values_list("grid__path", "community_id"))
     paths = [p for p, _c in rows]
-    step = Grid.steplen
-    prefixes = {paths[0][:end] for end in range(step, len(paths[0]) + 1, step)}
+    prefixes = set(grid_paths_up(paths[0]))
     workers = {user_id for user_id, path in GridWorker.objects.filter(grid__path__in=prefixes)
                .values_list("user_id", "grid__path")
                if page.audience != Audience.COMMUNITY and all(p.startswith(path) for p in paths)}

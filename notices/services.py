@@ -28,11 +28,12 @@ from buildings.access import scope_of
 from buildings.choices import ResidencyState
 from buildings.models import Building, Household, Residency
 from portal.choices import NotificationKind
+from portal.errors import Refused
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 from portal.sms import send_sms
-from volunteers.services import VolunteerError, task_create_door_knock
+from volunteers.services import task_create_door_knock
 
 from .audience import audience_buildings
 from .choices import AckMethod, Audience, Category, ReadVia, Receipt
@@ -51,7 +52,7 @@ log_ = logging.getLogger("jiayuan.notices")
 WORKFLOW_NAME = "通知审核"
 
 
-class NoticeError(Exception):
+class NoticeError(Refused):
     """A refusal a person can read (Chinese first, then English)."""
 
 
@@ -552,11 +553,8 @@ def notice_door_knock(*, actor: User, notice: NoticePage,
     with transaction.atomic():
         task = None
         if households:
-            try:
-                task = task_create_door_knock(actor=actor, notice=notice,
-                                              households=households)
-            except VolunteerError as exc:
-                raise NoticeError(str(exc)) from exc
+            # A VolunteerError is a Refused as a NoticeError is: it passes as it is.
+            task = task_create_door_knock(actor=actor, notice=notice, households=households)
         delivery, _created = NoticeDelivery.objects.get_or_create(notice=notice)
         delivery.door_knock_at = timezone.now()
         delivery.save(update_fields=["door_knock_at"])

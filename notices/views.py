@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from buildings.access import may, require, scope_of
 from buildings.models import Household
 from portal import limits
+from portal.errors import Refused
 from portal.forms_json import json_or_redirect, wants_json
 from portal.params import MAX_ID, parse_int
 
@@ -24,7 +25,6 @@ from .forms import NoticeForm, ReviewForm, ToldForm
 from .models import NoticePage, NoticeSettings
 from .rules import responsible_building_ids
 from .services import (
-    NoticeError,
     notice_acknowledge,
     notice_door_knock,
     notice_mark_read,
@@ -88,7 +88,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     notice = _visible(request, pk)
     try:
         notice_acknowledge(user=request.user, notice=notice)
-    except NoticeError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return render_notice(request, notice, status=400)
     messages.success(request, _("已确认收到，谢谢！"))
@@ -136,7 +136,7 @@ def post(request: HttpRequest) -> HttpResponse:
                     ack_wanted=data["ack_wanted"], urgent=data["urgent"],
                     photo=data.get("photo"), ends_at=data.get("ends_at"),
                 )
-            except NoticeError as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("已发布。") if outcome == "published"
@@ -186,7 +186,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                     ack_wanted=data["ack_wanted"], urgent=data["urgent"],
                     photo=data.get("photo"), ends_at=data.get("ends_at"),
                 )
-            except NoticeError as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("已发布。") if outcome == "published"
@@ -233,7 +233,7 @@ def review(request: HttpRequest, state_id: int) -> HttpResponse:
         notice_review(actor=request.user, task_state=state,
                       approve=form.cleaned_data["decision"] == "approve",
                       comment=form.cleaned_data["comment"])
-    except NoticeError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已通过并发布。") if form.cleaned_data["decision"] == "approve"
@@ -290,7 +290,7 @@ def told(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         notice_record_told(actor=request.user, notice=notice, household=household,
                            method=form.cleaned_data["method"])
-    except NoticeError as exc:
+    except Refused as exc:
         raise PermissionDenied(str(exc)) from exc
     messages.success(request, _("已记录：%(h)s") % {"h": household.address})
     return redirect("notices:receipts", pk=notice.pk)
@@ -318,7 +318,7 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
         return limits.too_many(request, wait, _("刚刚提醒过了。"))
     try:
         counts = notice_remind(actor=request.user, notice=notice, rows=rows)
-    except NoticeError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("notices:receipts", pk=notice.pk)
     messages.success(request, _("已提醒 %(households)s 户：手机上通知 %(app)s 人，"
@@ -333,7 +333,7 @@ def door_knock(request: HttpRequest, pk: int) -> HttpResponse:
     late = selectors.overdue_households(notice, rows)
     try:
         task = notice_door_knock(actor=request.user, notice=notice, households=late)
-    except NoticeError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("notices:receipts", pk=notice.pk)
     if task is not None:

@@ -100,6 +100,7 @@ from django.utils.translation import gettext as _
 from wagtail.users.models import UserProfile
 
 from .discovery import app_modules
+from .errors import Refused
 from .models import AuditEntry, Notification, RetentionSettings, SmsMessage, User
 from .services import audit
 from .sockets import sockets_close
@@ -111,7 +112,7 @@ CONFIRM_WORDS = ("注销", "delete")
 RETENTION_BATCH = 500
 
 
-class PrivacyError(Exception):
+class PrivacyError(Refused):
     """A request about personal data that cannot be done; ``str()`` is for the person."""
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
 from portal.downloads import as_download
+from portal.errors import Refused
 from portal.params import parse_date, parse_int
 
 from . import selectors, services
@@ -38,11 +39,6 @@ from .forms import (
 )
 from .models import Claim, Redemption, Task, Volunteer
 from .rules import volunteer_of
-from .services import VolunteerError
-from .workflow import WorkflowError
-
-ERRORS = (VolunteerError, WorkflowError)
-
 
 MAX_PAGE = 1000
 
@@ -107,7 +103,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.volunteer_apply(user=request.user, **form.cleaned_data)
-            except VolunteerError as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("申请已提交，网格员审核后会通知您。"))
@@ -180,7 +176,7 @@ def task(request: HttpRequest, pk: int) -> HttpResponse:
 def _act(request: HttpRequest, task: Task, fn, ok: str, **kwargs) -> HttpResponse:
     try:
         fn(**kwargs)
-    except ERRORS as exc:
+    except Refused as exc:
         return _task_page(request, task, status=409, error=str(exc))
     if ok:
         messages.success(request, ok)
@@ -194,7 +190,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "volunteers.claim_task")
     try:
         result = services.task_claim(actor=request.user, task_id=task.pk)
-    except ERRORS as exc:
+    except Refused as exc:
         return _task_page(request, task, status=409, error=str(exc))
     if result.state == ClaimState.HELD:
         messages.success(request, _("报名成功！请按时到场。"))
@@ -386,7 +382,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
                     places=d["places"], skills=d["skills"], points=d["points"] or 0,
                     needs_approval=d["needs_approval"],
                     withdraw_cutoff_hours=d["withdraw_cutoff_hours"])
-            except ERRORS as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("任务已发布。"))
@@ -411,7 +407,7 @@ def confirm(request: HttpRequest, claim_pk: int) -> HttpResponse:
     c = _claim_for_staff(request, claim_pk)
     try:
         services.claim_confirm(actor=request.user, claim_id=c.pk)
-    except ERRORS as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已确认，谢谢！"))
@@ -449,7 +445,7 @@ def decide_volunteer(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.volunteer_decide(actor=request.user, volunteer_id=pk, approve=approve,
                                   reason=request.POST.get("reason", ""))
-    except ERRORS as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return render(request, "volunteers/review.html", _review_context(request), status=400)
     messages.success(request, _("已通过。") if approve else _("已标记为不通过。"))
@@ -579,7 +575,7 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
                                     hours=form.cleaned_data["hours"] or 0,
                                     points=form.cleaned_data["points"] or 0,
                                     reason=form.cleaned_data["reason"])
-        except ERRORS as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
             return redirect("volunteers:review")
         messages.success(request, _("已记入更正。"))
@@ -612,7 +608,7 @@ def redeem(request: HttpRequest, item_pk: int) -> HttpResponse:
     require(request.user, "volunteers.claim_task")
     try:
         services.item_redeem(actor=request.user, item_id=item_pk)
-    except ERRORS as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("volunteers:shop")
     messages.success(request, _("兑换成功，请在兑换日到社区领取。"))
@@ -628,7 +624,7 @@ def redemption_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         services.redemption_cancel(actor=request.user, redemption_id=pk)
-    except ERRORS as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已取消，积分已退回。"))
@@ -652,7 +648,7 @@ def collected(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         services.redemption_collect(actor=request.user, redemption_id=pk)
-    except ERRORS as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已登记领取。"))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from portal.errors import Refused
+
 from .choices import ClaimState as S
 
 ALLOWED: dict[str, set[str]] = {
@@ -26,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refused):
     """A move the claim cannot make; the message is for the person."""
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from buildings.access import may
 from buildings.models import CommunityAdmin, Household
 from portal.choices import NotificationKind
+from portal.errors import Refused
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
@@ -32,13 +33,8 @@ from .models import CareFlag, CareFlagKind, OverdueReport, Visit, VisitPhoto
 from .rules import guide_community_ids
 
 
-class PatrolError(Exception):
+class PatrolError(Refused):
     """A refusal with a message to show; ``forbidden`` when it is about access."""
-
-    def __init__(self, message: str, *, forbidden: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.forbidden = forbidden
 
 
 def _require(actor: User, permission: str, obj) -> None:
@@ -164,7 +160,6 @@ def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
     Tapped twice, the second tap finds the link and returns the visit."""
     from community.choices import Channel
     from community.services import case_submit
-    from community.workflow import WorkflowError
 
     with transaction.atomic():
         visit = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
@@ -174,15 +169,12 @@ def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
         household = visit.household
         photos = [p.image for p in visit.photos.all()]
         description = visit.note or str(Finding(visit.finding).label)
-        try:
-            case = case_submit(
-                reporter=None, category=category, description=description,
-                photos=photos, voice=visit.voice or None, household=household,
-                channel=Channel.VISIT,
-                on_behalf_by=actor, client_key=f"visit-{visit.pk}",
-                reporter_name=household.head_name, reporter_phone=household.phone)
-        except WorkflowError as exc:
-            raise PatrolError(exc.message) from None
+        case = case_submit(
+            reporter=None, category=category, description=description,
+            photos=photos, voice=visit.voice or None, household=household,
+            channel=Channel.VISIT,
+            on_behalf_by=actor, client_key=f"visit-{visit.pk}",
+            reporter_name=household.head_name, reporter_phone=household.phone)
         visit.case = case
         visit.save(update_fields=["case"])
         audit(actor=actor, action="patrols.visit_to_case", target=visit, case=case.pk)
@@ -193,22 +185,18 @@ def visit_to_dispute(*, actor: User, visit_id: int, title: str) -> Visit:
     """A finding becomes a dispute: the screening (全面排查) is the visit, and the
     problem found (发现问题) is recorded at once. Linked back to the visit."""
     from community.disputes import dispute_advance, dispute_open
-    from community.workflow import WorkflowError
 
     title = (title or "").strip()
     with transaction.atomic():
         visit = _lock_visit(actor, visit_id)
         household = visit.household
         summary = visit.note or str(Finding(visit.finding).label)
-        try:
-            dispute = dispute_open(actor=actor, title=title or summary[:80], summary=summary,
-                                   building=household.unit.building,
-                                   party_names=[household.head_name] if household.head_name
-                                   else [])
-            dispute = dispute_advance(actor=actor, dispute_id=dispute.pk, kind="find",
-                            note=_("走访发现：%(note)s") % {"note": summary})
-        except WorkflowError as exc:
-            raise PatrolError(exc.message, forbidden=exc.forbidden) from None
+        dispute = dispute_open(actor=actor, title=title or summary[:80], summary=summary,
+                               building=household.unit.building,
+                               party_names=[household.head_name] if household.head_name
+                               else [])
+        dispute = dispute_advance(actor=actor, dispute_id=dispute.pk, kind="find",
+                                  note=_("走访发现：%(note)s") % {"note": summary})
         visit.dispute = dispute
         visit.save(update_fields=["dispute"])
         audit(actor=actor, action="patrols.visit_to_dispute", target=visit, dispute=dispute.pk)

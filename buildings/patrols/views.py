@@ -7,7 +7,6 @@ nothing); a person with no round at all gets a 403.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from buildings.access import may, require
 from buildings.models import Household
+from portal.errors import Refused
 from portal.forms_json import client_key_from, json_or_redirect
 from portal.params import parse_id, parse_month
 
@@ -24,7 +24,6 @@ from . import selectors
 from .forms import DisputeFromVisitForm, VisitForm
 from .models import CareFlagKind, Visit
 from .services import (
-    PatrolError,
     care_flags_read,
     care_flags_set,
     visit_record,
@@ -89,15 +88,11 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return json_or_redirect(request, form, None)
     data = form.cleaned_data
-    try:
-        visit = visit_record(actor=request.user, household=home, met=data["met"],
-                             condition=data["condition"], finding=data["finding"],
-                             note=data["note"], photos=data["photos"], voice=data["voice"],
-                             client_key=client_key_from(request))
-    except PatrolError as exc:
-        if exc.forbidden:
-            raise PermissionDenied(exc.message) from None
-        return json_or_redirect(request, exc.message, None)
+    # A refusal (PatrolError) is answered by portal.errors.RefusedMiddleware: 403 or 400.
+    visit = visit_record(actor=request.user, household=home, met=data["met"],
+                         condition=data["condition"], finding=data["finding"],
+                         note=data["note"], photos=data["photos"], voice=data["voice"],
+                         client_key=client_key_from(request))
     return json_or_redirect(request, None, reverse("patrols:visit", args=[visit.pk]))
 
 
@@ -136,10 +131,10 @@ def visit_case(request: HttpRequest, pk: int) -> HttpResponse:
         return json_or_redirect(request, {"category": [_("请选择类别。")]}, None)
     try:
         visit = visit_to_case(actor=request.user, visit_id=visit.pk, category=category)
-    except PatrolError as exc:
-        if exc.forbidden:
+    except Refused as exc:
+        if exc.forbidden:  # as on the visit's page: one they may not act on is not there
             raise Http404 from None
-        return json_or_redirect(request, exc.message, None)
+        raise  # 400, by portal.errors.RefusedMiddleware
     return json_or_redirect(request, None, reverse("community:detail", args=[visit.case_id]))
 
 
@@ -150,13 +145,8 @@ def visit_dispute(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
     form = DisputeFromVisitForm(request.POST)
     form.is_valid()
-    try:
-        visit = visit_to_dispute(actor=request.user, visit_id=visit.pk,
-                                 title=form.cleaned_data.get("title", ""))
-    except PatrolError as exc:
-        if exc.forbidden:
-            raise PermissionDenied(exc.message) from None
-        return json_or_redirect(request, exc.message, None)
+    visit = visit_to_dispute(actor=request.user, visit_id=visit.pk,
+                             title=form.cleaned_data.get("title", ""))
     return json_or_redirect(request, None, reverse("community:dispute", args=[visit.dispute_id]))
 
 

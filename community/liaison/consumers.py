@@ -23,11 +23,12 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from buildings.access import may, reread_scope, scope_of
 from portal import limits
+from portal.errors import Refused
 from portal.params import BadParameter, parse_id, parse_int
 from portal.sockets import SessionBoundSocket
 
@@ -220,9 +221,10 @@ class ChatConsumer(_JsonSocket):
             await self.send_json({"type": "error", "client_key": client_key,
                                   "code": "forbidden", "message": str(exc)})
             return
-        except ValidationError as exc:
+        except Refused as exc:  # every app's refusal (a ChatError here), answered in the frame
             await self.send_json({"type": "error", "client_key": client_key,
-                                  "code": "invalid", "message": " ".join(exc.messages)})
+                                  "code": "forbidden" if exc.forbidden else "invalid",
+                                  "message": str(exc)})
             return
         # The message ends this typing spell: the next "typing" is news, not a repeat.
         self.last_typing = 0.0

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buildings.access import scope_of
+from portal.errors import Refused
 from portal.i18n import later
 from portal.services import audit, notify
 from portal.templatetags.jiayuan_dates import weekday_when
@@ -33,7 +34,7 @@ OFF_HOURS_REPEAT = timedelta(hours=2)
 UNREAD_SMS_AFTER = timedelta(minutes=5)
 
 
-class ChatError(ValidationError):
+class ChatError(Refused, ValidationError):
     """A request the chat refuses, with a message a resident can read."""
 
 
@@ -377,7 +378,6 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
     if conversation.case_id:
         return conversation.case_id
     from community import services as case_services
-    from community.workflow import WorkflowError
 
     messages = list(conversation.messages.filter(role=SenderRole.RESIDENT)
                     .prefetch_related("photos").order_by("seq"))
@@ -395,14 +395,12 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
             category = Category.objects.filter(active=True).order_by("order", "id").first()
         if category is None:
             raise ChatError(_("还没有设置诉求类别，请联系管理员。"))
-        try:
-            case = case_services.case_submit(
-                reporter=conversation.resident, category=category, description=text[:2000],
-                photos=photos, channel="chat", client_key=f"liaison-{conversation.pk}",
-                on_behalf_by=staff,
-            )
-        except WorkflowError as exc:  # the cases app's readable refusal
-            raise ChatError(str(exc)) from None
+        # A refusal of the cases app (a WorkflowError) is a Refused too: it passes as it is.
+        case = case_services.case_submit(
+            reporter=conversation.resident, category=category, description=text[:2000],
+            photos=photos, channel="chat", client_key=f"liaison-{conversation.pk}",
+            on_behalf_by=staff,
+        )
         case_id = case.pk
         conversation.case_id = case_id
         conversation.save(update_fields=["case_id"])

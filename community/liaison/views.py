@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
 from portal import limits
+from portal.errors import Refused
 from portal.media import send_field
 from portal.models import User
 from portal.params import BadParameter, parse_id, parse_int
@@ -133,8 +134,8 @@ def upload(request: HttpRequest, pk: int) -> JsonResponse:
         return _error(str(exc))
     except PermissionDenied as exc:
         return _error(str(exc), 403)
-    except ValidationError as exc:
-        return _error(" ".join(exc.messages))
+    except Refused as exc:  # a ChatError, or the cases app's refusal: the JSON this page reads
+        return _error(str(exc), 403 if exc.forbidden else 400)
     return JsonResponse({"ok": True, "seq": message.seq, "client_key": client_key})
 
 
@@ -147,8 +148,8 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
         services.conversation_rate(conversation=conversation, resident=request.user,
                                    stars=stars)
         messages.success(request, _("谢谢您的评价！"))
-    except ValidationError as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    except Refused as exc:
+        messages.error(request, str(exc))
     return redirect("liaison:transcript", pk=conversation.pk)
 
 
@@ -261,8 +262,8 @@ def console_conversation(request: HttpRequest, pk: int) -> HttpResponse:
 def _act(request, fn, **kwargs):
     try:
         return fn(**kwargs)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except Refused as exc:  # the console shows it and stays where it was
+        messages.error(request, str(exc))
     return None
 
 

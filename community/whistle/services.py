@@ -57,14 +57,14 @@ def whistle_blow(*, actor: User, case_id: int, departments: Iterable[Department]
     dispatch); the residents told which departments are on it (in-app).
     """
     departments = list({d.pk: d for d in departments}.values())
-    if len(departments) < 2:
-        raise WorkflowError(_("吹哨报到至少要召集两个部门。"))
-    if lead is None or lead.pk not in {d.pk for d in departments}:
-        raise WorkflowError(_("牵头部门必须是被召集的部门之一。"))
     now = now or timezone.now()
     with transaction.atomic():
         case = _lock(case_id)
-        check_move(case, EventKind.WHISTLE, actor)
+        move = check_move(case, EventKind.WHISTLE, actor)  # who, before what they chose
+        if len(departments) < 2:
+            raise WorkflowError(_("吹哨报到至少要召集两个部门。"))
+        if lead is None or lead.pk not in {d.pk for d in departments}:
+            raise WorkflowError(_("牵头部门必须是被召集的部门之一。"))
         if any(d.community_id != case.community_id for d in departments):
             raise WorkflowError(_("只能召集本社区的部门。"))
         if open_whistle(case) is not None:
@@ -74,7 +74,7 @@ def whistle_blow(*, actor: User, case_id: int, departments: Iterable[Department]
                                          blown_by=actor, blown_at=now, due_at=due)
         WhistleSummons.objects.bulk_create(
             WhistleSummons(whistle=whistle, department=d, due_at=due) for d in departments)
-        _move(case, EventKind.WHISTLE, actor, note=whistle.note, internal=True,
+        _move(case, EventKind.WHISTLE, actor, note=whistle.note, internal=True, checked=move,
               whistle=whistle.pk, departments=[d.pk for d in departments], lead=lead.pk,
               due=due.isoformat())
         names = "、".join(d.name for d in departments)
@@ -97,11 +97,11 @@ def whistle_report_in(*, actor: User, case_id: int, note: str,
     ``report_in`` event and an audit row; the lead's handlers and the grid
     workers told. A department that was not summoned is refused (403).
     """
-    note = _need(note, _("请写下报到情况（谁来、做什么）。"))
     now = now or timezone.now()
     with transaction.atomic():
         case = _lock(case_id)
-        check_move(case, EventKind.REPORT_IN, actor)
+        move = check_move(case, EventKind.REPORT_IN, actor)  # who, before what they wrote
+        note = _need(note, _("请写下报到情况（谁来、做什么）。"))
         mine = scope_of(actor).department_ids
         waiting = WhistleSummons.objects.select_related("department", "whistle").filter(
             whistle__case=case, whistle__result_at__isnull=True, department_id__in=mine)
@@ -116,7 +116,7 @@ def whistle_report_in(*, actor: User, case_id: int, note: str,
         summons.reported_at, summons.reported_by, summons.note = now, actor, note[:2000]
         summons.save(update_fields=["reported_at", "reported_by", "note"])
         late = now > summons.due_at
-        _move(case, EventKind.REPORT_IN, actor, note=summons.note, internal=True,
+        _move(case, EventKind.REPORT_IN, actor, note=summons.note, internal=True, checked=move,
               whistle=summons.whistle_id, department=summons.department_id, late=late,
               hours=workdays.workhours_between(summons.whistle.blown_at, now))
         title = (later(gettext_lazy("%(d)s 已报到（超时）"), d=summons.department.name) if late
@@ -134,11 +134,11 @@ def whistle_give_result(*, actor: User, case_id: int, text: str,
     ``whistle_result`` event (the case becomes resolved) and an audit row; the
     residents asked to confirm (SMS), the summoned departments told.
     """
-    text = _need(text, _("请写明办理结果。"))
     now = now or timezone.now()
     with transaction.atomic():
         case = _lock(case_id)
-        check_move(case, EventKind.WHISTLE_RESULT, actor)
+        move = check_move(case, EventKind.WHISTLE_RESULT, actor)  # who, before what
+        text = _need(text, _("请写明办理结果。"))
         whistle = open_whistle(case)
         if whistle is None:
             raise WorkflowError(_("这件诉求没有进行中的吹哨报到。"))
@@ -148,7 +148,7 @@ def whistle_give_result(*, actor: User, case_id: int, text: str,
         whistle.result, whistle.result_at = text[:4000], now
         whistle.save(update_fields=["result", "result_at"])
         case.resolved_at = now
-        _move(case, EventKind.WHISTLE_RESULT, actor, note=whistle.result,
+        _move(case, EventKind.WHISTLE_RESULT, actor, note=whistle.result, checked=move,
               fields=["resolved_at"], whistle=whistle.pk, lead=whistle.lead_id)
         _tell(_residents(case), case, gettext_lazy("您的诉求有了办理结果，请确认"),
               gettext_lazy("问题解决了吗？请评价。"), sms=True)

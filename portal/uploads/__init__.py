@@ -28,17 +28,29 @@ Storing a submission once per ``client_key`` is the job of the app's service
 on a repeat), not of this module. Without JavaScript the same form posts
 normally, with the phone's original photos, and the server shrinks them.
 
-Typical use in a view, validating everything before writing anything::
+Typical use: the view's form checks and cleans every file before anything
+is written, and the service stores them (as ``community.views.new`` and
+``community.services.case_submit`` do)::
 
-    photos = [clean_photo(f) for f in request.FILES.getlist("photos")[:MAX_PHOTOS]]
-    ...                                    # UploadRejected -> form error, 400
+    # forms.py: PhotosField / VoiceField clean() return CleanPhoto / CleanVoice;
+    # an UploadRejected becomes the field's error (400, nothing written)
+    photos = PhotosField(label=_("照片"))
+
+    # views.py: validate, call the service, answer
+    if form.is_valid():
+        case = case_submit(..., photos=form.cleaned_data["photos"],
+                           client_key=client_key_from(request))
+
+    # services.py: one transaction; each cleaned photo saved with the row it belongs to
     with transaction.atomic():
-        case = case_submit(...)
+        case = Case.objects.create(...)
         for clean in photos:
-            p = CasePhoto(case=case); p.set_clean(clean); p.save()
+            photo = CasePhoto(case=case)
+            photo.set_clean(clean)
+            photo.save()
 
-or with the form fields ``PhotosField`` / ``VoiceField`` below, whose
-``clean()`` returns the cleaned results.
+A service that is given raw files instead calls ``clean_photo`` /
+``clean_voice`` itself, before its transaction.
 """
 
 from .base import UploadRejected

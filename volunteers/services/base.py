@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.choices import NotificationKind
+from portal.errors import Refused
 from portal.models import User
 
 from ..choices import (
@@ -25,7 +26,7 @@ CHECKIN_EARLY = timedelta(minutes=30)
 CHECKOUT_LATE = timedelta(hours=3)
 
 
-class VolunteerError(Exception):
+class VolunteerError(Refused):
     """A change that cannot be made; the message is for the person."""
 
 

@@ -31,7 +31,7 @@ from ..models import (
     Task,
     Volunteer,
 )
-from ..workflow import WorkflowError, check_move
+from ..workflow import check_move
 from .base import (
     KIND,
     OFFER_WINDOW,
@@ -163,10 +163,7 @@ def claim_withdraw(*, actor: User, claim_id: int) -> Claim:
                     _("开始前%(h)d小时内不能在线退出，请直接联系组织者。")
                     % {"h": task.withdraw_cutoff_hours}
                 )
-        try:
-            _end_claim(claim, ClaimState.WITHDRAWN)
-        except WorkflowError as exc:
-            raise VolunteerError(str(exc)) from exc
+        _end_claim(claim, ClaimState.WITHDRAWN)
         audit(actor=actor, action="claim.withdraw", target=claim, task=task.pk)
         _move_up(task, now=now)
     return claim

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from buildings.access import require
 from buildings.choices import ResidencyState
-from buildings.models import Community, Residency
+from buildings.models import Community, Residency, grid_paths_up
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
@@ -88,8 +88,7 @@ def _reviewers(volunteer: Volunteer) -> list[User]:
               .values_list("user_id", flat=True))
     if volunteer.grid_id:
         grid = volunteer.grid
-        paths = [grid.path[:end] for end in range(grid.steplen, len(grid.path) + 1, grid.steplen)]
-        ids |= set(GridWorker.objects.filter(grid__path__in=paths)
+        ids |= set(GridWorker.objects.filter(grid__path__in=grid_paths_up(grid.path))
                    .values_list("user_id", flat=True))
     return list(User.objects.filter(pk__in=ids))
 
