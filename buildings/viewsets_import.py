@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet
 
@@ -189,8 +190,6 @@ class RegisterImportViewSet(ViewSet):
 
     @property
     def menu_item_class(self):
-        from wagtail.admin.menu import MenuItem
-
         class ImportMenuItem(MenuItem):
             def is_shown(self, request):
                 return scope_of(request.user).is_admin

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from buildings.choices import ResidencyState
 from buildings.models import Building, Household, PublicPlace, Unit
+from portal.models import User
 from portal.params import parse_id
 from portal.phones import normalize_phone
 from portal.uploads.photos import PhotosField
@@ -166,8 +167,6 @@ class FeedbackForm(forms.Form):
 
 
 def validate_phone_user(phone: str):
-    from portal.models import User
-
     if not phone:
         return None
     try:

@@ -1,6 +1,6 @@
 """Registration only: admin screens for categories and the calendar; 首页 and 我的 sections."""
 
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -10,6 +10,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from buildings.access import may, scope_of
 
 from . import selectors
+from .admin_views import CalendarWarningPanel, calendar_year, case_statistics
 from .models import CalendarDay, Category
 
 
@@ -61,10 +62,6 @@ def me_cases(request):
 
 @hooks.register("register_admin_urls")
 def statistics_urls():
-    from django.urls import path
-
-    from .admin_views import calendar_year, case_statistics
-
     return [path("cases/statistics/", case_statistics, name="community_statistics"),
             path("calendar/year/", calendar_year, name="community_calendar_year")]
 
@@ -89,6 +86,4 @@ def calendar_year_menu_item():
 @hooks.register("construct_homepage_panels")
 def calendar_warning_panel(request, panels):
     if scope_of(request.user).is_admin:
-        from .admin_views import CalendarWarningPanel
-
         panels.insert(0, CalendarWarningPanel())

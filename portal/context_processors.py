@@ -2,6 +2,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .selectors import unread_notification_count
+
 
 def shell(request):
     """What the phone shell needs on every page: tabs, the bell, large type.
@@ -21,7 +23,6 @@ def shell(request):
     def unread() -> int:
         if user is None or not user.is_authenticated:
             return 0
-        from .selectors import unread_notification_count
 
         return unread_notification_count(user)
 

@@ -63,7 +63,7 @@ async def group_join(layer, group: str, channel: str) -> bool:
     "Not a member" means the layer lost it (Redis restarted, the group
     expired): whatever was sent to the group meanwhile did not reach it.
     """
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.core import RedisChannelLayer  # noqa: PLC0415 (lazy: only with the Redis layer)
 
     if isinstance(layer, RedisChannelLayer):
         # channels_redis's own group_add, done here so that ZADD's answer (how

@@ -17,8 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from buildings.access import may
+from buildings.access import may, scope_of
 from buildings.models import CommunityAdmin, Household
+from community.choices import Channel
+from community.disputes import dispute_advance, dispute_open
+from community.services import case_submit
+from community.workflow import WorkflowError
 from portal.choices import NotificationKind
 from portal.i18n import later
 from portal.models import User
@@ -30,6 +34,7 @@ from portal.uploads.voice import CleanVoice, clean_voice
 from .choices import Condition, Finding, Met
 from .models import CareFlag, CareFlagKind, OverdueReport, Visit, VisitPhoto
 from .rules import guide_community_ids
+from .selectors import schedule
 
 
 class PatrolError(Exception):
@@ -140,8 +145,6 @@ def visit_record(*, actor: User, household: Household, met: str, condition: str 
 
 
 def _grid_ids(user) -> frozenset[int]:
-    from buildings.access import scope_of
-
     return scope_of(user).grid_ids
 
 
@@ -162,9 +165,6 @@ def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
     household, ``on_behalf_by`` the visitor), linked back to the visit. The case
     carries the finding's words, photos and voice, never the household's flags.
     Tapped twice, the second tap finds the link and returns the visit."""
-    from community.choices import Channel
-    from community.services import case_submit
-    from community.workflow import WorkflowError
 
     with transaction.atomic():
         visit = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
@@ -192,8 +192,6 @@ def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
 def visit_to_dispute(*, actor: User, visit_id: int, title: str) -> Visit:
     """A finding becomes a dispute: the screening (全面排查) is the visit, and the
     problem found (发现问题) is recorded at once. Linked back to the visit."""
-    from community.disputes import dispute_advance, dispute_open
-    from community.workflow import WorkflowError
 
     title = (title or "").strip()
     with transaction.atomic():
@@ -218,7 +216,6 @@ def visit_to_dispute(*, actor: User, visit_id: int, title: str) -> Visit:
 def overdue_visits_report(*, today: date | None = None) -> int:
     """Tell the community admins about each flagged household whose visit is overdue
     by more than its flags' ``escalate_days``, once per due date. Returns how many."""
-    from .selectors import schedule
 
     today = today or timezone.localdate()
     flagged = Household.objects.filter(care_flags__kind__active=True).distinct()

@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from buildings.access import may, reread_scope, scope_of
+from buildings.models import Community
 from portal import limits
 from portal.params import BadParameter, parse_id, parse_int
 from portal.sockets import SessionBoundSocket
@@ -289,8 +290,6 @@ class ConsoleConsumer(_JsonSocket):
             return None
         scope = scope_of(self.user)
         if scope.is_superuser:
-            from buildings.models import Community
-
             return list(Community.objects.values_list("pk", flat=True))
         return sorted(set(scope.liaison_community_ids) | set(scope.admin_community_ids))
 
