@@ -20,6 +20,7 @@ from django.views.generic import View
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet
+from wagtail.log_actions import log
 
 from portal.downloads import as_download
 
@@ -167,6 +168,8 @@ class ImportConfirmView(ImportMixin, View):
         except RegisterError as exc:
             messages.error(request, str(exc))
             return redirect("register_import:preview", record.pk)
+        log(instance=record, action="jiayuan.register.import", user=request.user,
+            data={"households": len(plan.new), "units": len(plan.units)})
         messages.success(request, _("导入完成：新增 %(new)d 户、%(units)d 个单元。") % {
             "new": len(plan.new), "units": len(plan.units)})
         return redirect("register_import:index")
