@@ -243,6 +243,11 @@ class ChatConsumer(_JsonSocket):
     # --- from the group ------------------------------------------------------
 
     async def chat_message(self, event):
+        # Any message of this writer's, however it came (this socket, a photo or a
+        # voice note over HTTP, another tab), ends the typing spell: the other side
+        # hides "typing" when it arrives, so the next keystroke is news again.
+        if self.last_typing and event["message"].get("role") == self._writer_role():
+            self.last_typing = 0.0
         await self.send_json({"type": "message", "message": event["message"]})
 
     async def chat_read(self, event):
