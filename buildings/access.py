@@ -19,9 +19,24 @@ from dataclasses import dataclass, field
 import rules
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, CharField, F, IntegerField, Q, Value
 from django.utils.translation import gettext as _
 
 from .choices import ResidencyState
+from .models import (
+    Building,
+    BuildingHead,
+    Community,
+    CommunityAdmin,
+    DepartmentHandler,
+    Grid,
+    GridWorker,
+    LiaisonStaff,
+    Region,
+    RegionAdmin,
+    Residency,
+    grid_paths_up,
+)
 
 _SCOPE_ATTR = "_jiayuan_scope"
 
@@ -219,17 +234,6 @@ def _assignment_rows(user) -> list[tuple[str, int, int, str, bool]]:
     Rows are (kind, id, building id, grid path, flag): the path is the grid
     of the building (residency, head) or the grid itself (grid worker).
     """
-    from django.db.models import BooleanField, CharField, F, IntegerField, Value
-
-    from .models import (
-        BuildingHead,
-        CommunityAdmin,
-        DepartmentHandler,
-        GridWorker,
-        LiaisonStaff,
-        RegionAdmin,
-        Residency,
-    )
 
     def rows(qs, kind, ident, building=None, path=None, flag=None):
         return qs.filter(user=user).order_by().annotate(
@@ -255,10 +259,6 @@ def _assignment_rows(user) -> list[tuple[str, int, int, str, bool]]:
 
 
 def _compute_scope(user) -> Scope:
-    from django.db.models import Q
-
-    from .models import Building, Grid, grid_paths_up
-
     rows = _assignment_rows(user)
     of = {kind: [r for r in rows if r[0] == kind]
           for kind in ("home", "head", "grid", "dept", "liaison", "admin", "region")}
@@ -327,7 +327,6 @@ def _oversight(region_ids: frozenset[int]) -> tuple[frozenset[int], frozenset[in
     """The regions at and below ``region_ids`` and the communities under them (two queries)."""
     if not region_ids:
         return frozenset(), frozenset()
-    from .models import Community, Region
 
     regions = set(region_ids) | set(Region.objects.filter(parent_id__in=region_ids)
                                     .values_list("id", flat=True))

@@ -7,6 +7,6 @@ class BuildingsConfig(AppConfig):
     verbose_name = _("住户登记")
 
     def ready(self) -> None:
-        from . import signals
+        from . import signals  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
         signals.connect()

@@ -67,6 +67,9 @@ from django.utils.translation import gettext as _
 from portal.errors import Refused
 from portal.phones import normalize_phone
 
+from .access import may, scope_of
+from .models import Building, Household, Unit
+
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_UNITS_PER_BUILDING = 20
@@ -139,7 +142,7 @@ def _cell_text(value) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    import openpyxl
+    import openpyxl  # noqa: PLC0415 (lazy: heavy (~1 s), only for a spreadsheet)
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -315,7 +318,6 @@ class RegisterSnapshot:
 
 def register_snapshot(community) -> RegisterSnapshot:
     """Read the register of ``community`` (four queries, whatever its size)."""
-    from .models import Building, Household, Unit
 
     building_by_key: dict[str, int] = {}
     floors: dict[int, int] = {}
@@ -677,8 +679,8 @@ TEMPLATE_COLUMNS = ("building", "unit", "floor", "number", "head_name", "phone",
 
 def template_workbook() -> bytes:
     """An .xlsx with the expected columns, one example row and a sheet of instructions."""
-    import openpyxl
-    from openpyxl.styles import Font
+    import openpyxl  # noqa: PLC0415 (lazy: heavy (~1 s), only for a spreadsheet)
+    from openpyxl.styles import Font  # noqa: PLC0415 (lazy: heavy (~1 s), only for a spreadsheet)
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -718,7 +720,6 @@ def template_workbook() -> bytes:
 
 def may_import_into(user, community) -> bool:
     """Community admins import into their own community; superusers into any."""
-    from .access import may, scope_of
 
     if not may(user, "buildings.import_register"):
         return False

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +23,24 @@ from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
 
-from .access import forget_scope, require
+from .access import forget_scope, require, scope_of, scopes_changed
 from .choices import Relation, ResidencyState
-from .models import BuildingHead, GridWorker, Household, Residency, grid_paths_up
+from .importer import build_plan, may_import_into, register_snapshot
+from .models import (
+    Building,
+    BuildingHead,
+    Community,
+    CommunityAdmin,
+    GridWorker,
+    Household,
+    Region,
+    RegionAdmin,
+    RegisterImport,
+    Residency,
+    Unit,
+    grid_paths_up,
+)
+from .regions import RegionKind
 
 
 class RegisterError(Refused):
@@ -165,10 +182,6 @@ class RegisterChanged(RegisterError):
 
 
 def _require_import_into(actor: User, community) -> None:
-    from django.core.exceptions import PermissionDenied
-
-    from .importer import may_import_into
-
     if not may_import_into(actor, community):
         raise PermissionDenied(_("只有社区管理员可以导入登记册。"))
 
@@ -187,7 +200,6 @@ def register_import_preview(*, actor: User, plan):
 
     Writes nothing to the register itself; records who uploaded which file.
     """
-    from .models import Community, RegisterImport
 
     community = Community.objects.get(pk=plan.community_id)
     _require_import_into(actor, community)
@@ -208,7 +220,6 @@ def register_import_preview(*, actor: User, plan):
 
 def register_import_replan(*, actor: User, record, plan):
     """Replace a waiting import's plan with a fresh one (after the register changed)."""
-    from .models import RegisterImport
 
     _require_import_into(actor, record.community)
     with transaction.atomic():
@@ -235,8 +246,6 @@ def register_import(*, actor: User, plan, record=None):
     handful of queries for thousands of rows) and one ``register.import`` audit
     row on the ``RegisterImport`` record, which is created if not given.
     """
-    from .importer import build_plan, register_snapshot
-    from .models import Building, Community, RegisterImport, Unit
 
     community = Community.objects.get(pk=plan.community_id)
     _require_import_into(actor, community)
@@ -317,11 +326,6 @@ def community_admin_grant(*, actor: User, user: User, community):
     "社区管理员" group (Wagtail admin access and the model permissions Wagtail's
     own screens ask for); audit row; the person is told in the app.
     """
-    from django.contrib.auth.models import Group
-    from django.core.exceptions import PermissionDenied
-
-    from .access import scope_of
-    from .models import CommunityAdmin
 
     scope = scope_of(actor)
     if not (scope.is_superuser or community.pk in scope.admin_community_ids):
@@ -344,11 +348,6 @@ def community_admin_grant(*, actor: User, user: User, community):
 
 def community_admin_revoke(*, actor: User, assignment_id: int) -> None:
     """End a community admin assignment; leaves the group when no other remains."""
-    from django.contrib.auth.models import Group
-    from django.core.exceptions import PermissionDenied
-
-    from .access import scope_of
-    from .models import CommunityAdmin
 
     with transaction.atomic():
         assignment = CommunityAdmin.objects.select_for_update().select_related("user").get(
@@ -370,8 +369,6 @@ def community_admin_revoke(*, actor: User, assignment_id: int) -> None:
 
 
 def _require_superuser(actor: User) -> None:
-    from django.core.exceptions import PermissionDenied
-
     if not (getattr(actor, "is_active", False) and actor.is_superuser):
         raise PermissionDenied(_("只有系统管理员可以调整行政区域。"))
 
@@ -384,10 +381,6 @@ def region_save(*, actor: User, region, communities=None):
     (what changed, which communities came and went); every cached scope is retired
     after, since region admins' reach follows the tree.
     """
-    from .access import scopes_changed
-    from .models import Community, Region
-    from .regions import RegionKind
-
     _require_superuser(actor)
     if region.kind == RegionKind.COUNTY and region.parent_id is not None:
         raise RegisterError(_("县是最上一级，不能有上级。"))
@@ -423,8 +416,6 @@ def region_save(*, actor: User, region, communities=None):
 def region_admin_grant(*, actor: User, user: User, region):
     """Make ``user`` an admin (县/乡镇管理员) of ``region``: they see its figures and
     督办 its cases from 我的 → 县乡统计. Superusers only; audit row; told in the app."""
-    from .models import RegionAdmin
-
     _require_superuser(actor)
     with transaction.atomic():
         assignment, created = RegionAdmin.objects.get_or_create(user=user, region=region)
@@ -442,8 +433,6 @@ def region_admin_grant(*, actor: User, user: User, region):
 
 def region_admin_revoke(*, actor: User, assignment_id: int) -> None:
     """End a region admin assignment (superusers only); audit row in the same transaction."""
-    from .models import RegionAdmin
-
     _require_superuser(actor)
     with transaction.atomic():
         assignment = RegionAdmin.objects.select_for_update().select_related("user").get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -56,8 +57,6 @@ def claim(request: HttpRequest) -> HttpResponse:
 def _require_verifier(request: HttpRequest) -> None:
     scope = scope_of(request.user)
     if not (scope.is_building_head or scope.is_grid_worker or scope.is_admin):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied(_("只有楼栋长、网格员可以审核住户认证。"))
 
 

@@ -34,6 +34,7 @@ from django.views.generic import View
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import ListingButton
 from wagtail.log_actions import log
@@ -495,6 +496,7 @@ class ResidencyDecideView(generic.base.WagtailAdminTemplateMixin, View):
         try:
             if self.decision == "verify":
                 residency_verify(actor=request.user, residency_id=self.residency.pk)
+                log(instance=self.residency, action="jiayuan.residency.verify", user=request.user)
                 messages.success(request, _("已认证：%(who)s，%(where)s") % {
                     "who": self.residency.user.shown_name, "where": self.residency.household})
             else:
@@ -503,16 +505,25 @@ class ResidencyDecideView(generic.base.WagtailAdminTemplateMixin, View):
                     return self.render(form)
                 residency_reject(actor=request.user, residency_id=self.residency.pk,
                                  reason=form.cleaned_data["reason"])
+                log(instance=self.residency, action="jiayuan.residency.reject", user=request.user,
+                    data={"reason": form.cleaned_data["reason"]})
                 messages.success(request, _("已设为不通过，并已通知申请人。"))
         except RegisterError as exc:
             messages.error(request, str(exc))
         return redirect("register_residency:index")
 
 
+class ResidencyHistoryView(HistoryView):
+    """A claim is decided here, never edited: whoever may see it may read its History tab."""
+
+    any_permission_required = ["view", "change"]
+
+
 class ResidencyViewSet(RegisterModelViewSet):
     model = Residency
     icon = "user"
     index_view_class = ResidencyIndexView
+    history_view_class = ResidencyHistoryView
     inspect_view_enabled = True
     copy_view_enabled = False
     form_fields = ["relation"]  # never reachable: the policy gives no "change"
@@ -594,12 +605,18 @@ class LiaisonStaffViewSet(RegisterModelViewSet):
 class CommunityAdminCreateView(generic.CreateView):
     def save_instance(self):
         data = self.form.cleaned_data
-        return community_admin_grant(actor=self.request.user, user=data["user"],
-                                     community=data["community"])
+        assignment = community_admin_grant(actor=self.request.user, user=data["user"],
+                                           community=data["community"])
+        # Overriding save_instance skips Wagtail's own create action and its log entry.
+        log(instance=assignment, action="wagtail.create", user=self.request.user,
+            content_changed=True)
+        return assignment
 
 
 class CommunityAdminDeleteView(OwnCommunityObjectMixin, generic.DeleteView):
     def delete_action(self):
+        # Logged before the row goes, as Wagtail's own delete action does.
+        log(instance=self.object, action="wagtail.delete", user=self.request.user)
         community_admin_revoke(actor=self.request.user, assignment_id=self.object.pk)
 
 

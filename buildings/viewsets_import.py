@@ -17,8 +17,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet
+from wagtail.log_actions import log
 
 from portal.downloads import as_download
 
@@ -166,6 +168,8 @@ class ImportConfirmView(ImportMixin, View):
         except RegisterError as exc:
             messages.error(request, str(exc))
             return redirect("register_import:preview", record.pk)
+        log(instance=record, action="jiayuan.register.import", user=request.user,
+            data={"households": len(plan.new), "units": len(plan.units)})
         messages.success(request, _("导入完成：新增 %(new)d 户、%(units)d 个单元。") % {
             "new": len(plan.new), "units": len(plan.units)})
         return redirect("register_import:index")
@@ -189,8 +193,6 @@ class RegisterImportViewSet(ViewSet):
 
     @property
     def menu_item_class(self):
-        from wagtail.admin.menu import MenuItem
-
         class ImportMenuItem(MenuItem):
             def is_shown(self, request):
                 return scope_of(request.user).is_admin

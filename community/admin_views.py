@@ -6,9 +6,11 @@ import csv
 import io
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.admin.ui.components import Component
@@ -17,6 +19,8 @@ from buildings.access import scope_of
 from portal.downloads import as_download
 from portal.params import parse_date
 
+from .calendar import ScheduleError, calendar_gaps, calendar_year_apply, parse_schedule
+from .forms import CalendarYearForm
 from .statistics import figures, rows_for_export
 
 
@@ -45,7 +49,7 @@ def case_statistics(request: HttpRequest) -> HttpResponse:
             csv.writer(out).writerows(rows)
             response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         else:
-            import openpyxl
+            import openpyxl  # noqa: PLC0415 (lazy: heavy (~1 s), only for a spreadsheet)
 
             book = openpyxl.Workbook()
             for row in rows:
@@ -61,11 +65,6 @@ def case_statistics(request: HttpRequest) -> HttpResponse:
 
 def calendar_year(request: HttpRequest) -> HttpResponse:
     """Enter a year's holidays and make-up days in one go: read, preview, apply."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
-    from .calendar import ScheduleError, calendar_gaps, calendar_year_apply, parse_schedule
-    from .forms import CalendarYearForm
 
     scope = scope_of(request.user)
     if not scope.is_admin:
@@ -99,10 +98,6 @@ class CalendarWarningPanel(Component):
     order = 10
 
     def render_html(self, parent_context=None) -> str:
-        from django.template.loader import render_to_string
-
-        from .calendar import calendar_gaps
-
         gaps = calendar_gaps()
         if not gaps:
             return ""

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,14 +9,10 @@ class CommunityConfig(AppConfig):
     verbose_name = _("诉求办理")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
-
-        from .models import Category
+        from .models import Category  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
         def categories_changed(**kwargs) -> None:
-            from django.core.cache import cache
-
-            from .selectors import CATEGORIES_CACHE_KEY
+            from .selectors import CATEGORIES_CACHE_KEY  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
             cache.delete(CATEGORIES_CACHE_KEY)
 
@@ -24,8 +22,8 @@ class CommunityConfig(AppConfig):
                             weak=False)
 
         # The volunteers app tells us when a task made from a case is finished.
-        from volunteers.signals import task_finished
+        from volunteers.signals import task_finished  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
-        from .receivers import on_task_finished
+        from .receivers import on_task_finished  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
         task_finished.connect(on_task_finished, dispatch_uid="community.task_finished")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -28,7 +29,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from buildings.models import CommunityAdmin
 from portal.errors import Refused
+from portal.i18n import later
 from portal.services import audit, notify_many
 
 from . import workdays
@@ -247,9 +250,6 @@ def calendar_year_apply(*, actor, schedule: Schedule) -> dict:
 def calendar_warn_admins(*, today: date | None = None) -> list[int]:
     """Tell the community admins (once per missing year) that the holiday calendar
     runs out within the horizon. Returns the years warned about this time."""
-    from django.core.cache import cache
-
-    from buildings.models import CommunityAdmin
 
     gaps = calendar_gaps(today=today)
     warned = []
@@ -268,7 +268,5 @@ def calendar_warn_admins(*, today: date | None = None) -> list[int]:
 
 
 def _later_year_body(year: int):
-    from portal.i18n import later
-
     return later(gettext_lazy("%(year)d 年的法定节假日和调休还没有录入，办理时限会把节假日算作工作日。"
                               "请在后台“节假日与调休”里按国务院通知录入。"), year=year)

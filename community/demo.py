@@ -9,6 +9,15 @@ from portal.models import User
 
 from .choices import Channel, Priority, Status
 from .models import Case, Category, LoopSettings
+from .services import (
+    case_accept,
+    case_dispatch,
+    case_give_feedback,
+    case_resolve,
+    case_submit,
+    case_triage,
+)
+from .whistle.services import whistle_blow, whistle_report_in
 
 CATEGORIES = [
     # code, name, icon, hint, days (normal, high, urgent), default department
@@ -53,14 +62,6 @@ def load(stdout=None) -> None:
         if stdout:
             stdout.write(f"  cases: {Case.objects.count()} (demo cases already there)")
         return
-    from .services import (
-        case_accept,
-        case_dispatch,
-        case_give_feedback,
-        case_resolve,
-        case_submit,
-        case_triage,
-    )
 
     cat = {c.code: c for c in Category.objects.all()}
     b3 = Building.objects.filter(number=3).first()
@@ -79,8 +80,6 @@ def load(stdout=None) -> None:
     # the property company (leading) has reported in, the water company not yet.
     water = departments.get("罗城供水公司")
     if wuye and water:
-        from .whistle.services import whistle_blow, whistle_report_in
-
         whistle_blow(actor=grid, case_id=c2.pk, departments=[wuye, water], lead=wuye,
                      note="垃圾桶旁污水管堵了，物业清运、供水公司通管")
         whistle_report_in(actor=handler, case_id=c2.pk, note="潘师傅已到现场，先清运垃圾")

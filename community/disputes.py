@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from buildings.access import scope_of
 from buildings.models import (
     Building,
     DepartmentHandler,
@@ -26,9 +27,9 @@ from portal.services import audit, notify
 from portal.uploads.base import UploadRejected
 from portal.uploads.documents import clean_document
 
-from .models import Case
+from .models import Case, Dispute, DisputeMediator, DisputeParty, DisputeRecord, DisputeVisit
 from .services import KIND, _need, loop_settings
-from .workflow import WorkflowError
+from .workflow import WorkflowError, check_dispute_move
 
 
 def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = None,
@@ -39,9 +40,6 @@ def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = N
     Guarantees one transaction, the first ``DisputeRecord``, an audit row, and
     the parties told that the community is looking into it.
     """
-    from buildings.access import scope_of
-
-    from .models import Dispute, DisputeParty, DisputeRecord
 
     title, summary = (title or "").strip(), (summary or "").strip()
     if not title or not summary:
@@ -85,8 +83,6 @@ def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = N
 
 
 def _lock_dispute(dispute_id: int):
-    from .models import Dispute
-
     dispute = (Dispute.objects.select_for_update().filter(pk=dispute_id)
                .prefetch_related("parties", "mediators").first())
     if dispute is None:
@@ -95,9 +91,6 @@ def _lock_dispute(dispute_id: int):
 
 
 def _dispute_step(dispute, kind: str, actor: User, note: str, fields=()) -> None:
-    from .models import DisputeRecord
-    from .workflow import check_dispute_move
-
     move = check_dispute_move(dispute, kind, actor)
     before = dispute.stage
     if move.target is not None:
@@ -127,7 +120,6 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
     Schedules the follow-up visits (``LoopSettings.dispute_visit_days`` after
     the mediation) and tells the parties and mediators.
     """
-    from .models import DisputeMediator, DisputeVisit
 
     mediators = list(mediators)
     if held_on is None:
@@ -166,12 +158,10 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
 
 def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: str):
     """Record a follow-up visit; after the last one the dispute is archived (化解归档)."""
-    from .models import DisputeVisit
 
     note = _need(note, _("请写下回访情况。"))
     with transaction.atomic():
         dispute = _lock_dispute(dispute_id)
-        from .workflow import check_dispute_move
 
         check_dispute_move(dispute, "visit", actor)
         visit = DisputeVisit.objects.filter(pk=visit_id, dispute=dispute,

@@ -240,8 +240,6 @@ class FeedbackForm(MoveForm):
 
 
 def validate_phone_user(phone: str):
-    from portal.models import User
-
     if not phone:
         return None
     try:

@@ -15,10 +15,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
+from portal.params import BadParameter, parse_int
 from portal.uploads.photos import BasePhoto
 
 from .choices import (
     ICONS,
+    WORKING_STATES,
     Channel,
     DisputeStage,
     EventKind,
@@ -119,8 +121,6 @@ class LoopSettings(BaseGenericSetting):
         help_text=_("被召集的部门须在多少个工作小时内报到"))
 
     def visit_days(self) -> list[int]:
-        from portal.params import BadParameter, parse_int
-
         days = []
         for part in (self.dispute_visit_days or "").replace("，", ",").split(","):
             try:
@@ -264,8 +264,6 @@ class Case(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        from .choices import WORKING_STATES
-
         return bool(self.due_at and self.status in WORKING_STATES
                     and self.due_at < timezone.now())
 

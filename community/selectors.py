@@ -7,10 +7,28 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from buildings.access import scope_of
-from buildings.models import Building, Department, DepartmentHandler, Household, PublicPlace
+from buildings.models import (
+    Building,
+    Department,
+    DepartmentHandler,
+    GridWorker,
+    Household,
+    PublicPlace,
+)
+from buildings.patrols.models import Guide
 
 from .choices import FINAL_STATES, WORKING_STATES, Status
-from .models import Case, CaseEvent, CaseFollower, CasePhoto, Category
+from .models import (
+    Case,
+    CaseEvent,
+    CaseFollower,
+    CasePhoto,
+    Category,
+    Dispute,
+    DisputeMediator,
+    DisputeParty,
+    WhistleSummons,
+)
 
 LIST_RELATED = ("category", "household__unit__building", "place", "building", "unit", "grid",
                 "department", "assignee", "reporter")
@@ -95,7 +113,6 @@ def workbench_scope(user) -> Q:
             Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED]))
     if s.department_ids and not communities:
         # Summoned by an open whistle (吹哨报到): the case is theirs to report in on.
-        from .models import WhistleSummons
 
         terms.append(Q(pk__in=WhistleSummons.objects.filter(
             department_id__in=s.department_ids, whistle__result_at__isnull=True)
@@ -255,7 +272,6 @@ def merge_candidates(case: Case, *, limit: int = 10) -> list[Case]:
 
 def disputes_for(user, *, limit: int = 100):
     """Disputes this person may see: their own (as a party or mediator), their grids', the admin's."""
-    from .models import Dispute, DisputeMediator, DisputeParty
 
     s = scope_of(user)
     q = Q(pk__in=DisputeParty.objects.filter(user=user).values("dispute_id")) | Q(
@@ -269,8 +285,6 @@ def disputes_for(user, *, limit: int = 100):
 
 
 def dispute_for_page(pk: int):
-    from .models import Dispute
-
     return (Dispute.objects.select_related("grid", "building", "case", "created_by")
             .prefetch_related("parties__user", "mediators__user", "mediators__department",
                               "visits__done_by", "records__actor")
@@ -279,8 +293,6 @@ def dispute_for_page(pk: int):
 
 def mediator_choices(community_id: int):
     """Handlers of every department, the community's grid workers and its village guides."""
-    from buildings.models import GridWorker
-    from buildings.patrols.models import Guide
 
     people = {}
     for h in (DepartmentHandler.objects.filter(department__community_id=community_id)

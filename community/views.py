@@ -20,7 +20,7 @@ from buildings.access import may, require, scope_of
 from buildings.models import Building, PublicPlace, Unit
 from portal import limits
 from portal.errors import Refused
-from portal.forms_json import client_key_from, json_or_redirect
+from portal.forms_json import client_key_from, errors_of, json_or_redirect
 from portal.params import BadParameter, parse_id, parse_int
 from portal.phones import mask_phones_in_text
 
@@ -39,6 +39,7 @@ from .forms import (
     where_choices,
 )
 from .models import Case, Category
+from .open311.selectors import platform_request_for
 from .services import (
     case_accept,
     case_comment,
@@ -56,6 +57,7 @@ from .services import (
     case_triage,
     case_urge,
     case_url,
+    grids_for_choice,
 )
 from .whistle import selectors as whistle_selectors
 from .workflow import (
@@ -155,7 +157,6 @@ def _report_page(request, form, behalf, status=200):
     ctx = {"form": form, "behalf": behalf, "categories": selectors.categories(),
            "chosen": category.code if category else "", "similar": similar}
     if status != 200:
-        from portal.forms_json import errors_of
 
         ctx["errors"] = errors_of(form)
         return json_or_redirect(request, form, None, template="community/new.html",
@@ -271,7 +272,6 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     if case.is_unplaced and may(request.user, "community.place_case", case):
         ctx["place_choices"] = selectors.place_choices(case)
     if staff and case.source_platform:
-        from .open311.selectors import platform_request_for
 
         ctx["platform_request"] = platform_request_for(case)
     if "whistle" in moves:
@@ -532,7 +532,6 @@ def workbench(request: HttpRequest) -> HttpResponse:
     labels = {"new": _("新登记"), "waiting": _("待我办") if handler_only else _("待转办"),
               "overdue": _("已超期"), "doing": _("办理中"), "result": _("待评价"),
               "done": _("已办结")}
-    from .services import grids_for_choice
 
     return render(request, "community/workbench.html", {
         "tab": tab, "tabs": [(t, labels[t], counts[t]) for t in selectors.TABS],

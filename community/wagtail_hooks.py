@@ -1,7 +1,7 @@
 """Registration only: the admin screens of ``viewsets.py`` (categories, the calendar,
 statistics), the 首页 and 我的 sections, the admins' homepage warning."""
 
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
@@ -9,6 +9,7 @@ from wagtail.snippets.models import register_snippet
 from buildings.access import may, scope_of
 
 from . import selectors
+from .admin_views import CalendarWarningPanel, calendar_year, case_statistics
 from .viewsets import AdminsOnlyMenuItem, CalendarDayViewSet, CategoryViewSet
 
 register_snippet(CategoryViewSet)
@@ -40,10 +41,6 @@ def me_cases(request):
 
 @hooks.register("register_admin_urls")
 def statistics_urls():
-    from django.urls import path
-
-    from .admin_views import calendar_year, case_statistics
-
     return [path("cases/statistics/", case_statistics, name="community_statistics"),
             path("calendar/year/", calendar_year, name="community_calendar_year")]
 
@@ -63,6 +60,4 @@ def calendar_year_menu_item():
 @hooks.register("construct_homepage_panels")
 def calendar_warning_panel(request, panels):
     if scope_of(request.user).is_admin:
-        from .admin_views import CalendarWarningPanel
-
         panels.insert(0, CalendarWarningPanel())

@@ -12,12 +12,12 @@ from datetime import date, datetime, time, timedelta
 import chinese_calendar
 from django.utils import timezone
 
+from .models import CalendarDay
+
 END_OF_DAY = time(23, 59, 59)
 
 
 def _overrides(start: date, end: date) -> dict[date, bool]:
-    from .models import CalendarDay
-
     return dict(CalendarDay.objects.filter(date__gte=start, date__lte=end)
                 .values_list("date", "is_workday"))
 

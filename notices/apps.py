@@ -7,4 +7,4 @@ class NoticesConfig(AppConfig):
     verbose_name = _("通知公告")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import signals  # noqa: PLC0415, F401 (apps-not-ready: AppConfig.ready)

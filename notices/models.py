@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
@@ -150,7 +151,6 @@ class NoticePage(Page):
     def get_url_parts(self, request=None):
         # The notice's own address is the portal's (/notices/<id>/), which
         # checks who may read it; Wagtail's "view live" lands there too.
-        from django.urls import reverse
 
         parts = super().get_url_parts(request)
         if parts is None or not self.pk:

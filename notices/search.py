@@ -18,6 +18,8 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 
+from .models import NoticeTerm
+
 TITLE_WEIGHT = 3
 MAX_TERM = 32
 MAX_QUERY_TERMS = 12
@@ -67,7 +69,6 @@ def query_terms(query: str) -> list[str]:
 
 def index_notice(notice) -> int:
     """Replace the notice's terms with those of its live title and body."""
-    from .models import NoticeTerm
 
     weights: Counter = Counter()
     for term, n in terms_of(notice.title).items():
@@ -85,15 +86,12 @@ def index_notice(notice) -> int:
 
 
 def unindex_notice(notice) -> None:
-    from .models import NoticeTerm
-
     NoticeTerm.objects.filter(notice_id=notice.pk).delete()
 
 
 def search_notices(notices: QuerySet, query: str) -> QuerySet:
     """Filter ``notices`` (already limited to what the person may see) by ``query``,
     best match first. An empty or term-less query matches nothing."""
-    from .models import NoticeTerm
 
     terms = query_terms(query)
     if not terms:

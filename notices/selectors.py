@@ -7,6 +7,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
@@ -23,17 +24,29 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.models import ReferenceIndex
+from wagtail.permissions import policy_registry
 
 from buildings.access import scope_of
 from buildings.choices import ResidencyState
-from buildings.models import Building, Household, Residency, grid_paths_up
+from buildings.models import (
+    Building,
+    CommunityAdmin,
+    GridWorker,
+    Household,
+    Residency,
+    grid_paths_up,
+)
 from portal.cache import FAILURES as CACHE_FAILURES
+from portal.models import User
 from portal.params import MAX_ID
 
 from .audience import audience_buildings, draft_building_ids
 from .choices import AckMethod, Audience, Category, Receipt
 from .models import NoticeAck, NoticeApprovalTask, NoticeAttachment, NoticePage, NoticeRead
 from .rules import may_moderate
+from .search import search_notices
 
 log = logging.getLogger("jiayuan.notices")
 
@@ -238,7 +251,6 @@ def current_notices(user, *, limit: int | None = None,
 
 def notice_list(user, *, archive: bool = False, query: str = "") -> QuerySet[NoticePage]:
     """The 通知 tab: current ones (pinned and urgent first) or the archive, or a search."""
-    from .search import search_notices
 
     now = timezone.now()
     if not (archive or query):
@@ -258,7 +270,6 @@ def notice_list(user, *, archive: bool = False, query: str = "") -> QuerySet[Not
 
 def item_labels() -> dict[str, str]:
     """The words every list item needs, translated once per page rather than once per item."""
-    from django.utils.translation import gettext as _
 
     return {"pinned": _("置顶"), "urgent": _("紧急"), "over": _("已结束"), "until": _("至"),
             "unread": _("未读"), "acked": _("已确认"), "to_ack": _("待确认")}
@@ -374,8 +385,6 @@ def task_states_for_reviewer(user) -> list:
 def reviewers_of(page: NoticePage):
     """Who may decide a (draft) notice: grid workers of a grid above every building it is
     for, and the community admins of those buildings (the people ``may_moderate`` lets in)."""
-    from buildings.models import CommunityAdmin, GridWorker
-    from portal.models import User
 
     ids = draft_building_ids(page)
     if not ids:
@@ -426,7 +435,6 @@ def may_read_document(user, document) -> bool:
         return False
     if scope_of(user).is_admin:
         return True
-    from wagtail.permissions import policy_registry
 
     policy = policy_registry.get_by_type(type(document))
     return policy.user_has_any_permission_for_instance(
@@ -439,8 +447,6 @@ def notice_ids_using_image(image) -> tuple[set[int], bool]:
     Read from Wagtail's reference index, which ``signals.py`` brings up to date
     in the transaction that saves a notice.
     """
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import ReferenceIndex
 
     notice_type = ContentType.objects.get_for_model(NoticePage).pk
     notice_ids: set[int] = set()

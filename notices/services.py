@@ -22,17 +22,23 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.images import get_image_model
 from wagtail.log_actions import log
+from wagtail.models import TaskState, Workflow, WorkflowPage, WorkflowTask
+from wagtail.rich_text import RichText
 
 from buildings.access import scope_of
 from buildings.choices import ResidencyState
-from buildings.models import Building, Household, Residency
-from portal.choices import NotificationKind
+from buildings.models import Building, BuildingHead, Household, Residency
+from portal.choices import NotificationKind, SmsStatus
 from portal.errors import Refused
 from portal.i18n import later
-from portal.models import User
+from portal.models import HomePage, User
 from portal.services import audit, notify
+from portal.site import ensure_home_page
 from portal.sms import send_sms
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import clean_photo
 from volunteers.services import task_create_door_knock
 
 from .audience import audience_buildings
@@ -44,8 +50,10 @@ from .models import (
     NoticeIndexPage,
     NoticePage,
     NoticeRead,
+    NoticeSettings,
 )
 from .rules import may_edit, responsible_building_ids
+from .selectors import overdue_households, receipts_overview, reviewers_of
 
 log_ = logging.getLogger("jiayuan.notices")
 
@@ -62,16 +70,11 @@ class NoticeError(Refused):
 @transaction.atomic
 def ensure_notice_index() -> NoticeIndexPage:
     """The 通知公告 page under the home page, with the 通知审核 workflow on it."""
-    from wagtail.models import Workflow, WorkflowPage, WorkflowTask
-
-    from portal.models import HomePage
 
     index = NoticeIndexPage.objects.first()
     if index is None:
         home = HomePage.objects.first()
         if home is None:
-            from portal.site import ensure_home_page
-
             home = ensure_home_page()
         index = home.add_child(instance=NoticeIndexPage(title="通知公告", slug="notices"))
     task = NoticeApprovalTask.objects.filter(active=True).first()
@@ -91,8 +94,6 @@ def ensure_notice_index() -> NoticeIndexPage:
 
 def _shrink_photo(upload) -> SimpleUploadedFile:
     """The shared photo cleaning: checked, turned upright, shrunk, no EXIF (no GPS position)."""
-    from portal.uploads.base import UploadRejected
-    from portal.uploads.photos import clean_photo
 
     try:
         cleaned = clean_photo(upload)
@@ -110,7 +111,6 @@ def _body_from(text: str, image=None, *, alt: str = "") -> list[tuple[str, objec
     a photo without one (approving in the Wagtail admin would fail): a photo
     with none says what the notice is called.
     """
-    from wagtail.rich_text import RichText
 
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
     html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
@@ -181,7 +181,6 @@ def notice_post(
     Wagtail workflow, or published at once if the author may publish directly
     to every chosen building. Returns the page and "published"/"submitted".
     """
-    from wagtail.images import get_image_model
 
     if category not in Category.values:
         raise NoticeError(_("请选择通知类别。"))
@@ -235,7 +234,6 @@ def notice_update(
     ends_at: datetime | None = None,
 ) -> tuple[NoticePage, str]:
     """Edit a notice from the phone: a new Wagtail revision, reviewed again unless direct."""
-    from wagtail.images import get_image_model
 
     if not may_edit(actor, notice):
         raise NoticeError(_("您不能修改这条通知。"))
@@ -274,7 +272,6 @@ def notice_review(*, actor: User, task_state, approve: bool, comment: str = "") 
     (NoticeError otherwise); approving the last task publishes the notice
     (Wagtail's workflow does that), which announces it to its audience.
     """
-    from wagtail.models import TaskState
 
     with transaction.atomic():
         state = TaskState.objects.select_for_update().filter(pk=task_state.pk).first()
@@ -301,7 +298,6 @@ def notice_tell_reviewers(*, page: NoticePage) -> int:
 
     Runs in the transaction that submits the notice (the SMS go after commit).
     """
-    from .selectors import reviewers_of
 
     sms = bool(page.urgent)
     title = (later(gettext_lazy("【紧急】通知等您审核：%(t)s"), t=page.title) if sms
@@ -323,10 +319,6 @@ def notices_publish_unreviewed_urgent(*, now: datetime | None = None) -> int:
     then publishes and announces it), in its own transaction with an audit
     row; the author and the reviewers are told. Returns how many were published.
     """
-    from wagtail.models import TaskState
-
-    from .models import NoticeSettings
-    from .selectors import reviewers_of
 
     minutes = NoticeSettings.load().urgent_publish_after_minutes
     if not minutes:
@@ -489,7 +481,6 @@ def remind_plan(*, actor: User, notice: NoticePage, rows: list[Household]) -> Re
 
 def remind_next_at(notice: NoticePage) -> datetime | None:
     """When 一键提醒 may be used again for this notice (None: now)."""
-    from .models import NoticeSettings
 
     last = (NoticeDelivery.objects.filter(notice=notice)
             .values_list("last_reminded_at", flat=True).first())
@@ -509,9 +500,6 @@ def notice_remind(*, actor: User, notice: NoticePage, rows: list[Household]) -> 
     others, saying when); in one transaction with its audit row. Returns the
     true counts: households, people told in the app, SMS accepted for sending.
     """
-    from portal.choices import SmsStatus
-
-    from .models import NoticeSettings
 
     now = timezone.now()
     hours = NoticeSettings.load().remind_every_hours
@@ -569,7 +557,6 @@ def notice_door_knock(*, actor: User, notice: NoticePage,
 def audience_users(notice: NoticePage):
     """The people a published notice is for: verified residents it reaches, and the
     building heads of its buildings."""
-    from buildings.models import BuildingHead
 
     buildings = audience_buildings(notice)
     residents = User.objects.filter(
@@ -615,9 +602,6 @@ def notices_alert_overdue(*, now: datetime | None = None) -> int:
     Once per notice; they can then record phone calls or ask for a door knock.
     Returns how many notices were flagged.
     """
-    from buildings.models import BuildingHead
-
-    from .selectors import overdue_households, receipts_overview
 
     now = now or timezone.now()
     flagged = 0

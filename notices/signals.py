@@ -2,23 +2,22 @@
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from wagtail.models import ReferenceIndex
 from wagtail.signals import page_published, page_unpublished, task_submitted
 
-from .models import NoticePage
+from .models import NoticeApprovalTask, NoticePage
+from .search import index_notice, unindex_notice
+from .selectors import notices_changed
+from .services import notice_announce, notice_tell_reviewers
 
 
 def _published(sender, instance, revision=None, **kwargs):
-    from .search import index_notice
-    from .services import notice_announce
-
     index_notice(instance)
     # In the publishing transaction: the notice and its announcement stand or fall together.
     notice_announce(notice=instance)
 
 
 def _unpublished(sender, instance, **kwargs):
-    from .search import unindex_notice
-
     unindex_notice(instance)
 
 
@@ -32,7 +31,6 @@ def _saved(sender, instance, raw=False, **kwargs):
     # must not be public until that task has run, so its references are written now.
     if raw:
         return
-    from wagtail.models import ReferenceIndex
 
     ReferenceIndex.create_or_update_for_object(instance)
 
@@ -44,8 +42,6 @@ def _changed(sender, instance, raw=False, **kwargs):
     # The cached audiences (selectors.current_notices): now, for this thread, and
     # again at commit, so a reader that filled the cache from the old rows while
     # the transaction ran does not keep them.
-    from .selectors import notices_changed
-
     notices_changed()
     transaction.on_commit(notices_changed)
 
@@ -56,8 +52,6 @@ post_delete.connect(_changed, sender=NoticePage, dispatch_uid="notices_audience_
 
 def _task_submitted(sender, instance, user=None, **kwargs):
     # From the phone form and from the Wagtail admin alike: the reviewers hear of it.
-    from .models import NoticeApprovalTask
-    from .services import notice_tell_reviewers
 
     if not isinstance(instance.task.specific, NoticeApprovalTask):
         return

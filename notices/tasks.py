@@ -5,6 +5,8 @@ from django_tasks import task
 
 from portal.periodic import every
 
+from .services import notices_alert_overdue, notices_publish_unreviewed_urgent
+
 
 @every(seconds=60)
 @task()
@@ -16,8 +18,6 @@ def publish_scheduled_notices() -> None:
 @every(seconds=3600)
 @task()
 def alert_overdue_acknowledgements() -> int:
-    from .services import notices_alert_overdue
-
     return notices_alert_overdue()
 
 
@@ -25,6 +25,5 @@ def alert_overdue_acknowledgements() -> int:
 @task()
 def publish_unreviewed_urgent_notices() -> int:
     """An urgent notice nobody reviewed in time (通知设置) goes out anyway."""
-    from .services import notices_publish_unreviewed_urgent
 
     return notices_publish_unreviewed_urgent()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buildings.access import may, require, scope_of
-from buildings.models import Household
+from buildings.models import Building, Household
 from portal import limits
 from portal.errors import Refused
 from portal.forms_json import json_or_redirect, wants_json
@@ -97,7 +97,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 def poster(request: HttpRequest, pk: int) -> HttpResponse:
     """An A4 poster for the stairwell board, with a QR code that opens the notice."""
-    import segno
+    import segno  # noqa: PLC0415 (lazy: only for a poster's QR code)
 
     notice = _visible(request, pk)
     url = request.build_absolute_uri(reverse("notices:detail", args=[notice.pk]) + "?src=qr")
@@ -114,8 +114,6 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
 def _form_buildings(user) -> set[int]:
     scope = scope_of(user)
     if scope.is_superuser:
-        from buildings.models import Building
-
         return set(Building.objects.values_list("pk", flat=True))
     return set(scope.headed_building_ids | scope.admin_building_ids)
 

@@ -10,9 +10,10 @@ Wagtail-group check. Everything else keeps Wagtail's behaviour.
 
 
 def publish_workflow_state(workflow_state, user=None):
-    from wagtail.workflows import publish_workflow_state as wagtail_publish
+    # wagtail.models imports this module while it loads (WAGTAIL_FINISH_WORKFLOW_ACTION):
+    from wagtail.workflows import publish_workflow_state as wagtail_publish  # noqa: PLC0415 (cycle)
 
-    from .models import NoticePage
+    from .models import NoticePage  # noqa: PLC0415 (cycle: loaded inside wagtail.models)
 
     obj = workflow_state.content_object
     specific_class = getattr(obj, "specific_class", None) or type(obj)

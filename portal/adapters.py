@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .auth_forms import PENDING_PASSWORD_KEY
 from .clientip import client_ip
+from .models import User
 from .phones import normalize_phone
 from .sms import send_sms, sms_quota_take
 
@@ -123,8 +125,6 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def set_phone_verified(self, user, phone: str) -> None:
-        from .auth_forms import PENDING_PASSWORD_KEY
-
         user.phone = phone
         user.phone_verified = True
         fields = ["phone", "phone_verified"]
@@ -138,8 +138,6 @@ class AccountAdapter(DefaultAccountAdapter):
         user.save(update_fields=fields)
 
     def get_user_by_phone(self, phone: str):
-        from .models import User
-
         return User.objects.filter(phone=phone).order_by("pk").first()
 
     def populate_username(self, request, user) -> None:
@@ -147,8 +145,6 @@ class AccountAdapter(DefaultAccountAdapter):
         # display_name or their masked number (user_display). It is random, so
         # it says nothing about the phone either.
         if not user.username:
-            from .models import User
-
             candidate = "u-" + secrets.token_hex(6)
             while User.objects.filter(username=candidate).exists():
                 candidate = "u-" + secrets.token_hex(6)

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
+from wagtail.signals import page_published, page_unpublished
 
 
 class PortalConfig(AppConfig):
@@ -7,12 +10,8 @@ class PortalConfig(AppConfig):
     verbose_name = _("门户与账户")
 
     def ready(self) -> None:
-        from django.core.cache import cache
-        from django.db.models.signals import post_delete, post_save
-        from wagtail.signals import page_published, page_unpublished
-
-        from . import sockets  # noqa: F401  (closes a person's sockets when they log out)
-        from .models import HOME_PAGE_CACHE_KEY, HomePage
+        from . import sockets  # noqa: PLC0415,F401 (AppConfig.ready; closes a person's sockets at logout)
+        from .models import HOME_PAGE_CACHE_KEY, HomePage  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
         def home_page_changed(**kwargs) -> None:
             cache.delete(HOME_PAGE_CACHE_KEY)

@@ -180,7 +180,7 @@ def _pg_dump_in_one_snapshot(db: dict, out: Path) -> tuple[dict[str, int], set[s
     """``pg_dump`` of an exported snapshot, and the counts and file names read in that
     same snapshot, so the manifest describes exactly what the dump holds even while
     residents go on writing."""
-    import psycopg
+    import psycopg  # noqa: PLC0415 (lazy: only on PostgreSQL)
 
     kwargs = {"dbname": db["NAME"], "connect_timeout": 10}
     for key, name in (("HOST", "host"), ("PORT", "port"), ("USER", "user"),

@@ -4,6 +4,8 @@ from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .selectors import unread_notification_count
+
 # What every page's shell links to, worked out once per process (per script
 # prefix): reversing eight URLs and resolving eleven static names on every
 # page was a tenth of a signed-in page's time. Static names are fixed for a
@@ -77,7 +79,6 @@ def shell(request):
     def unread() -> int:
         if user is None or not user.is_authenticated:
             return 0
-        from .selectors import unread_notification_count
 
         return unread_notification_count(user)
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
+from .forms_json import json_or_redirect
+
 
 class Refused(Exception):
     """A request the site refuses; ``message`` says why in words a resident reads."""
@@ -49,6 +51,4 @@ class RefusedMiddleware:
             return None
         if exception.forbidden:
             raise PermissionDenied(exception.message) from exception
-        from .forms_json import json_or_redirect
-
         return json_or_redirect(request, str(exception.message), None)

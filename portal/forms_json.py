@@ -26,8 +26,10 @@ import uuid
 from collections.abc import Mapping
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .uploads.base import UploadRejected
@@ -106,7 +108,6 @@ def json_or_redirect(
     if template:
         ctx = {"errors": errors, "error_message": message, **(context or {})}
         return render(request, template, ctx, status=status)
-    from django.contrib import messages
 
     messages.error(request, message)
     for field, msgs in errors.items():
@@ -114,7 +115,6 @@ def json_or_redirect(
             for m in msgs:
                 messages.error(request, m)
     back = request.headers.get("Referer") or request.path
-    from django.utils.http import url_has_allowed_host_and_scheme
 
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):

@@ -29,6 +29,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .forms_json import wants_json
+
 log = logging.getLogger("jiayuan.limits")
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -111,7 +113,6 @@ def wait_text(seconds: int) -> str:
 def too_many(request: HttpRequest, seconds: int, message: str, *, json: bool | None = None
              ) -> HttpResponse:
     """429 with ``Retry-After``: JSON for scripts (forms.js, the chat), else the 429 page."""
-    from .forms_json import wants_json
 
     text = f"{message}{wait_text(seconds)}"
     if json or (json is None and wants_json(request)):

@@ -1,6 +1,14 @@
+from allauth.core.exceptions import RateLimited
 from csp.middleware import CSPMiddleware
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .params import BadParameter
+from .sms import SmsRefused
+from .views import error_429
 
 
 class UserLanguageMiddleware:
@@ -14,8 +22,6 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         session = getattr(request, "session", None)
         lang = session.get("jiayuan_language") if session is not None else None
         if lang:
@@ -57,11 +63,6 @@ class RateLimitedMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from allauth.core.exceptions import RateLimited
-
-        from .sms import SmsRefused
-        from .views import error_429
-
         if isinstance(exception, RateLimited):
             return error_429(request)
         if isinstance(exception, SmsRefused):
@@ -106,9 +107,6 @@ def _carries_nul(request) -> bool:
 
 
 def _nul_refused(request):
-    from django.http import HttpResponse, JsonResponse
-    from django.utils.translation import gettext as _
-
     message = _("提交的内容里有不能识别的字符，请检查后重新输入。")
     if request.path.startswith("/open311/"):
         # GeoReport v2's own error format, in the form the platform asked for.
@@ -118,7 +116,6 @@ def _nul_refused(request):
             return HttpResponse(body, status=400, content_type="application/xml; charset=utf-8")
         return JsonResponse([{"code": 400, "description": "Invalid characters in the request."}],
                             status=400, safe=False)
-    from .params import BadParameter
 
     raise BadParameter(message)  # answered by handler400, in words or as JSON
 

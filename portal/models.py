@@ -144,7 +144,7 @@ class HomePage(Page):
         verbose_name = _("首页")
 
     def get_context(self, request, *args, **kwargs):
-        from .selectors import page_sections
+        from .selectors import page_sections  # noqa: PLC0415 (cycle: portal.selectors imports these models)
 
         context = super().get_context(request, *args, **kwargs)
         context["sections"] = page_sections("jiayuan_home_sections", request)

@@ -26,7 +26,9 @@ from django.utils import timezone
 from django_tasks import task
 
 from .discovery import is_ours
+from .models import PeriodicRun
 from .periodic import every
+from .services import audit
 
 log = logging.getLogger("jiayuan.orphans")
 
@@ -93,8 +95,6 @@ def media_sweep_orphans(*, now=None, grace: timedelta = GRACE, storage=None) -> 
     Returns counts; writes one audit row when something was removed. Never
     touches a file that a row points to, nor one written in the last ``grace``.
     """
-    from .models import PeriodicRun
-    from .services import audit
 
     storage = storage or default_storage
     now = now or timezone.now()

@@ -24,6 +24,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from .discovery import app_modules
+from .models import PeriodicRun
 
 log = logging.getLogger("jiayuan.periodic")
 
@@ -56,7 +57,6 @@ def discover() -> None:
 
 def run_due(now=None) -> list[str]:
     """Enqueue every job whose period has passed. Returns the names enqueued."""
-    from .models import PeriodicRun
 
     now = now or timezone.now()
     ran = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from .choices import NotificationKind
@@ -74,9 +75,8 @@ def notify_admins(*, title, body="", url: str = "") -> int:
     For what the system itself must raise with the people who run it, e.g.
     the SMS budget running out (``portal.sms``). One transaction.
     """
-    from django.db.models import Q
 
-    from buildings.models import CommunityAdmin  # the register stands on portal; read lazily
+    from buildings.models import CommunityAdmin  # noqa: PLC0415 (layering: the register stands on portal; read at call time)
 
     admins = User.objects.filter(is_active=True, erased_at__isnull=True).filter(
         Q(is_superuser=True) | Q(pk__in=CommunityAdmin.objects.values("user_id"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from asgiref.sync import sync_to_async
 from django.contrib.sessions.backends import cached_db
 
 log = logging.getLogger("jiayuan.sessions")
@@ -65,16 +66,10 @@ class SessionStore(cached_db.SessionStore):
     # The async twins run the same code in a thread: the cache and the database
     # calls here are synchronous underneath anyway.
     async def aload(self):
-        from asgiref.sync import sync_to_async
-
         return await sync_to_async(self.load)()
 
     async def aexists(self, session_key):
-        from asgiref.sync import sync_to_async
-
         return await sync_to_async(self.exists)(session_key)
 
     async def adelete(self, session_key=None):
-        from asgiref.sync import sync_to_async
-
         await sync_to_async(self.delete)(session_key)

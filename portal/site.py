@@ -1,15 +1,15 @@
 """The Wagtail site tree the portal expects: a root page, our home page, a default site."""
 
 from django.db import transaction
+from wagtail.models import Collection, Locale, Page, Site
+
+from .models import HomePage
 
 
 @transaction.atomic
 def ensure_home_page():
     """Create the root collection, home page and default site if missing (tests that
     flush the database need them)."""
-    from wagtail.models import Collection, Locale, Page, Site
-
-    from .models import HomePage
 
     if Collection.get_first_root_node() is None:
         Collection.add_root(name="Root")

@@ -193,7 +193,7 @@ def _budget_exceeded(hour: int) -> None:
     def _tell() -> None:
         if not cache.add(flag, 1, 3600 + 60):
             return
-        from .services import notify_admins
+        from .services import notify_admins  # noqa: PLC0415 (cycle: portal.services imports sms)
 
         log.warning("SMS budget of %s an hour reached; further SMS refused",
                     settings.SMS_LIMITS["GLOBAL_PER_HOUR"])

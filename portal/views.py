@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import translation
@@ -17,6 +19,9 @@ from buildings.access import scope_of
 from buildings.selectors import residencies_of
 
 from .choices import Language
+from .forms_json import NON_FIELD, wants_json
+from .models import HOME_PAGE_CACHE_KEY, HomePage
+from .params import BadParameter
 from .selectors import notifications_for, page_sections
 from .services import notifications_mark_read, user_set_preferences
 
@@ -92,8 +97,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def set_display_name(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("display_name", "").strip()
     if not name or len(name) > 40:
-        from django.contrib import messages
-
         messages.error(request, _("称呼请填写1到40个字。"))
         return redirect("portal:me")
     user_set_preferences(user=request.user, display_name=name)
@@ -157,8 +160,6 @@ def error_400(request, exception=None):
 
     Other BadRequest / SuspiciousOperation texts are for the log, not the person.
     """
-    from .forms_json import NON_FIELD, wants_json
-    from .params import BadParameter
 
     message = exception.message if isinstance(exception, BadParameter) else _(
         "这个地址或表单里有看不懂的内容，请返回重试。")
@@ -187,10 +188,6 @@ def home(request: HttpRequest) -> HttpResponse:
     ``wagtail.views.serve`` makes would cost three queries on the page every
     resident opens first. Editing, revisions and previews stay Wagtail's.
     """
-    from django.core.cache import cache
-    from django.http import Http404
-
-    from .models import HOME_PAGE_CACHE_KEY, HomePage
 
     page = cache.get(HOME_PAGE_CACHE_KEY)
     if page is None:

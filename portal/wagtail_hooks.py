@@ -6,6 +6,7 @@ from wagtail.admin.ui.components import Component
 from wagtail.permissions import register_permission_policy
 
 from .models import AuditEntry, SmsMessage
+from .sms import sms_budget_status
 from .viewsets import AuditEntryViewSet, SmsMessageViewSet, StaffReadPolicy
 
 # Before anything asks Wagtail for these models' policies (see wagtail.permissions).
@@ -39,14 +40,12 @@ class SmsBudgetPanel(Component):
     template_name = "portal/admin/sms_budget_panel.html"
 
     def get_context_data(self, parent_context):
-        from .sms import sms_budget_status
-
         return {**sms_budget_status(), "outbox_url": reverse("sms_outbox:index")}
 
 
 @hooks.register("construct_homepage_panels")
 def sms_budget_panel(request, panels):
-    from buildings.access import scope_of  # the register stands on portal; read lazily
+    from buildings.access import scope_of  # noqa: PLC0415 (layering: the register stands on portal; read at call time)
 
     if scope_of(request.user).is_admin:
         panels.insert(0, SmsBudgetPanel())

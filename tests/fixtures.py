@@ -57,6 +57,32 @@ def _wagtail_site(request):
     from portal.site import ensure_home_page
 
     ensure_home_page()
+    _restore_migration_data()
+
+
+# What data migrations made (RunPython), by the function that made it. A transactional
+# test's flush removes these rows, and pytest-django runs the transactional tests last
+# for that reason; in any other order (--random-order) the next test would find no
+# 社区管理员 group and no care-flag kinds. Post-migrate rows (content types,
+# permissions) come back by themselves after a flush.
+MIGRATION_DATA = [
+    ("buildings.migrations.0004_staff_groups", "create_groups"),
+    ("buildings.migrations.0005_community_admins_no_user_management", "remove_user_management"),
+    ("portal.migrations.0006_retention_settings_for_community_admins", "grant"),
+    ("buildings.patrols.migrations.0002_default_kinds", "add"),
+]
+
+
+def _restore_migration_data():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name="社区管理员").exists():
+        return  # not flushed since migrate
+    for module, function in MIGRATION_DATA:
+        getattr(import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -300,6 +300,13 @@ def test_admin_creates_a_key_and_sees_it_once(client, world):
     shown = text[text.index("jy_"):].split()[0].split("<")[0]
     assert ApiKey.find(shown) == key
     assert client.get("/admin/open311/calls/").status_code == 200
+    # In Wagtail's History tab too, not only in our audit table.
+    from wagtail.models import ModelLogEntry
+
+    entry = ModelLogEntry.objects.get(action="wagtail.create", object_id=str(key.pk))
+    assert entry.user == world.admin
+    history = client.get(f"/admin/open311/keys/history/{key.pk}/")
+    assert history.status_code == 200 and str(entry.message) in history.content.decode()
 
 
 def test_the_call_log_keeps_a_real_address_never_a_forged_header(client, setup, settings):

@@ -332,6 +332,12 @@ def test_admin_resends_a_delivery_that_gave_up(client, world, hotline):
     client.post(f"/admin/open311/deliveries/resend/{delivery.pk}/")
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
+    # Wagtail's own log has the one resend that happened (the refused one left none).
+    from wagtail.models import ModelLogEntry
+
+    [entry] = ModelLogEntry.objects.filter(action="jiayuan.open311.resend")
+    assert (entry.object_id, entry.user, entry.message) == (str(delivery.pk), world.admin,
+                                                            "已重新排队发送")
     # The inspect page shows times in the community's time zone (+08:00).
     CallbackDelivery.objects.filter(pk=delivery.pk).update(
         created_at=timezone.make_aware(timezone.datetime(2026, 11, 30, 23, 30),

@@ -8,6 +8,7 @@ from django.db.models import Q
 from buildings.access import is_community_admin, is_grid_worker, is_liaison, scope_of
 
 from .choices import ClaimState, VolunteerState
+from .models import Claim, Volunteer
 
 _VOLUNTEER_ATTR = "_jiayuan_volunteer"
 
@@ -17,8 +18,6 @@ def volunteer_of(user):
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, _VOLUNTEER_ATTR):
-        from .models import Volunteer
-
         setattr(user, _VOLUNTEER_ATTR, Volunteer.objects.filter(user=user).first())
     return getattr(user, _VOLUNTEER_ATTR)
 
@@ -89,8 +88,6 @@ def checks_in_for_claim(user, claim) -> bool:
 
 @rules.predicate
 def holds_place(user, task) -> bool:
-    from .models import Claim
-
     volunteer = volunteer_of(user)
     if task is None or volunteer is None:
         return False

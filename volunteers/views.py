@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
+from buildings.models import Community
 from portal.downloads import as_download
 from portal.errors import Refused
 from portal.params import parse_date, parse_int
@@ -37,7 +38,7 @@ from .forms import (
     SummaryForm,
     TaskForm,
 )
-from .models import Claim, Redemption, Task, Volunteer
+from .models import Claim, HoursEntry, PointsEntry, Redemption, Task, Volunteer
 from .rules import volunteer_of
 
 MAX_PAGE = 1000
@@ -81,8 +82,6 @@ def apply(request: HttpRequest) -> HttpResponse:
     volunteer = volunteer_of(request.user)
     community_id = volunteer.community_id if volunteer else None
     if community_id is None:
-        from buildings.models import Community
-
         first = Community.objects.order_by("pk").first()
         community_id = first.pk if first else None
     if volunteer is not None and volunteer.state != "rejected":
@@ -268,7 +267,7 @@ def check_out(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def qr_image(request: HttpRequest, pk: int) -> HttpResponse:
     """The check-in QR code for the organiser to show or print at the place."""
-    import segno
+    import segno  # noqa: PLC0415 (lazy: only for a poster's QR code)
 
     task = _task_or_404(pk)
     if not may(request.user, "volunteers.organise_task", task):
@@ -465,8 +464,6 @@ def _my_volunteer(request: HttpRequest) -> Volunteer:
 @login_required
 @require_GET
 def record(request: HttpRequest) -> HttpResponse:
-    from .models import HoursEntry, PointsEntry
-
     volunteer = _my_volunteer(request)
     volunteer.refresh_from_db(fields=["hours_total", "points_balance"])
     return render(request, "volunteers/record.html", {
@@ -496,8 +493,6 @@ def certificate(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def leaderboard(request: HttpRequest) -> HttpResponse:
-    from buildings.models import Community
-
     volunteer = volunteer_of(request.user)
     community_id = volunteer.community_id if volunteer else (
         Community.objects.order_by("pk").values_list("pk", flat=True).first())
@@ -537,7 +532,7 @@ def export(request: HttpRequest) -> HttpResponse:
         ])
     stamp = timezone.localdate().strftime("%Y%m%d")
     if request.GET.get("format") == "xlsx":
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # noqa: PLC0415 (lazy: heavy (~1 s), only for a spreadsheet)
 
         wb = Workbook()
         ws = wb.active

@@ -3,6 +3,7 @@
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 
+from . import sections
 from .viewsets import POLICIES, VolunteersGroup
 
 for _model, _policy in POLICIES.items():
@@ -16,13 +17,9 @@ def register_viewsets():
 
 @hooks.register("jiayuan_home_sections")
 def home_section(request):
-    from .sections import home_section as build
-
-    return build(request)
+    return sections.home_section(request)
 
 
 @hooks.register("jiayuan_me_sections")
 def me_section(request):
-    from .sections import me_section as build
-
-    return build(request)
+    return sections.me_section(request)

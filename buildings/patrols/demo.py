@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from buildings.demo import COMMUNITY
 from buildings.models import Building, Community, Household
 from portal.models import User
 
@@ -16,8 +17,6 @@ from .models import CareFlag, CareFlagKind, Guide, Visit
 
 @transaction.atomic
 def load(stdout=None) -> None:
-    from buildings.demo import COMMUNITY
-
     community = Community.objects.filter(name=COMMUNITY).first()
     building = Building.objects.filter(community=community, number=3).first()
     if community is None or building is None:

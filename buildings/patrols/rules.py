@@ -11,6 +11,8 @@ import rules
 
 from buildings.access import scope_of
 
+from .models import Guide
+
 _GUIDE_ATTR = "_jiayuan_guide_communities"
 
 
@@ -20,8 +22,6 @@ def guide_community_ids(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, _GUIDE_ATTR, None)
     if cached is None:
-        from .models import Guide
-
         cached = frozenset(Guide.objects.filter(user=user).values_list("community_id", flat=True))
         setattr(user, _GUIDE_ATTR, cached)
     return cached

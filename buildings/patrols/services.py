@@ -17,8 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from buildings.access import may
+from buildings.access import may, scope_of
 from buildings.models import CommunityAdmin, Household
+from community.choices import Channel
+from community.disputes import dispute_advance, dispute_open
+from community.services import case_submit
 from portal.choices import NotificationKind
 from portal.errors import Refused
 from portal.i18n import later
@@ -31,6 +34,7 @@ from portal.uploads.voice import CleanVoice, clean_voice
 from .choices import Condition, Finding, Met
 from .models import CareFlag, CareFlagKind, OverdueReport, Visit, VisitPhoto
 from .rules import guide_community_ids
+from .selectors import schedule
 
 
 class PatrolError(Refused):
@@ -136,8 +140,6 @@ def visit_record(*, actor: User, household: Household, met: str, condition: str 
 
 
 def _grid_ids(user) -> frozenset[int]:
-    from buildings.access import scope_of
-
     return scope_of(user).grid_ids
 
 
@@ -158,8 +160,6 @@ def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
     household, ``on_behalf_by`` the visitor), linked back to the visit. The case
     carries the finding's words, photos and voice, never the household's flags.
     Tapped twice, the second tap finds the link and returns the visit."""
-    from community.choices import Channel
-    from community.services import case_submit
 
     with transaction.atomic():
         visit = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
@@ -184,7 +184,6 @@ def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
 def visit_to_dispute(*, actor: User, visit_id: int, title: str) -> Visit:
     """A finding becomes a dispute: the screening (全面排查) is the visit, and the
     problem found (发现问题) is recorded at once. Linked back to the visit."""
-    from community.disputes import dispute_advance, dispute_open
 
     title = (title or "").strip()
     with transaction.atomic():
@@ -206,7 +205,6 @@ def visit_to_dispute(*, actor: User, visit_id: int, title: str) -> Visit:
 def overdue_visits_report(*, today: date | None = None) -> int:
     """Tell the community admins about each flagged household whose visit is overdue
     by more than its flags' ``escalate_days``, once per due date. Returns how many."""
-    from .selectors import schedule
 
     today = today or timezone.localdate()
     flagged = Household.objects.filter(care_flags__kind__active=True).distinct()

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 
 from buildings.access import may, require
 from buildings.models import Household
+from community.models import Category
+from community.selectors import categories
 from portal.errors import Refused
 from portal.forms_json import client_key_from, json_or_redirect
 from portal.params import parse_id, parse_month
@@ -109,7 +111,6 @@ def flags_set(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
-    from community.selectors import categories
 
     return render(request, "patrols/visit.html", {
         "visit": visit, "photos": list(visit.photos.all()),
@@ -122,7 +123,6 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_case(request: HttpRequest, pk: int) -> HttpResponse:
     """One tap: the finding becomes a case on the household's behalf."""
-    from community.models import Category
 
     visit = _visit(request, pk)
     category = Category.objects.filter(code=request.POST.get("category", ""),

@@ -5,6 +5,7 @@ from wagtail.permissions import register_permission_policy
 
 from buildings.viewsets import CommunityAdminPolicy
 
+from .sections import me_section as build
 from .viewsets import POLICIES, PatrolsGroup
 
 for _model, _actions in POLICIES:
@@ -18,6 +19,4 @@ def register_viewsets():
 
 @hooks.register("jiayuan_me_sections")
 def me_section(request):
-    from .sections import me_section as build
-
     return build(request)

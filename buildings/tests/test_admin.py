@@ -360,3 +360,65 @@ def test_the_staff_groups_exist_with_admin_access():
     assert {"access_admin", "change_household", "view_smsmessage"} <= codenames
     assert not {"add_user", "change_user"} & codenames  # no way to make oneself a superuser
     assert Group.objects.filter(name="网格员").exists()
+
+
+# --- Wagtail's own log: the History tab of what was decided here -----------------------
+
+
+def _history(client, namespace, pk) -> str:
+    response = client.get(reverse(f"{namespace}:history", args=[pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_decisions_on_claims_show_in_wagtails_history(admin_client, world, claim):
+    from wagtail.models import ModelLogEntry
+
+    admin_client.post(reverse("register_residency:verify", args=[claim.pk]))
+    entry = ModelLogEntry.objects.get(action="jiayuan.residency.verify", object_id=str(claim.pk))
+    assert entry.user == world.admin
+    assert "认证通过" in _history(admin_client, "register_residency", claim.pk)
+
+    other = Residency.objects.create(user=f.UserFactory(), household=world.household_a2,
+                                     state=ResidencyState.PENDING)
+    admin_client.post(reverse("register_residency:reject", args=[other.pk]), {"reason": "查无此人"})
+    entry = ModelLogEntry.objects.get(action="jiayuan.residency.reject", object_id=str(other.pk))
+    assert entry.data == {"reason": "查无此人"}
+    assert "认证不通过" in _history(admin_client, "register_residency", other.pk)
+
+
+def test_a_refused_decision_leaves_no_history(admin_client, world, claim):
+    from wagtail.models import ModelLogEntry
+
+    Residency.objects.filter(pk=claim.pk).update(state=ResidencyState.VERIFIED)
+    admin_client.post(reverse("register_residency:verify", args=[claim.pk]))
+    assert not ModelLogEntry.objects.filter(action__startswith="jiayuan.residency").exists()
+
+
+def test_an_import_shows_in_wagtails_log(admin_client, world):
+    from wagtail.models import ModelLogEntry
+
+    rows = [["1", "2", "3", "301", "罗秀英", "13812345678", "4", "四把镇", ""]]
+    admin_client.post(reverse("register_import:index"),
+                      {"community": world.community.pk, "file": _upload(csv_bytes(rows))})
+    record = RegisterImport.objects.get()
+    admin_client.post(reverse("register_import:confirm", args=[record.pk]))
+    entry = ModelLogEntry.objects.get(action="jiayuan.register.import")
+    assert (entry.object_id, entry.user) == (str(record.pk), world.admin)
+    assert entry.data == {"households": 1, "units": 1}
+    assert entry.message == "已导入登记册"
+
+
+def test_granting_and_revoking_a_community_admin_show_in_wagtails_history(admin_client, world):
+    from wagtail.models import ModelLogEntry
+
+    person = f.UserFactory()
+    admin_client.post(reverse("register_communityadmin:add"),
+                      {"user": person.pk, "community": world.community.pk})
+    assignment = CommunityAdmin.objects.get(user=person)
+    assert ModelLogEntry.objects.filter(action="wagtail.create", object_id=str(assignment.pk),
+                                        user=world.admin).exists()
+    assert _history(admin_client, "register_communityadmin", assignment.pk)
+    admin_client.post(reverse("register_communityadmin:delete", args=[assignment.pk]))
+    assert ModelLogEntry.objects.filter(action="wagtail.delete", object_id=str(assignment.pk),
+                                        user=world.admin).exists()

@@ -94,7 +94,7 @@ def _export(data: selectors.Rollup, fmt: str) -> HttpResponse:
         csv.writer(out).writerows(rows)
         return as_download(HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8"),
                            name)
-    import openpyxl
+    import openpyxl  # noqa: PLC0415 (lazy: heavy (~1 s), only for a spreadsheet)
 
     book = openpyxl.Workbook()
     for row in rows:

@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from buildings.access import may, reread_scope, scope_of
+from buildings.models import Community
 from portal import limits
 from portal.errors import Refused
 from portal.params import BadParameter, parse_id, parse_int
@@ -245,6 +246,11 @@ class ChatConsumer(_JsonSocket):
     # --- from the group ------------------------------------------------------
 
     async def chat_message(self, event):
+        # Any message of this writer's, however it came (this socket, a photo or a
+        # voice note over HTTP, another tab), ends the typing spell: the other side
+        # hides "typing" when it arrives, so the next keystroke is news again.
+        if self.last_typing and event["message"].get("role") == self._writer_role():
+            self.last_typing = 0.0
         await self.send_json({"type": "message", "message": event["message"]})
 
     async def chat_read(self, event):
@@ -292,8 +298,6 @@ class ConsoleConsumer(_JsonSocket):
             return None
         scope = scope_of(self.user)
         if scope.is_superuser:
-            from buildings.models import Community
-
             return list(Community.objects.values_list("pk", flat=True))
         return sorted(set(scope.liaison_community_ids) | set(scope.admin_community_ids))
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from buildings.models import LiaisonStaff
+
 from .models import DutyHours, StaffDesk
 
 
@@ -46,8 +48,6 @@ def next_opening(community_id: int, now: datetime | None = None,
 
 
 def anyone_on_duty(community_id: int) -> bool:
-    from buildings.models import LiaisonStaff
-
     staff_ids = LiaisonStaff.objects.filter(community_id=community_id).values("user_id")
     return StaffDesk.objects.filter(staff_id__in=staff_ids, on_duty=True).exists()
 

@@ -15,6 +15,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from .selectors import message_payload
+
 log = logging.getLogger("jiayuan.liaison")
 
 
@@ -62,8 +64,6 @@ def after_commit(group: str, event: dict) -> None:
 
 
 def message_stored(message) -> None:
-    from .selectors import message_payload
-
     payload = message_payload(message)
     after_commit(conversation_group(message.conversation_id),
                  {"type": "chat.message", "message": payload})

@@ -10,12 +10,13 @@ import rules
 
 from buildings.access import is_community_admin, is_liaison, scope_of
 
+from .choices import ConversationStatus
+from .duty import is_on_duty
+
 
 def _on_duty(user) -> bool:
     cached = getattr(user, "_liaison_on_duty", None)
     if cached is None:
-        from .duty import is_on_duty
-
         cached = is_on_duty(user)
         user._liaison_on_duty = cached
     return cached
@@ -41,8 +42,6 @@ def supervises_conversation(user, conversation) -> bool:
 
 @rules.predicate
 def may_pick_up(user, conversation) -> bool:
-    from .choices import ConversationStatus
-
     return (
         conversation is not None
         and conversation.status == ConversationStatus.WAITING

@@ -8,9 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from buildings.access import scope_of
+from buildings.models import LiaisonStaff
 
 from .choices import ConversationStatus, MessageKind, SenderRole
-from .models import Conversation, Message, QuickReply, StaffDesk
+from .models import Conversation, DutyRoster, Message, QuickReply, StaffDesk
 
 CATCH_UP_LIMIT = 200
 
@@ -137,8 +138,6 @@ def console_lists(user) -> dict:
 
 
 def colleagues_on_duty(community_id: int, *, exclude=None):
-    from buildings.models import LiaisonStaff
-
     staff_ids = LiaisonStaff.objects.filter(community_id=community_id).values("user_id")
     qs = StaffDesk.objects.filter(staff_id__in=staff_ids, on_duty=True).select_related("staff")
     if exclude is not None:
@@ -161,7 +160,6 @@ def unread_replies_for(resident) -> int:
 
 def roster_today(community_ids, now=None) -> list:
     """Who is on the duty roster today (configured by the admin)."""
-    from .models import DutyRoster
 
     weekday = timezone.localtime(now or timezone.now()).weekday()
     return list(DutyRoster.objects.filter(community_id__in=community_ids, weekday=weekday)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -18,6 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buildings.access import scope_of
+from buildings.models import Community, Household
+from community import services as case_services
+from community.models import Category
 from portal.errors import Refused
 from portal.i18n import later
 from portal.services import audit, notify
@@ -42,8 +46,6 @@ class ChatError(Refused, ValidationError):
 
 
 def _community_for(user):
-    from buildings.models import Community, Household
-
     scope = scope_of(user)
     if scope.household_ids:
         household = (Household.objects.select_related("unit__building")
@@ -377,7 +379,6 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
         raise PermissionDenied(_("只有接待人可以转为诉求。"))
     if conversation.case_id:
         return conversation.case_id
-    from community import services as case_services
 
     messages = list(conversation.messages.filter(role=SenderRole.RESIDENT)
                     .prefetch_related("photos").order_by("seq"))
@@ -390,8 +391,6 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
         if conversation.case_id:
             return conversation.case_id
         if category is None:
-            from community.models import Category
-
             category = Category.objects.filter(active=True).order_by("order", "id").first()
         if category is None:
             raise ChatError(_("还没有设置诉求类别，请联系管理员。"))
@@ -473,6 +472,4 @@ def unread_replies_remind(*, now: datetime | None = None) -> int:
 
 
 def _absolute(path: str) -> str:
-    from django.conf import settings
-
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path

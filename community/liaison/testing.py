@@ -29,7 +29,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+
+from buildings.models import Community, CommunityAdmin, LiaisonStaff
+from portal.models import User
+
+from .choices import ConversationStatus
+from .models import Conversation, StaffDesk
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -192,14 +200,6 @@ def bench_world(*, pairs: int, staff: int = 5, watchers: int = 0) -> dict:
     Returns {"community", "conversations": [(id, resident_cookie, staff_cookie)],
     "watchers": [admin cookies]}.
     """
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from buildings.models import Community, CommunityAdmin, LiaisonStaff
-    from portal.models import User
-
-    from .choices import ConversationStatus
-    from .models import Conversation, StaffDesk
 
     community, _ = Community.objects.get_or_create(name="压测社区")
 
@@ -264,7 +264,7 @@ class ProtocolClient:
         self.on_frame = None  # callback(frame) for every frame (acks, errors, state)
 
     async def connect(self):
-        import websockets
+        import websockets  # noqa: PLC0415 (lazy: only a live-server test drives a socket)
 
         self.ws = await websockets.connect(self.url, additional_headers=self.headers,
                                            open_timeout=60, max_queue=None)

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from buildings.access import may, require, scope_of
+from buildings.choices import ResidencyState
+from buildings.models import Residency
 from portal import limits
 from portal.errors import Refused
 from portal.media import send_field
@@ -212,8 +214,6 @@ def _console_context(request, conversation=None) -> dict:
 
 def _verified_home(user_id: int) -> str:
     """The building and unit a resident verifiably lives in ("3栋 2单元"), else ''."""
-    from buildings.choices import ResidencyState
-    from buildings.models import Residency
 
     residency = (Residency.objects.filter(user_id=user_id, state=ResidencyState.VERIFIED)
                  .select_related("household__unit__building").order_by("pk").first())

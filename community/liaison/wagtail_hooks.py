@@ -5,6 +5,7 @@ from wagtail.snippets.models import register_snippet
 
 from buildings.access import may
 
+from .selectors import unread_replies_for
 from .viewsets import LiaisonViewSetGroup
 
 register_snippet(LiaisonViewSetGroup)
@@ -14,7 +15,6 @@ register_snippet(LiaisonViewSetGroup)
 def home_chat(request):
     if not request.user.is_authenticated:
         return None
-    from .selectors import unread_replies_for
 
     return {"template": "liaison/home_section.html", "order": 15,
             "context": {"unread": unread_replies_for(request.user)}}

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,11 +10,9 @@ class Open311Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from community.models import CaseEvent  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
-        from community.models import CaseEvent
-
-        from .receivers import on_case_event
+        from .receivers import on_case_event  # noqa: PLC0415 (apps-not-ready: AppConfig.ready)
 
         # CaseEvent rows are written in the case's transaction by every step
         # (community.services): the one place to hear of all of them.

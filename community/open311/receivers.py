@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from .services import callbacks_for_event
+
 
 def on_case_event(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw:
         return
-    from .services import callbacks_for_event
 
     callbacks_for_event(event=instance)

@@ -17,10 +17,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task_backends
+from django_tasks.backends.immediate import ImmediateBackend
 
 from buildings.models import Building, Unit
-from community.choices import Channel, EventKind, Status
-from community.models import Case, CaseEvent, Category
+from community.choices import Channel, EventKind, PhotoKind, Status
+from community.models import Case, CaseEvent, CasePhoto, Category
 from community.services import (
     case_comment,
     case_give_feedback,
@@ -29,8 +31,11 @@ from community.services import (
 )
 from community.workflow import PlatformActor, WorkflowError
 from portal.services import audit
+from portal.uploads.base import UploadRejected
+from portal.uploads.photos import clean_photo
 
 from . import selectors
+from .media import MediaRefused, fetch_media
 from .models import (
     ApiCall,
     ApiKey,
@@ -135,7 +140,7 @@ def open311_case_submit(*, key: ApiKey, category: Category,
 
 
 def _fetch_soon(token_id: int) -> None:
-    from .tasks import fetch_platform_media
+    from .tasks import fetch_platform_media  # noqa: PLC0415 (cycle: .tasks imports these services)
 
     fetch_platform_media.enqueue(token_id)
 
@@ -150,12 +155,6 @@ def platform_media_fetch(*, token_id: int) -> RequestToken:
     outcome and an audit row in one transaction; a record that is no longer
     pending is left as it is.
     """
-    from community.choices import PhotoKind
-    from community.models import CasePhoto
-    from portal.uploads.base import UploadRejected
-    from portal.uploads.photos import clean_photo
-
-    from .media import MediaRefused, fetch_media
 
     token = RequestToken.objects.select_related("key").get(pk=token_id)
     if token.media_status != MediaStatus.PENDING:
@@ -318,14 +317,11 @@ def callbacks_for_event(*, event: CaseEvent) -> list[CallbackDelivery]:
 
 
 def _send_soon(ids: list[int]) -> None:
-    from django_tasks import task_backends
-    from django_tasks.backends.immediate import ImmediateBackend
-
     if isinstance(task_backends["default"], ImmediateBackend):
         # Tasks would run right here, in the resident's request: leave it to
         # the periodic job (the ticker thread of ``manage.py serve``).
         return
-    from .tasks import deliver_callback
+    from .tasks import deliver_callback  # noqa: PLC0415 (cycle: .tasks imports these services)
 
     for pk in ids:
         deliver_callback.enqueue(pk)

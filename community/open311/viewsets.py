@@ -18,6 +18,7 @@ from wagtail.admin.ui.tables import DateColumn
 from wagtail.admin.views.generic import CreateView, InspectView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import log
 
 from buildings.access import may, require
 from community.workflow import WorkflowError
@@ -36,6 +37,9 @@ class ApiKeyCreateView(CreateView):
         instance.save()
         audit(actor=self.request.user, action="open311.key_issue", target=instance,
               platform=instance.platform)
+        # Overriding save_instance skips Wagtail's own create action and its log entry.
+        log(instance=instance, action="wagtail.create", user=self.request.user,
+            content_changed=True)
         return instance
 
     def get_success_message(self, instance):
@@ -163,6 +167,7 @@ def _resend(request, pk, viewset):
     require(request.user, "open311.resend_callback", delivery)
     try:
         callback_resend(actor=request.user, delivery_id=delivery.pk)
+        log(instance=delivery, action="jiayuan.open311.resend", user=request.user)
         messages.success(request, gettext_now("已重新排队发送。"))
     except WorkflowError as exc:
         messages.error(request, exc.message)

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 
@@ -16,3 +17,9 @@ register_permission_policy(CallbackDelivery, StaffReadPolicy(CallbackDelivery))
 @hooks.register("register_admin_viewset")
 def register_open311():
     return Open311Group()
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    """重新发送 in the admin, as Wagtail's History tab shows it."""
+    actions.register_action("jiayuan.open311.resend", _("重新发送回调"), _("已重新排队发送"))

@@ -254,3 +254,23 @@ def test_phone_photo_has_alt_text_so_the_wagtail_form_accepts_it(client, world):
     draft.body.stream_block.clean(draft.body)  # raised "Please add some alt text" before
     image = next(b.value for b in draft.body if b.block_type == "image")
     assert image.contextual_alt_text == "明天停水"
+
+
+def test_an_approval_in_the_wagtail_admin_shows_in_the_notices_history(client, world):
+    from wagtail.models import PageLogEntry
+
+    _post_form(client, world.head_a, [world.building_a.pk])
+    page = NoticePage.objects.get(title="明天停水")
+    task_state = TaskState.objects.get(workflow_state=page.current_workflow_state)
+    world.admin.is_superuser = True
+    world.admin.save(update_fields=["is_superuser"])
+    client.force_login(world.admin)
+    response = client.post(reverse("wagtailadmin_pages:workflow_action",
+                                   args=[page.pk, "approve", task_state.pk]))
+    assert response.status_code in (200, 302), response.content.decode()[:2000]
+    page.refresh_from_db()
+    assert page.live
+    entry = PageLogEntry.objects.get(page=page, action="wagtail.workflow.approve")
+    assert entry.user == world.admin
+    history = client.get(reverse("wagtailadmin_pages:history", args=[page.pk]))
+    assert history.status_code == 200 and str(entry.message) in history.content.decode()

@@ -7,6 +7,7 @@ code runs in both. See ``dev.py`` and ``production.py``.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -41,8 +42,6 @@ def secret_key_kept(path: Path) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    import secrets
-
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

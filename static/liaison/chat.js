@@ -289,6 +289,10 @@
   }
 
   function enqueue(item) {
+    // Whatever is sent (text, photo, voice) ends this typing spell: the other side
+    // hides "typing" when it arrives, so the next keystroke must announce a new one
+    // at once, not wait out the 2.5-s throttle.
+    lastTypingSent = 0;
     item.order = nextOrder();
     outbox.push(item);
     drawPending(item);
@@ -441,9 +445,6 @@
         return;
       }
       enqueue({ client_key: newKey(), kind: "text", body: body });
-      // A sent message ends this typing spell (the other side hides "typing" when
-      // it arrives): the next keystroke must announce a new one, not wait out the throttle.
-      lastTypingSent = 0;
       textarea.value = "";
       textarea.focus();
     });

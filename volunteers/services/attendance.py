@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from buildings.access import require
 from buildings.choices import ResidencyState
-from buildings.models import Residency
+from buildings.models import BuildingHead, Residency
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
@@ -87,7 +87,6 @@ def _check_out(claim: Claim, *, actor: User, now: datetime) -> Claim:
 
 def _ask_for_confirmation(claim: Claim) -> None:
     """Tell the people helped (or, without an account, their building head) to confirm."""
-    from buildings.models import BuildingHead
 
     households = list(claim.task.households.all())
     if not households:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from buildings.access import require
 from buildings.choices import ResidencyState
-from buildings.models import Community, Residency, grid_paths_up
+from buildings.models import Community, CommunityAdmin, GridWorker, Residency, grid_paths_up
 from portal.i18n import later
 from portal.models import User
 from portal.services import audit, notify
@@ -82,8 +82,6 @@ def volunteer_apply(*, user: User, real_name: str, skills: list[str], free_times
 
 
 def _reviewers(volunteer: Volunteer) -> list[User]:
-    from buildings.models import CommunityAdmin, GridWorker
-
     ids = set(CommunityAdmin.objects.filter(community_id=volunteer.community_id)
               .values_list("user_id", flat=True))
     if volunteer.grid_id:

@@ -296,3 +296,21 @@ def test_building_head_finds_and_checks_in(client, setup):
     login(client, world.head_b)
     assert client.post(reverse("volunteers:check_in_for", args=[claim.pk]),
                        {"out": "1"}).status_code == 404
+
+
+def test_a_task_edited_in_the_wagtail_admin_shows_in_its_history(client, setup):
+    world, v1, v2, task = setup
+    from wagtail.models import ModelLogEntry
+
+    from portal.models import User
+
+    boss = User.objects.create_superuser(username="boss", password="x", phone="+8613999999999")
+    login(client, boss)
+    response = client.post(f"/admin/volunteers/task/edit/{task.pk}/", {
+        "title": "楼道清扫（改）", "public_title": task.public_title, "description": task.description,
+        "place": task.place, "points": task.points, "withdraw_cutoff_hours": 2})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = ModelLogEntry.objects.get(action="wagtail.edit", object_id=str(task.pk))
+    assert entry.user == boss
+    history = client.get(f"/admin/volunteers/task/history/{task.pk}/")
+    assert history.status_code == 200 and str(entry.message) in history.content.decode()

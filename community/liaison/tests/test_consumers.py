@@ -266,3 +266,27 @@ def test_a_socket_connect_keeps_everyone_elses_cached_permissions(world,
     head = type(world.head_a)(pk=world.head_a.pk, username=world.head_a.username)
     with django_assert_num_queries(0):
         assert scope_of(head).covers_building(world.building_a.pk)
+
+
+@HOSTS
+def test_typing_right_after_a_photo_sent_over_http_reaches_the_other_side(world):
+    """A message that did not come through this socket (a photo or a voice note is
+    uploaded over HTTP) ends the typing spell too: the next "typing" is not throttled away."""
+    c = picked(world.resident_a, world.liaison)
+
+    async def run():
+        resident = socket(f"/ws/chat/{c.pk}/", world.resident_a)
+        staff = socket(f"/ws/chat/{c.pk}/", world.liaison)
+        assert (await resident.connect())[0] and (await staff.connect())[0]
+        await resident.send_json_to({"type": "typing"})
+        assert (await staff.receive_json_from(timeout=3)) == {"type": "typing", "role": "resident"}
+        await sync_to_async(services.message_post)(conversation=c, sender=world.resident_a,
+                                                   body="看照片", client_key="http-1")
+        await _drain(resident, "message")
+        await _drain(staff, "message")
+        await resident.send_json_to({"type": "typing"})  # well within TYPING_EVERY
+        assert (await staff.receive_json_from(timeout=3)) == {"type": "typing", "role": "resident"}
+        await resident.disconnect()
+        await staff.disconnect()
+
+    async_to_sync(run)()

@@ -24,6 +24,9 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from portal import periodic
+from portal.accesslog import MaskingAccessLog
+
 SERVERS = ("daphne", "uvicorn", "granian", "granian-wsgi")
 WSGI_APP = "portal.wsgi:application"
 # Threads of a WSGI process: a page waiting on PostgreSQL lets another run.
@@ -69,16 +72,12 @@ class Command(BaseCommand):
             raise CommandError("granian-wsgi serves pages apart from the WebSockets: "
                                "it needs the Redis channel layer (REDIS_URL)")
         if not options["no_ticker"]:
-            from portal.periodic import start_ticker_thread
-
-            start_ticker_thread()
-        getattr(self, f"_run_{server.replace('-', '_')}")(options)
+            periodic.start_ticker_thread()  # looked up here: tests replace it
+        getattr(self, f"_run_{server}")(options)
 
     def _run_daphne(self, options) -> None:
-        import daphne.cli
-        from daphne.cli import CommandLineInterface
-
-        from portal.accesslog import MaskingAccessLog
+        import daphne.cli  # noqa: PLC0415 (lazy: the chosen server only)
+        from daphne.cli import CommandLineInterface  # noqa: PLC0415 (lazy: the chosen server only)
 
         # Daphne writes the full URI; a key in ?api_key= must not reach the file.
         daphne.cli.AccessLogGenerator = MaskingAccessLog
@@ -95,7 +94,7 @@ class Command(BaseCommand):
         CommandLineInterface().run(argv)
 
     def _run_uvicorn(self, options) -> None:
-        import uvicorn
+        import uvicorn  # noqa: PLC0415 (lazy: the chosen server only)
 
         log_config = dict(uvicorn.config.LOGGING_CONFIG)
         if options["access_log"]:
@@ -115,8 +114,8 @@ class Command(BaseCommand):
         )
 
     def _run_granian(self, options) -> None:
-        from granian import Granian
-        from granian.constants import Interfaces
+        from granian import Granian  # noqa: PLC0415 (lazy: the chosen server only)
+        from granian.constants import Interfaces  # noqa: PLC0415 (lazy: the chosen server only)
 
         Granian(
             APP, address=options["host"], port=options["port"],
@@ -138,8 +137,8 @@ class Command(BaseCommand):
         }}
 
     def _run_granian_wsgi(self, options) -> None:
-        from granian import Granian
-        from granian.constants import Interfaces
+        from granian import Granian  # noqa: PLC0415 (lazy: the chosen server only)
+        from granian.constants import Interfaces  # noqa: PLC0415 (lazy: the chosen server only)
 
         Granian(
             WSGI_APP, address=options["host"], port=options["port"],

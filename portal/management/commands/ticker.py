@@ -2,6 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
+from portal.periodic import discover, run_due, tick_forever
+
 
 class Command(BaseCommand):
     help = "Enqueue periodic background jobs as they fall due, forever."
@@ -11,8 +13,6 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run what is due, then stop")
 
     def handle(self, *args, **options):
-        from portal.periodic import discover, run_due, tick_forever
-
         if options["once"]:
             discover()
             for name in run_due():
