@@ -74,16 +74,8 @@ async def group_join(layer, group: str, channel: str) -> bool:
     "Not a member" means the layer lost it (Redis restarted, the group
     expired): whatever was sent to the group meanwhile did not reach it.
     """
-    from channels_redis.core import RedisChannelLayer  # noqa: PLC0415 (lazy: only with the Redis layer)
-
-    if isinstance(layer, RedisChannelLayer):
-        # channels_redis's own group_add, done here so that ZADD's answer (how
-        # many members are new) is not thrown away.
-        key = layer._group_key(group)
-        connection = layer.connection(layer.consistent_hash(group))
-        added = await connection.zadd(key, {channel: time.time()})
-        await connection.expire(key, layer.group_expiry)
-        return bool(added)
+    if _is_redis(layer):
+        return bool(await groups_join(layer, [(group, channel)]))
     groups = getattr(layer, "groups", None)  # the in-memory layer
     was_member = groups is not None and channel in groups.get(group, {})
     await layer.group_add(group, channel)

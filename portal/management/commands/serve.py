@@ -73,7 +73,7 @@ class Command(BaseCommand):
                                "it needs the Redis channel layer (REDIS_URL)")
         if not options["no_ticker"]:
             periodic.start_ticker_thread()  # looked up here: tests replace it
-        getattr(self, f"_run_{server}")(options)
+        getattr(self, f"_run_{server.replace('-', '_')}")(options)
 
     def _run_daphne(self, options) -> None:
         import daphne.cli  # noqa: PLC0415 (lazy: the chosen server only)
