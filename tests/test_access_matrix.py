@@ -327,6 +327,9 @@ TABLE: dict[str, Row | list[Row]] = {
         Row(GET=ALLOWED_FOR("region_overseer"), on=("community_c1",),
             kw=lambda o: reverse("county:community_cases", args=[o.pk]) + "?show=reopened"),
     ],
+    # The grids behind a community's coverage figure (figures only): the same overseers.
+    "county:community_coverage": Row(GET=ALLOWED_FOR("region_overseer"),
+                                     on=("community_c1", "community_c2")),
     # --- the liaison room -----------------------------------------------------------------
     "liaison:chat": Row(GET=SIGNED_IN),
     "liaison:history": Row(GET=SIGNED_IN),

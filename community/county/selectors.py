@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from buildings.models import Community, Region
 from buildings.regions import RegionKind
 from community.choices import WORKING_STATES, Status
-from community.models import Case
+from community.models import Case, Whistle
 
 from .models import CaseDayFigures, PatrolFigures
 from .rollups import report_ins
@@ -32,12 +32,16 @@ SHOWS = {
     "rated": Q(status=Status.CLOSED, rating__isnull=False),
     "satisfied": Q(status=Status.CLOSED, rating__gte=4),
     "reopened": Q(reopen_count__gt=0),
+    # The report-in figure: the cases a whistle was blown on in the period (the
+    # period is the whistle's, not the case's; see ``community_cases``).
+    "whistled": Q(),
 }
 
 
 def show_labels() -> list[tuple[str, str]]:
     return [("cases", _("诉求")), ("closed", _("已办结")), ("on_time", _("按期办结")),
-            ("rated", _("已评价")), ("satisfied", _("满意")), ("reopened", _("重新办理"))]
+            ("rated", _("已评价")), ("satisfied", _("满意")), ("reopened", _("重新办理")),
+            ("whistled", _("吹哨报到的诉求"))]
 
 
 def communities_below(region: Region) -> frozenset[int]:
@@ -56,6 +60,8 @@ class Row:
     """Where a figure of this row leads: the region below, or the community's cases."""
     per_figure: bool = False
     """True when ``url`` is a case list that takes ``show=<figure>``."""
+    coverage_url: str = ""
+    """Where the patrol coverage figure leads: the grids of a community, or the region below."""
     cases: int = 0
     closed: int = 0
     on_time: int = 0
@@ -135,7 +141,9 @@ def rollup(region: Region, *, start: date, end: date, month: date | None = None)
     total = Row(label=region.name, url="")
     for c in communities:
         one = Row(label=c.name, url=reverse("county:community_cases", args=[c.pk]) + q,
-                  per_figure=True)
+                  per_figure=True,
+                  coverage_url=reverse("county:community_coverage", args=[c.pk])
+                  + f"?month={month:%Y-%m}")
         for name in SUMS:
             setattr(one, name, (sums.get(c.pk) or {}).get(name) or 0)
         if c.pk in patrols:
@@ -145,9 +153,9 @@ def rollup(region: Region, *, start: date, end: date, month: date | None = None)
         if region.kind == RegionKind.COUNTY and c.township_id != region.pk:
             row = rows.get(c.township_id)
             if row is None:
-                row = rows[c.township_id] = Row(
-                    label=c.township.name,
-                    url=reverse("county:region", args=[c.township_id]) + down)
+                below = reverse("county:region", args=[c.township_id]) + down
+                row = rows[c.township_id] = Row(label=c.township.name, url=below,
+                                                coverage_url=below)
             row.add(one)
         else:
             rows[c.pk] = one
@@ -164,9 +172,17 @@ def _range(start: date, end: date) -> tuple[datetime, datetime]:
 
 def community_cases(community: Community, *, show: str, start: date, end: date,
                     offset: int = 0, limit: int = 50) -> list[Case]:
-    """The cases behind one figure of one community, newest first (read live)."""
-    return list(Case.objects.filter(SHOWS[show], community=community,
-                                    created_at__range=_range(start, end))
+    """The cases behind one figure of one community, newest first (read live).
+
+    ``whistled``: the cases a whistle was blown on from ``start`` to ``end``, the
+    whistles the report-in figure counts; every other figure, the cases made then.
+    """
+    if show == "whistled":
+        period = Q(pk__in=Whistle.objects.filter(blown_at__range=_range(start, end))
+                   .values("case_id"))
+    else:
+        period = SHOWS[show] & Q(created_at__range=_range(start, end))
+    return list(Case.objects.filter(period, community=community)
                 .exclude(status=Status.MERGED).select_related("category")
                 .order_by("-created_at", "-pk")[offset:offset + limit])
 

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from buildings.access import may, scope_of
-from buildings.models import Community, Region
+from buildings.models import Community, Grid, Region
+from buildings.patrols import selectors as patrol_selectors
 from portal.downloads import as_download
 from portal.params import BadParameter, parse_date, parse_int, parse_month
 
@@ -123,6 +124,23 @@ def community_cases(request: HttpRequest, pk: int) -> HttpResponse:
         "community": community, "cases": cases[:PAGE], "show": show, "start": start,
         "end": end, "more": offset + PAGE if len(cases) > PAGE else None,
         "title": dict(selectors.show_labels())[show]})
+
+
+@login_required
+def community_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the coverage figure of one community counts, grid by grid: households
+    visited, flagged ones overdue, findings. Figures only, never a household."""
+    _overseer(request)
+    community = Community.objects.select_related("township").filter(pk=pk).first()
+    if community is None or not may(request.user, "county.view_community_cases", community):
+        raise Http404
+    month = parse_month(request.GET.get("month"), name=_("走访月份"), default=None)
+    day = patrol_selectors.month_day(month)
+    grids = list(Grid.objects.filter(community=community).order_by("path"))
+    return render(request, "county/coverage.html", {
+        "community": community, "rows": patrol_selectors.coverage(grids, today=day),
+        "month": day, "this_month": timezone.localdate().replace(day=1),
+        "past": day != timezone.localdate()})
 
 
 @login_required

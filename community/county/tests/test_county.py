@@ -227,3 +227,54 @@ def test_patrol_coverage_keeps_month_rows_and_the_pages_pick_a_month(world, coun
         response = c.get(url + f"?month={bad}")
         assert response.status_code == 400, bad
         assert says in response.content.decode(), bad
+
+
+def test_the_coverage_figure_leads_to_the_communitys_grids_without_a_household(world, county):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from buildings.patrols.models import Visit
+    from buildings.patrols.services import visit_record
+
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    visit = visit_record(actor=world.worker_a, household=world.household_a, met="head")
+    Visit.objects.filter(pk=visit.pk).update(
+        visited_at=timezone.make_aware(datetime.combine(last_month.replace(day=15), time(10))))
+    refresh()
+    c = _client(county["east_admin"])
+    town = c.get(reverse("county:region", args=[county["east"].pk])
+                 + f"?month={last_month:%Y-%m}").content.decode()
+    url = reverse("county:community_coverage", args=[world.community.pk])
+    assert f'{url}?month={last_month:%Y-%m}' in town
+    page = c.get(f"{url}?month={last_month:%Y-%m}")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert world.grid_a.name in text and "已走访 1 / " in text
+    # Figures only: no flat, no phone of the household visited.
+    assert world.household_a.phone not in text and "13800138000" not in text
+    assert reverse("patrols:household", args=[world.household_a.pk]) not in text
+    assert c.get(f"{url}?month=2999-01").status_code == 400
+    # 四把镇's community is not the east admin's; a resident is no overseer.
+    other = reverse("county:community_coverage", args=[county["other"].pk])
+    assert c.get(other).status_code == 404
+    assert _client(county["county_admin"]).get(other).status_code == 200
+    assert _client(world.resident_a).get(url).status_code in (403, 404)
+
+
+def test_the_report_in_figure_leads_to_the_cases_whistled_on(world, county):
+    from community.whistle.services import whistle_blow
+
+    whistled = case_in(world, Status.DISPATCHED)
+    quiet = case_in(world, Status.DISPATCHED)
+    whistle_blow(actor=world.worker_a, case_id=whistled.pk,
+                 departments=[world.department, world.other_department],
+                 lead=world.department, note="楼道漏水")
+    refresh()
+    c = _client(county["east_admin"])
+    town = c.get(reverse("county:region", args=[county["east"].pk])).content.decode()
+    assert 'data-fig="whistled"' in town and "show=whistled" in town
+    listed = c.get(reverse("county:community_cases", args=[world.community.pk])
+                   + "?show=whistled").content.decode()
+    assert reverse("community:detail", args=[whistled.pk]) in listed
+    assert reverse("community:detail", args=[quiet.pk]) not in listed
