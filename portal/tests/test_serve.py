@@ -69,7 +69,8 @@ def test_granian_wsgi_serves_the_pages_only_and_needs_a_shared_channel_layer(mon
         call_command("serve", "--server", "granian-wsgi", "--no-ticker", "--port", "8999")
 
 
-def test_the_wsgi_application_serves_a_page(client):
+@pytest.mark.django_db
+def test_the_wsgi_application_serves_a_page():
     """portal.wsgi is the same Django project: a page comes back through it."""
     import io
 
