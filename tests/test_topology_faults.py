@@ -129,7 +129,7 @@ def redis_server():
     if not any((Path(d) / "redis-server").exists() for d in os.environ["PATH"].split(":")):
         if os.environ.get("CI"):
             pytest.fail("redis-server missing in CI")
-        pytest.skip("redis-server is not installed")
+        pytest.skip("redis-server is not installed (a developer's machine; CI fails instead)")
     server = OwnRedis(REDIS_PORT)
     if server.answers():
         # Someone else's Redis: this module kills its Redis, so it must be its own.
@@ -148,7 +148,7 @@ def topology(redis_server):
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"topology cannot start in CI: {reason}")
-        pytest.skip(reason)
+        pytest.skip(f"{reason} (a developer's machine; CI fails instead)")
     env = {**_clean_env(), **TOPOLOGY_ENV}
     subprocess.run(["bash", "scripts/prod-down"], cwd=ROOT, env=env, capture_output=True,
                    timeout=60)
