@@ -3,7 +3,7 @@ resident's phone and flat masked there, and adds a 督办 note: the only thing t
 
 import pytest
 
-from tests.browser import PHONE, shot, sign_in
+from tests.browser import PHONE, axe_violations, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,3 +87,48 @@ def test_township_admin_supervises_an_overdue_case(browser, live_server, world):
                                     actor=county["east_admin"]).exists()
     case.refresh_from_db()
     assert case.status == Status.DISPATCHED
+
+
+def test_township_admin_follows_coverage_and_whistle_figures_on_a_phone(browser, live_server, world):
+    """From the township's page, one tap on the community's coverage figure shows its grids'
+    figures (no household), and one tap on the report-in figure shows the cases whistled on."""
+    from buildings.patrols.services import visit_record
+    from community.choices import Status
+    from community.county.rollups import refresh
+    from community.county.tests.helpers import make_county
+    from community.tests.factories import case_in
+    from community.whistle.services import whistle_blow
+
+    county = make_county(world)
+    whistled = case_in(world, Status.DISPATCHED)
+    quiet = case_in(world, Status.DISPATCHED)
+    whistle_blow(actor=world.worker_a, case_id=whistled.pk,
+                 departments=[world.department, world.other_department],
+                 lead=world.department, note="楼道漏水")
+    visit_record(actor=world.worker_a, household=world.household_a, met="head")
+    refresh()
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(15_000)
+    try:
+        sign_in(context, live_server.url, county["east_admin"])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/county/r/{county['east'].pk}/")
+        row = page.get_by_role("region", name="测试社区")
+        row.locator("a[data-fig=coverage]").click()
+        page.wait_for_url(f"**/county/c/{world.community.pk}/coverage/*")
+        text = page.locator("main").inner_text()
+        assert world.grid_a.name in text and "已走访 1 / " in text
+        assert "13800138000" not in text and world.household_a.number not in text
+        assert axe_violations(page) == []
+        shot(page, "county-coverage")
+
+        page.go_back()
+        page.get_by_role("region", name="测试社区").locator("a[data-fig=whistled]").click()
+        page.wait_for_url("**/county/c/*/cases/*show=whistled*")
+        hrefs = page.locator("a.case-link").evaluate_all("links => links.map(a => a.pathname)")
+        assert hrefs == [f"/cases/{whistled.pk}/"], hrefs
+        assert f"/cases/{quiet.pk}/" not in hrefs
+        assert axe_violations(page) == []
+        shot(page, "county-whistled")
+    finally:
+        context.close()
