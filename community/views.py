@@ -232,6 +232,10 @@ def _shown_events(request: HttpRequest, case: Case, *, staff: bool, full: bool) 
     return events
 
 
+PANEL_MOVES = frozenset({"accept", "triage", "dispatch", "reassign", "decline", "merge", "hand_back",
+                         "resolve", "supervise", "followup"})
+
+
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     roles = roles_for(request.user, case)
     staff = bool(roles & STAFF_ROLES)
@@ -269,6 +273,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
             Status.CLOSED, Status.DECLINED, Status.MERGED),
         "whistle": whistle_selectors.panel(case, staff=staff),
     }
+    # The 办理 card holds these moves; 催一催 and the whistle's moves have sections of their own.
+    ctx["act_panel"] = acts and bool(moves & PANEL_MOVES or ctx["may_open_dispute"])
     if case.is_unplaced and may(request.user, "community.place_case", case):
         ctx["place_choices"] = selectors.place_choices(case)
     if staff and case.source_platform:

@@ -4,7 +4,7 @@ resident sees which departments were involved, by name only."""
 
 import pytest
 
-from tests.browser import PHONE, shot, sign_in
+from tests.browser import PHONE, axe_violations, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,6 +70,9 @@ def test_whistle_two_departments_report_in_one_late(browser, live_server, world)
         page.goto(url)
         late_row = page.locator(".whistle-row[data-department='供水公司']")
         assert "超时未报到" in late_row.inner_text()
+        assert axe_violations(page) == []
+        # Reporting in is all this department may do: no empty 办理 card beside it.
+        assert page.locator("#act-h").count() == 0
         shot(page, "whistle-late")
         page.fill("#wh-note", "抢修队下午两点到")
         page.get_by_role("button", name="报到", exact=True).click()
