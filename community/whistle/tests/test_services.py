@@ -10,6 +10,7 @@ from buildings.tests import factories as f
 from community import workdays
 from community.choices import EventKind, Ladder, Status
 from community.models import CaseEvent, LoopSettings, Whistle, WhistleSummons
+from community.tests.factories import case_in
 from community.whistle.services import (
     whistle_blow,
     whistle_give_result,
@@ -18,8 +19,6 @@ from community.whistle.services import (
 )
 from community.workflow import WorkflowError, check_move
 from portal.models import AuditEntry, Notification, SmsMessage
-
-from .factories import case_in
 
 S = Status
 pytestmark = pytest.mark.django_db
