@@ -6,10 +6,11 @@ import pytest
 from django.utils import timezone
 
 from buildings.patrols.models import Visit
-from buildings.patrols.selectors import coverage, round_for
+from buildings.patrols.selectors import coverage, coverage_grids, households_for, round_for
 from buildings.patrols.services import visit_record
+from buildings.tests import factories as f
 
-from .helpers import _last_month_day, flag
+from .helpers import _last_month_day, flag, guide
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,26 @@ def test_coverage_of_a_past_month_counts_that_months_visits_and_flags_only(world
     assert (now["W1-A"].visited, now["W1-A"].flagged) == (1, 1)
     assert now["W1-A"].findings["safety"] == 0
     assert now_visit.household_id == world.household_a.pk
+
+
+def test_the_households_on_a_round_are_those_of_the_persons_grids_or_guided_community(world):
+    assert set(households_for(world.worker_a)) == {world.household_a, world.household_a2}
+    assert set(households_for(world.worker_b)) == {world.household_b}
+    assert set(households_for(world.worker_top)) == {
+        world.household_a, world.household_a2, world.household_b}
+    judge = guide(world.community, f.UserFactory())
+    assert set(households_for(judge)) == {
+        world.household_a, world.household_a2, world.household_b}
+    other_judge = guide(f.CommunityFactory(name="别的社区"), f.UserFactory())
+    assert list(households_for(other_judge)) == []
+    assert list(households_for(world.resident_a)) == []
+    assert list(households_for(world.head_a)) == []
+
+
+def test_coverage_is_read_for_the_persons_own_grids_or_the_admins_community(world):
+    assert coverage_grids(world.worker_a) == [world.grid_a]
+    assert coverage_grids(world.worker_top) == [world.grid_top, world.grid_a, world.grid_b]
+    assert coverage_grids(world.admin) == [world.grid_top, world.grid_a, world.grid_b]
+    f.make_grid(code="X1", community=f.CommunityFactory(name="别的社区"))
+    assert coverage_grids(world.admin) == [world.grid_top, world.grid_a, world.grid_b]
+    assert coverage_grids(world.resident_a) == []
