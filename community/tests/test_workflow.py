@@ -43,7 +43,7 @@ EXPECTED = {
     "overdue": ({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS}, {"system"}),
     "escalate": ({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS}, {"system"}),
     "report": ({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS}, {"system"}),
-    # 吹哨报到: with no whistle blown, nobody is summoned or leads (test_whistle has the rest).
+    # 吹哨报到: with no whistle blown, nobody is summoned or leads (community/whistle/tests/test_services.py has the rest).
     "whistle": ({S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS}, {"grid", "grid_above", "admin"}),
     "report_in": ({S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS}, set()),
     "whistle_result": ({S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS}, set()),

@@ -1,3 +1,7 @@
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
 from buildings.patrols.models import CareFlag, CareFlagKind, Guide
 
 # As the data migration makes them (transactional tests flush that row away).
@@ -19,3 +23,9 @@ def guide(community, user, role: str = "judge"):
     """Make ``user`` a village guide of ``community``; returns the user."""
     Guide.objects.create(user=user, community=community, role=role)
     return user
+
+
+def _last_month_day(day: int) -> datetime:
+    """10:00 on ``day`` of last month, local time."""
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=day)
+    return timezone.make_aware(datetime.combine(last_month, time(10, 0)))

@@ -1,11 +1,13 @@
-"""The round's pages: the list's query count, 我的, the admin screens for flags and guides."""
+"""The round's pages: the list's query count, 我的, the coverage page, the admin screens for flags and guides."""
 
 import pytest
 from django.urls import reverse
 
+from buildings.patrols.models import Visit
+from buildings.patrols.services import visit_record
 from buildings.tests import factories as f
 
-from .helpers import flag, guide
+from .helpers import _last_month_day, flag, guide
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +65,28 @@ def test_a_worker_sets_a_households_flags_from_the_phone(client, world):
     assert set(CareFlag.objects.filter(household=world.household_a)
                .values_list("kind__name", flat=True)) == {"独居老人", "低保"}
     assert AuditEntry.objects.filter(action="patrols.care_flags_set").count() == 1
+
+
+def test_coverage_page_for_a_grid_worker_shows_their_grids_only(client, world,
+                                                               django_assert_max_num_queries):
+    client.force_login(world.worker_a)
+    with django_assert_max_num_queries(20):
+        text = client.get("/patrols/coverage/").content.decode()
+    assert "A网格" in text and "B网格" not in text
+
+
+def test_the_coverage_page_picks_a_past_month_and_refuses_a_bad_one(client, world):
+    for household, day in ((world.household_a2, 3), (world.household_a, 5)):
+        old = visit_record(actor=world.worker_a, household=household, met="family")
+        Visit.objects.filter(pk=old.pk).update(visited_at=_last_month_day(day))
+    visit_record(actor=world.worker_a, household=world.household_a, met="head")
+    client.force_login(world.worker_a)
+    month = _last_month_day(1).strftime("%Y-%m")
+    text = client.get(f"/patrols/coverage/?month={month}").content.decode()
+    assert "已走访 2 / 2 户" in text and f'value="{month}"' in text
+    assert "已走访 1 / 2 户" in client.get("/patrols/coverage/").content.decode()
+    for bad, says in (("2026-13", "不是有效的月份"), ("11/2026", "不是有效的月份"),
+                      ("2999-01", "不能是还没到的月份")):
+        response = client.get(f"/patrols/coverage/?month={bad}")
+        assert response.status_code == 400, bad
+        assert says in response.content.decode(), bad

@@ -105,7 +105,7 @@ def test_thirty_photos_at_once_only_the_limit_is_accepted(world):
 
 
 def test_thirty_voice_notes_at_once_only_the_limit_is_accepted(world):
-    from community.liaison.tests.test_voice import recording
+    from community.liaison.tests.test_journeys_voice import recording
 
     c = picked(world.resident_a, world.liaison)
     limit = limits.windows("chat_voice")[0][0]

@@ -1,5 +1,6 @@
 """吹哨报到: the moves × roles with a whistle blown, the services' rows, the 督办 ladder
-for late report-ins, the working-hour limit, the figures, and the case page's access."""
+for late report-ins, the working-hour limit and the case page's access (working hours themselves:
+community/tests/test_workdays.py; the figures: test_selectors)."""
 
 from datetime import datetime, timedelta
 
@@ -7,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from buildings.tests import factories as f
-from community import workdays
 from community.choices import EventKind, Ladder, Status
 from community.models import CaseEvent, LoopSettings, Whistle, WhistleSummons
+from community.tests.factories import case_in
 from community.whistle.services import (
     whistle_blow,
     whistle_give_result,
@@ -18,8 +19,6 @@ from community.whistle.services import (
 )
 from community.workflow import WorkflowError, check_move
 from portal.models import AuditEntry, Notification, SmsMessage
-
-from .factories import case_in
 
 S = Status
 pytestmark = pytest.mark.django_db
@@ -249,53 +248,3 @@ def test_the_periodic_job_is_registered():
 
     discover()
     assert any(name.endswith("supervise_whistles") for name in REGISTRY)
-
-
-# --- working hours --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("start, hours, due", [
-    (datetime(2026, 11, 30, 9, 0), 2, datetime(2026, 11, 30, 11, 0)),
-    (datetime(2026, 11, 30, 11, 0), 2, datetime(2026, 11, 30, 15, 30)),  # over lunch
-    (datetime(2026, 11, 30, 7, 0), 4, datetime(2026, 11, 30, 12, 0)),   # before opening
-    (datetime(2026, 11, 28, 10, 0), 4, datetime(2026, 11, 30, 12, 0)),  # a Saturday
-    (datetime(2026, 11, 27, 16, 0), 4, datetime(2026, 11, 30, 10, 30)),  # Friday afternoon
-])
-def test_add_workhours(start, hours, due):
-    tz = timezone.get_current_timezone()
-    got = workdays.add_workhours(timezone.make_aware(start, tz), hours)
-    assert got == timezone.make_aware(due, tz)
-    assert workdays.workhours_between(timezone.make_aware(start, tz), got) == hours
-
-
-def test_add_workhours_skips_a_holiday_the_admin_entered():
-    from community.models import CalendarDay
-
-    CalendarDay.objects.create(date=datetime(2026, 11, 30).date(), is_workday=False, note="测试")
-    got = workdays.add_workhours(FRIDAY_4PM, 4)
-    assert got == timezone.make_aware(datetime(2026, 12, 1, 10, 30))
-
-
-# --- the figures -------------------------------------------------------------------------
-
-
-def test_statistics_per_department(world):
-    from community.statistics import figures, rows_for_export
-
-    case = case_in(world, S.DISPATCHED)
-    _blow(world, case, now=FRIDAY_4PM)
-    whistle_report_in(actor=world.handler, case_id=case.pk, note="到",
-                      now=FRIDAY_4PM + timedelta(hours=1))
-    whistle_report_in(actor=world.other_handler, case_id=case.pk, note="到",
-                      now=timezone.make_aware(datetime(2026, 11, 30, 14, 30)))
-    f_ = figures(community_ids=[world.community.pk], start=FRIDAY_4PM.date(),
-                 end=FRIDAY_4PM.date() + timedelta(days=30))
-    rows = {w["name"]: w for w in f_.whistles}
-    assert rows["物业"] == {"name": "物业", "received": 1, "on_time": 1, "late": 0,
-                          "median_hours": 1.0}
-    assert rows["供水公司"] == {"name": "供水公司", "received": 1, "on_time": 0, "late": 1,
-                            "median_hours": 5.5}
-    assert ["物业", 1, 1, 0, 1.0] in rows_for_export(f_)
-    other = figures(community_ids=[f.CommunityFactory(name="别的社区").pk], start=FRIDAY_4PM.date(),
-                    end=FRIDAY_4PM.date() + timedelta(days=30))
-    assert other.whistles == []

@@ -7,9 +7,8 @@ from django.urls import reverse
 from buildings.tests import factories as f
 from community.choices import Status
 from community.models import Whistle, WhistleSummons
+from community.tests.factories import case_in
 from community.whistle.services import whistle_blow, whistle_report_in
-
-from .factories import case_in
 
 pytestmark = pytest.mark.django_db
 

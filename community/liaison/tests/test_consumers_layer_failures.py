@@ -38,7 +38,7 @@ class FlakyLayer(InMemoryChannelLayer):
 FLAKY = override_settings(
     ALLOWED_HOSTS=["127.0.0.1", "testserver"],
     CHANNEL_LAYERS={"default": {
-        "BACKEND": "community.liaison.tests.test_layer_failures.FlakyLayer"}},
+        "BACKEND": "community.liaison.tests.test_consumers_layer_failures.FlakyLayer"}},
 )
 
 

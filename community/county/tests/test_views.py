@@ -1,16 +1,13 @@
-"""The county above the communities: who sees what, the roll-up, the drill-down, 督办."""
+"""The county's pages above the communities: who sees what, the roll-up, the drill-down, 督办."""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from buildings.models import Community, RegionAdmin
 from community.choices import EventKind, Status
-from community.county.generate import generate
 from community.county.rollups import REPORT_IN_SOURCES, refresh
 from community.models import CaseEvent
 from community.tests.factories import case_in
-from portal.models import User
 
 from .helpers import make_county
 
@@ -150,45 +147,6 @@ def test_supervision_list_shows_overdue_cases_of_the_township(world, county):
     text = _client(county["east_admin"]).get(
         reverse("county:supervision", args=[county["east"].pk])).content.decode()
     assert reverse("community:detail", args=[late.pk]) in text
-
-
-def _queries_for(django_assert_max_num_queries, client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
-@pytest.mark.django_db
-def test_generator_and_constant_query_counts(django_assert_max_num_queries):
-    """Pages cost the same number of queries for a county ten times the size."""
-    counts = []
-    for scale, name in ((0.0005, "小县"), (0.005, "大县")):
-        county = generate(scale=scale, name=name, log=lambda *_: None)
-        refresh()
-        assert Community.objects.filter(township__parent=county).count() >= 2
-        admin = User.objects.create_user(username=f"admin-{name}", password="x")
-        RegionAdmin.objects.create(user=admin, region=county)
-        town = county.children.first()
-        c = _client(admin)
-        community = Community.objects.filter(township=town).first()
-        counts.append([
-            _queries_for(django_assert_max_num_queries, c,
-                         reverse("county:region", args=[county.pk])),
-            _queries_for(django_assert_max_num_queries, c,
-                         reverse("county:region", args=[town.pk])),
-            _queries_for(django_assert_max_num_queries, c,
-                         reverse("county:supervision", args=[town.pk])),
-            _queries_for(django_assert_max_num_queries, c,
-                         reverse("county:community_cases", args=[community.pk])),
-        ])
-    from community.models import Case
-
-    assert Case.objects.count() >= 5000
-    assert counts[0] == counts[1], counts
-    assert max(counts[1]) <= 12, counts
 
 
 def test_patrol_coverage_keeps_month_rows_and_the_pages_pick_a_month(world, county):
