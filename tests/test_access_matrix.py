@@ -290,7 +290,7 @@ TABLE: dict[str, Row | list[Row]] = {
     "community:followup": move(ALLOWED_FOR("grid_worker_of_grid", "liaison_same_community",
                                            "admin_same_community")),
     # 吹哨报到: no whistle is blown in this world, so nobody is summoned or leads
-    # (community/tests/test_whistle*.py have the summoned departments).
+    # (community/whistle/tests/test_services.py and test_views.py have the summoned departments).
     "community:whistle": move(ALLOWED_FOR("grid_worker_of_grid", "admin_same_community")),
     "community:report_in": move(NOBODY),
     "community:whistle_result": move(NOBODY),
