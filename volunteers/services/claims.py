@@ -60,7 +60,7 @@ def lock_claim(*, actor: User, claim_id: int, perm: str) -> tuple[Claim, Volunte
     return claim, volunteer, task
 
 
-def _overlapping(volunteer: Volunteer, task: Task):
+def _overlapping(volunteer: Volunteer, task: Task) -> Claim | None:
     return (Claim.objects.filter(volunteer=volunteer, state__in=PLACE_STATES,
                                  task__starts_at__lt=task.ends_at,
                                  task__ends_at__gt=task.starts_at,
