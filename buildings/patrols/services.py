@@ -8,10 +8,13 @@ written then.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +24,7 @@ from buildings.access import may, scope_of
 from buildings.models import CommunityAdmin, Household
 from community.choices import Channel
 from community.disputes import dispute_advance, dispute_open
+from community.models import Category
 from community.services import case_submit
 from portal.choices import NotificationKind
 from portal.errors import Refused
@@ -41,7 +45,7 @@ class PatrolError(Refused):
     """A refusal with a message to show; ``forbidden`` when it is about access."""
 
 
-def _require(actor: User, permission: str, obj) -> None:
+def _require(actor: User, permission: str, obj: Model) -> None:
     if not may(actor, permission, obj):
         raise PatrolError(_("这户不在您负责的范围内。"), forbidden=True)
 
@@ -75,7 +79,9 @@ def care_flags_set(*, actor: User, household: Household,
     return list(household.care_flags.select_related("kind"))
 
 
-def _clean_uploads(photos, voice) -> tuple[list[CleanPhoto], CleanVoice | None]:
+def _clean_uploads(photos: Iterable[UploadedFile | CleanPhoto] | None,
+                   voice: UploadedFile | CleanVoice | None,
+                   ) -> tuple[list[CleanPhoto], CleanVoice | None]:
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:
         raise PatrolError(_("最多 %(n)d 张照片。") % {"n": MAX_PHOTOS})
@@ -89,8 +95,11 @@ def _clean_uploads(photos, voice) -> tuple[list[CleanPhoto], CleanVoice | None]:
 
 
 def visit_record(*, actor: User, household: Household, met: str, condition: str = "",
-                 finding: str = Finding.NONE, note: str = "", photos=(), voice=None,
-                 client_key=None, visited_at=None) -> Visit:
+                 finding: str = Finding.NONE, note: str = "",
+                 photos: Iterable[UploadedFile | CleanPhoto] = (),
+                 voice: UploadedFile | CleanVoice | None = None,
+                 client_key: uuid.UUID | str | None = None,
+                 visited_at: datetime | None = None) -> Visit:
     """Record a visit at the door. Idempotent on (visitor, client_key): a phone that
     sends the same visit twice (offline, a retry) gets the stored one back.
 
@@ -139,7 +148,7 @@ def visit_record(*, actor: User, household: Household, met: str, condition: str 
     return visit
 
 
-def _grid_ids(user) -> frozenset[int]:
+def _grid_ids(user: User) -> frozenset[int]:
     return scope_of(user).grid_ids
 
 
@@ -155,7 +164,7 @@ def _lock_visit(actor: User, visit_id: int) -> Visit:
     return visit
 
 
-def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
+def visit_to_case(*, actor: User, visit_id: int, category: Category) -> Visit:
     """A finding becomes a case on the household's behalf (``case_submit`` with the
     household, ``on_behalf_by`` the visitor), linked back to the visit. The case
     carries the finding's words, photos and voice, never the household's flags.
