@@ -395,16 +395,16 @@ def notice_acknowledge(*, user: User, notice: NoticePage) -> NoticeAck:
         return existing
     with transaction.atomic():
         NoticeRead.objects.get_or_create(notice=notice, user=user)
-        ack = None
+        acks = []
         for household in households:
             obj, created = NoticeAck.objects.get_or_create(
                 notice=notice, household=household,
                 defaults={"method": AckMethod.APP, "by_user": user})
-            ack = ack or obj
+            acks.append(obj)
             if created:
                 audit(actor=user, action="notice.ack", target=notice, household=household.pk,
                       method=AckMethod.APP)
-    return ack
+    return acks[0]  # households is not empty
 
 
 def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
@@ -459,7 +459,8 @@ def remind_plan(*, actor: User, notice: NoticePage, rows: list[Household]) -> Re
     skip_users = {pk for pk in (actor.pk, notice.owner_id) if pk}
     own = set(Residency.objects.filter(user_id__in=skip_users, state=ResidencyState.VERIFIED)
               .values_list("household_id", flat=True))
-    households = [h for h in rows if h.receipt in waiting and h.pk not in own]
+    households = [h for h in rows
+                  if h.receipt in waiting and h.pk not in own]  # type: ignore[attr-defined]  # receipt: annotated by selectors.receipts_overview
     residents = (Residency.objects.filter(household__in=households,
                                           state=ResidencyState.VERIFIED)
                  .select_related("user").order_by("household_id", "pk"))

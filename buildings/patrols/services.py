@@ -85,13 +85,14 @@ def _clean_uploads(photos: Iterable[UploadedFile | CleanPhoto] | None,
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:
         raise PatrolError(_("最多 %(n)d 张照片。") % {"n": MAX_PHOTOS})
+    clean_voice_file = None
     try:
         clean = [p if isinstance(p, CleanPhoto) else clean_photo(p) for p in photos]
-        if voice and not isinstance(voice, CleanVoice):
-            voice = clean_voice(voice)
+        if voice:
+            clean_voice_file = voice if isinstance(voice, CleanVoice) else clean_voice(voice)
     except UploadRejected as exc:
         raise PatrolError(exc.message) from None
-    return clean, voice or None
+    return clean, clean_voice_file
 
 
 def visit_record(*, actor: User, household: Household, met: str, condition: str = "",
@@ -132,7 +133,7 @@ def visit_record(*, actor: User, household: Household, met: str, condition: str 
                           met=met, condition=condition, finding=finding, note=note[:4000],
                           client_key=key)
             if voice_file is not None:
-                visit.voice.save(voice_file.name, voice_file, save=False)
+                visit.voice.save(voice_file.name, voice_file, save=False)  # type: ignore[arg-type]  # a CleanVoice is always named
             visit.save()
             for item in clean:
                 photo = VisitPhoto(visit=visit)

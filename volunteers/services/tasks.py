@@ -65,10 +65,11 @@ def task_create(*, actor: User, title: str, starts_at: datetime, ends_at: dateti
     title = (title or "").strip()
     if not title:
         raise VolunteerError(_("请填写任务标题。"))
-    if unit is not None and building is None:
-        building = unit.building
-    if unit is not None and unit.building_id != building.pk:
-        raise VolunteerError(_("单元不属于这栋楼。"))
+    if unit is not None:
+        if building is None:
+            building = unit.building
+        elif unit.building_id != building.pk:
+            raise VolunteerError(_("单元不属于这栋楼。"))
     if building is not None:
         grid = building.grid
     if grid is None:
