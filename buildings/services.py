@@ -7,6 +7,7 @@ SMS leave after commit).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -25,7 +26,7 @@ from portal.services import audit, notify
 
 from .access import forget_scope, require, scope_of, scopes_changed
 from .choices import Relation, ResidencyState
-from .importer import build_plan, may_import_into, register_snapshot
+from .importer import ImportPlan, build_plan, may_import_into, register_snapshot
 from .models import (
     Building,
     BuildingHead,
@@ -176,17 +177,17 @@ COMMUNITY_ADMIN_GROUP = "社区管理员"
 class RegisterChanged(RegisterError):
     """The register changed between the preview and the confirm; ``plan`` is the fresh one."""
 
-    def __init__(self, message: str, plan):
+    def __init__(self, message: str, plan: ImportPlan) -> None:
         super().__init__(message)
         self.plan = plan
 
 
-def _require_import_into(actor: User, community) -> None:
+def _require_import_into(actor: User, community: Community) -> None:
     if not may_import_into(actor, community):
         raise PermissionDenied(_("只有社区管理员可以导入登记册。"))
 
 
-def _plan_counts(plan) -> dict:
+def _plan_counts(plan: ImportPlan) -> dict[str, int]:
     return {
         "new_count": len(plan.new),
         "unchanged_count": len(plan.unchanged),
@@ -195,7 +196,7 @@ def _plan_counts(plan) -> dict:
     }
 
 
-def register_import_preview(*, actor: User, plan):
+def register_import_preview(*, actor: User, plan: ImportPlan) -> RegisterImport:
     """Keep a checked plan as a ``RegisterImport`` waiting for confirmation.
 
     Writes nothing to the register itself; records who uploaded which file.
@@ -218,7 +219,8 @@ def register_import_preview(*, actor: User, plan):
     return record
 
 
-def register_import_replan(*, actor: User, record, plan):
+def register_import_replan(*, actor: User, record: RegisterImport,
+                           plan: ImportPlan) -> RegisterImport:
     """Replace a waiting import's plan with a fresh one (after the register changed)."""
 
     _require_import_into(actor, record.community)
@@ -235,7 +237,8 @@ def register_import_replan(*, actor: User, record, plan):
     return record
 
 
-def register_import(*, actor: User, plan, record=None):
+def register_import(*, actor: User, plan: ImportPlan,
+                    record: RegisterImport | None = None) -> RegisterImport:
     """Apply an import plan: every new unit and household, or nothing at all.
 
     Guarantees: one transaction; the plan is checked again against the register
@@ -319,7 +322,8 @@ def register_import(*, actor: User, plan, record=None):
     return record
 
 
-def community_admin_grant(*, actor: User, user: User, community):
+def community_admin_grant(*, actor: User, user: User,
+                          community: Community) -> CommunityAdmin:
     """Make ``user`` a community admin of ``community``, with access to the Wagtail admin.
 
     Only a superuser or an admin of that community may. Adds the person to the
@@ -373,7 +377,8 @@ def _require_superuser(actor: User) -> None:
         raise PermissionDenied(_("只有系统管理员可以调整行政区域。"))
 
 
-def region_save(*, actor: User, region, communities=None):
+def region_save(*, actor: User, region: Region,
+                communities: Iterable[Community] | None = None) -> Region:
     """Create or change a county or township; for a township, set the communities under it.
 
     Superusers only (the tree is above every community's admin). A county has no
@@ -413,7 +418,7 @@ def region_save(*, actor: User, region, communities=None):
     return region
 
 
-def region_admin_grant(*, actor: User, user: User, region):
+def region_admin_grant(*, actor: User, user: User, region: Region) -> RegionAdmin:
     """Make ``user`` an admin (县/乡镇管理员) of ``region``: they see its figures and
     督办 its cases from 我的 → 县乡统计. Superusers only; audit row; told in the app."""
     _require_superuser(actor)

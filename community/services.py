@@ -10,15 +10,17 @@ nothing is written then.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import lazy
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -57,7 +59,7 @@ from .choices import (
     Status,
 )
 from .models import Case, CaseEvent, CaseFollower, CasePhoto, Category, LoopSettings
-from .workflow import Move, WorkflowError, check_move, dispatch_kind
+from .workflow import Move, PlatformActor, WorkflowError, check_move, dispatch_kind
 
 KIND = NotificationKind.CASE
 
@@ -93,18 +95,21 @@ def _lock(case_id: int) -> Case:
     return case
 
 
-def _record(case: Case, kind: str, actor: User | None, *, from_status: str = "",
-            to_status: str = "", note: str = "", internal: bool = False, **data) -> CaseEvent:
+def _record(case: Case, kind: str, actor: User | PlatformActor | None, *, from_status: str = "",
+            to_status: str = "", note: str = "", internal: bool = False,
+            **data: object) -> CaseEvent:
+    # A platform (``PlatformActor``) or the system leaves no person on the record.
+    person = actor if isinstance(actor, User) and actor.pk else None
     event = CaseEvent.objects.create(
-        case=case, kind=kind, actor=actor if actor is not None and actor.pk else None,
+        case=case, kind=kind, actor=person,
         from_status=from_status, to_status=to_status, note=note, internal=internal, data=data)
-    audit(actor=actor, action=f"case.{kind}", target=case, event=event.pk, **data)
+    audit(actor=person, action=f"case.{kind}", target=case, event=event.pk, **data)
     return event
 
 
-def _move(case: Case, kind: str, actor: User | None, *, note: str = "",
+def _move(case: Case, kind: str, actor: User | PlatformActor | None, *, note: str = "",
           fields: Iterable[str] = (), internal: bool = False, checked: Move | None = None,
-          **data) -> CaseEvent:
+          **data: object) -> CaseEvent:
     """Check the move (``workflow.check_move``, the one judge) and make it: set the
     state, save, record. ``checked`` is the move as the caller already checked it on
     this locked case (it had to know before it changed anything); it is not asked twice.
@@ -130,22 +135,19 @@ def _need(text: str, message: str) -> str:
     return text
 
 
-def _save_photos(case: Case, event: CaseEvent | None, photos, kind: str) -> int:
+def _save_photos(case: Case, event: CaseEvent | None, photos: Iterable[CleanPhoto],
+                 kind: str) -> int:
+    """Store photos already checked by ``_clean_photos`` (before anything was written)."""
     count = 0
-    for item in photos or ():
+    for item in photos:
         photo = CasePhoto(case=case, event=event, kind=kind)
-        if isinstance(item, CleanPhoto):
-            photo.set_clean(item)
-        elif isinstance(item, CasePhoto | File) or hasattr(item, "read"):
-            photo.set_clean(clean_photo(item))
-        else:
-            continue
+        photo.set_clean(item)
         photo.save()
         count += 1
     return count
 
 
-def _clean_photos(photos) -> list:
+def _clean_photos(photos: Iterable[CleanPhoto | File] | None) -> list[CleanPhoto]:
     """Check every photo before anything is written (UploadRejected → WorkflowError)."""
     from portal.uploads.photos import MAX_PHOTOS  # noqa: PLC0415 (moved with this module's rewrite (one view per move))
 
@@ -169,7 +171,7 @@ def _clean_photos(photos) -> list:
 
 def _residents(case: Case) -> list[User]:
     people = []
-    if case.reporter_id:
+    if case.reporter is not None:
         people.append(case.reporter)
     people += [f.user for f in case.followers.select_related("user")]
     return people
@@ -186,7 +188,7 @@ def _grid_workers(case: Case, *, above: bool = False) -> list[User]:
 
 
 def _handlers(case: Case) -> list[User]:
-    if case.assignee_id:
+    if case.assignee is not None:
         return [case.assignee]
     if case.department_id:
         return list(User.objects.filter(
@@ -202,8 +204,9 @@ def _admins(case: Case) -> list[User]:
         community_id=case.community_id).values("user_id")))
 
 
-def _tell(people: Iterable[User], case: Case, title: str, body: str = "", *,
-          sms: bool = False, skip: User | None = None) -> None:
+def _tell(people: Iterable[User], case: Case, title: str | Promise,
+          body: str | Promise = "", *,
+          sms: bool = False, skip: User | PlatformActor | None = None) -> None:
     # An SMS says which case (with five open ones, "your case" is none of them) and
     # links to it; the details are in the app, behind sign-in.
     sms_text = (later(gettext_lazy("%(title)s：%(tag)s %(link)s"), title=title,
@@ -220,7 +223,10 @@ def _tell(people: Iterable[User], case: Case, title: str, body: str = "", *,
 # --- 1 接收登记 -----------------------------------------------------------------
 
 
-def _where(*, reporter, household, place, building, unit, unplaced_grid=None):
+def _where(*, reporter: User | None, household: Household | None, place: PublicPlace | None,
+           building: Building | None, unit: Unit | None, unplaced_grid: Grid | None = None,
+           ) -> tuple[Household | None, PublicPlace | None, Building | None, Unit | None,
+                      Grid, int]:
     """Fill in the place from what was given, most precise first.
 
     ``unplaced_grid``: a case from outside (the hotline) whose place could not be
@@ -253,16 +259,16 @@ def case_submit(
     reporter: User | None,
     category: Category,
     description: str = "",
-    voice=None,
-    photos=(),
+    voice: File | None = None,
+    photos: Iterable[CleanPhoto | File] = (),
     household: Household | None = None,
     place: PublicPlace | None = None,
     building: Building | None = None,
     unit: Unit | None = None,
     channel: str = Channel.SELF,
     on_behalf_by: User | None = None,
-    client_key=None,
-    position=None,
+    client_key: uuid.UUID | str | None = None,
+    position: tuple[Decimal, Decimal] | dict[str, Decimal] | None = None,
     reporter_name: str = "",
     reporter_phone: str = "",
     source_platform: str = "",
@@ -323,7 +329,7 @@ def case_submit(
                 due_at=workdays.deadline(now, category.days_for(Priority.NORMAL)),
             )
             if voice_file is not None:
-                case.voice.save(voice_file.name, voice_file, save=False)
+                case.voice.save(voice_file.name, voice_file, save=False)  # type: ignore[arg-type]  # a CleanVoice is always named
             case.save()
             event = _record(case, EventKind.SUBMIT, on_behalf_by or reporter,
                             to_status=Status.SUBMITTED, channel=channel,
@@ -353,13 +359,13 @@ def case_place(*, actor: User, case_id: int, building: Building | None = None,
     workers of the new grid are told.
     """
     require(actor, "community.place_case", Case.objects.filter(pk=case_id).first())
-    if (building is None) == (place is None):
+    target = place or building  # exactly one of them
+    if target is None or (place is not None and building is not None):
         raise WorkflowError(_("请选择一栋楼或一个公共场所。"))
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("grid").get(pk=case_id)
         if not case.is_unplaced:
             raise WorkflowError(_("这件诉求已经有地点了。"))
-        target = place or building
         if target.community_id != case.community_id:
             raise WorkflowError(_("只能定位到本社区的楼栋或公共场所。"))
         before = case.grid_id
@@ -469,6 +475,8 @@ def _dispatch_target(case: Case, *, department: Department | None,
     if department is not None and department.community_id != case.community_id:
         raise WorkflowError(_("不能转给其他社区的部门。"))
     if person is None:
+        if department is None:
+            raise WorkflowError(_("请选择承办部门、承办人或志愿服务。"))
         return department
     handlers = DepartmentHandler.objects.filter(
         user=person, department__community_id=case.community_id)
@@ -496,19 +504,20 @@ def case_dispatch(*, actor: User, case_id: int, department: Department | None = 
     with transaction.atomic():
         case = _lock(case_id)
         move = check_move(case, dispatch_kind(case), actor)
-        if not to_volunteers:
-            department = _dispatch_target(case, department=department, person=person)
-        case.department = None if to_volunteers else department
+        # None: to volunteers; otherwise the department checked for this case.
+        target = (None if to_volunteers
+                  else _dispatch_target(case, department=department, person=person))
+        case.department = target
         case.assignee = None if to_volunteers else person
         case.to_volunteers = bool(to_volunteers)
         _move(case, move.kind, actor, note=note.strip(), checked=move,
               fields=["department", "assignee", "to_volunteers"],
-              department=department.pk if department and not to_volunteers else None,
+              department=target.pk if target is not None else None,
               person=person.pk if person and not to_volunteers else None,
               to_volunteers=bool(to_volunteers),
               due=case.due_at.isoformat() if case.due_at else None)
-        who = (gettext_lazy("志愿服务") if to_volunteers
-               else (person.shown_name if person else department.name))
+        who = (gettext_lazy("志愿服务") if target is None
+               else (person.shown_name if person else target.name))
         _tell(_handlers(case), case, later(gettext_lazy("请办理诉求：%(c)s"), c=case.category),
               f"{case.where} {case.description[:60]}", sms=True, skip=actor)
         _tell(_residents(case), case, later(gettext_lazy("您的诉求已转交%(who)s办理"), who=who))
@@ -526,7 +535,7 @@ def case_accept(*, actor: User | None, case_id: int, note: str = "") -> Case:
         case = _lock(case_id)
         _move(case, EventKind.ACCEPT, actor, note=note.strip())
         _tell(_residents(case), case, gettext_lazy("您的诉求正在办理"),
-              case.department.name if case.department_id else "")
+              case.department.name if case.department is not None else "")
     return case
 
 
@@ -545,7 +554,8 @@ def case_hand_back(*, actor: User, case_id: int, reason: str) -> Case:
 # --- 5 结果反馈 -----------------------------------------------------------------
 
 
-def case_resolve(*, actor: User | None, case_id: int, text: str, photos=()) -> Case:
+def case_resolve(*, actor: User | None, case_id: int, text: str,
+                 photos: Iterable[CleanPhoto | File] = ()) -> Case:
     """The handler reports what was done, with photos; the residents are asked to confirm."""
     text = _need(text, _("请写明办理结果。"))
     clean = _clean_photos(photos)
@@ -559,7 +569,7 @@ def case_resolve(*, actor: User | None, case_id: int, text: str, photos=()) -> C
     return case
 
 
-def case_give_feedback(*, actor: User, case_id: int, fixed: bool, rating: int | None,
+def case_give_feedback(*, actor: User | PlatformActor, case_id: int, fixed: bool, rating: int | None,
                        words: str = "") -> Case:
     """The reporter answers: fixed? how satisfied (1–5)? Not fixed or low → back to dispatch."""
     if rating is not None and not (1 <= int(rating) <= 5):
@@ -592,7 +602,7 @@ def case_give_feedback(*, actor: User, case_id: int, fixed: bool, rating: int | 
     return case
 
 
-def case_record_followup(*, actor: User, case_id: int, text: str) -> Case:
+def case_record_followup(*, actor: User | PlatformActor, case_id: int, text: str) -> Case:
     """A follow-up call (回访) by staff, after the result; allowed on a closed case too."""
     text = _need(text, _("请写下回访的情况。"))
     with transaction.atomic():
@@ -604,7 +614,8 @@ def case_record_followup(*, actor: User, case_id: int, text: str) -> Case:
 # --- Alongside: comments, urging, supervision ------------------------------------
 
 
-def case_comment(*, actor: User, case_id: int, text: str, photos=()) -> Case:
+def case_comment(*, actor: User | PlatformActor, case_id: int, text: str,
+                 photos: Iterable[CleanPhoto | File] = ()) -> Case:
     """Add to the record; a resident's comment lands in the handler's view and tells them."""
     text = _need(text, _("请写下要补充的内容。"))
     clean = _clean_photos(photos)
@@ -673,7 +684,7 @@ def cases_supervise_due(*, now: datetime | None = None) -> dict[str, int]:
     for case_id in ids:
         with transaction.atomic():
             case = _lock(case_id)
-            if case.status not in WORKING_STATES:
+            if case.status not in WORKING_STATES or case.due_at is None:
                 continue
             due_day = timezone.localtime(case.due_at).date()
             if now <= case.due_at:
@@ -698,12 +709,12 @@ def cases_supervise_due(*, now: datetime | None = None) -> dict[str, int]:
             if step <= case.ladder:
                 continue
             case.ladder = step
-            title_body = {
+            title_body: tuple[str, Promise, list[User]] = {
                 Ladder.OVERDUE: (EventKind.OVERDUE, gettext_lazy("诉求已超期"),
                                  _handlers(case) + _grid_workers(case)),
                 Ladder.ESCALATED: (EventKind.ESCALATE, gettext_lazy("催办：诉求超期未办结"),
-                                   ([case.department.supervisor] if case.department_id
-                                    and case.department.supervisor_id else [])
+                                   ([case.department.supervisor] if case.department is not None
+                                    and case.department.supervisor is not None else [])
                                    + _grid_workers(case, above=True) + _handlers(case)),
                 Ladder.REPORTED: (EventKind.REPORT, gettext_lazy("通报：诉求严重超期"),
                                   _admins(case) + _grid_workers(case, above=True)),
@@ -753,7 +764,7 @@ def case_record_volunteer_result(*, case_id: int, actor: User | None = None,
         return case_resolve(actor=None, case_id=case_id, text=text)
 
 
-def grids_for_choice(user) -> list[Grid]:
+def grids_for_choice(user: User) -> list[Grid]:
     from buildings.access import scope_of  # noqa: PLC0415 (moved with this module's rewrite (one view per move))
 
     scope = scope_of(user)

@@ -31,15 +31,25 @@ Roles are relative to the case (``roles_for``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from buildings.access import scope_of
+from buildings.access import Scope, scope_of
 from portal.errors import Refused
 
 from .choices import EventKind, Status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.models import User
+
+    from .models import Case, CasePhoto, Dispute
 
 S = Status
 OPEN = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED})
@@ -54,14 +64,15 @@ WHISTLE_STATES = frozenset({S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS})
 @dataclass(frozen=True)
 class Move:
     kind: str
-    sources: frozenset
+    sources: frozenset[str]
     target: str | None
-    roles: frozenset
+    roles: frozenset[str]
     needs: tuple[str, ...] = ()
-    label: str = ""
+    label: str | Promise = ""  # a lazy text: shown in the reader's language
 
 
-def _m(kind, sources, target, roles, needs=(), label=""):
+def _m(kind: str, sources: Iterable[str], target: str | None, roles: Iterable[str],
+       needs: Iterable[str] = (), label: str | Promise = "") -> Move:
     return Move(kind=kind, sources=frozenset(sources), target=target,
                 roles=frozenset(roles), needs=tuple(needs), label=label)
 
@@ -143,7 +154,12 @@ class PlatformActor:
     is_authenticated: bool = False
 
 
-def roles_for(user, case) -> frozenset[str]:
+# Who may stand before a case: a person (signed in or not), a platform through the
+# API, or ``None``, the system.
+Actor: TypeAlias = "User | AnonymousUser | PlatformActor | None"
+
+
+def roles_for(user: Actor, case: Case) -> frozenset[str]:
     """What ``user`` is to ``case``. ``None`` is the system."""
     if user is None:
         return frozenset({"system"})
@@ -179,7 +195,7 @@ def roles_for(user, case) -> frozenset[str]:
         roles.add("handler")
     if case.to_volunteers and "grid" in roles:
         roles.add("handler")
-    if case.department_id and case.department.supervisor_id == user.pk:
+    if case.department is not None and case.department.supervisor_id == user.pk:
         roles.add("supervisor")
     if scope.department_ids:
         summoned, lead = _whistle_departments(case)
@@ -190,7 +206,7 @@ def roles_for(user, case) -> frozenset[str]:
     return frozenset(roles)
 
 
-def _whistle_departments(case) -> tuple[frozenset[int], int | None]:
+def _whistle_departments(case: Case) -> tuple[frozenset[int], int | None]:
     """The departments summoned by the case's open whistle, and its lead (cached on the case)."""
     cache = getattr(case, "_whistle_departments", None)
     if cache is None:
@@ -200,11 +216,11 @@ def _whistle_departments(case) -> tuple[frozenset[int], int | None]:
                                                   whistle__result_at__isnull=True)
                     .values_list("department_id", "whistle__lead_id"))
         cache = (frozenset(d for d, _l in rows), rows[0][1] if rows else None)
-        case._whistle_departments = cache
+        case._whistle_departments = cache  # type: ignore[attr-defined]  # kept on the instance
     return cache
 
 
-def shares_place(scope, case) -> bool:
+def shares_place(scope: Scope, case: Case) -> bool:
     """Whether a resident shares the place of ``case``, and so may say "me too".
 
     The public parts of a building they live in (its stairwells, its roof, a
@@ -220,15 +236,15 @@ def shares_place(scope, case) -> bool:
     return bool(case.place_id) and case.grid_id in scope.reach_grid_ids
 
 
-def _is_follower(user, case) -> bool:
+def _is_follower(user: User | AnonymousUser, case: Case) -> bool:
     cache = getattr(case, "_follower_ids", None)
     if cache is None:
         cache = set(case.followers.values_list("user_id", flat=True))
-        case._follower_ids = cache
+        case._follower_ids = cache  # type: ignore[attr-defined]  # kept on the instance
     return user.pk in cache
 
 
-def can_see(user, case) -> bool:
+def can_see(user: Actor, case: Case) -> bool:
     """Whether the case exists for this person at all (if not: a 404)."""
     if user is None:
         return True
@@ -238,7 +254,7 @@ def can_see(user, case) -> bool:
     return bool(roles) or (case.on_behalf_by_id is not None and case.on_behalf_by_id == user.pk)
 
 
-def sees_in_full(user, case) -> bool:
+def sees_in_full(user: Actor, case: Case) -> bool:
     """Who is shown everything of a case a resident may be shown: the people who
     work it, its reporter and whoever filed it for them.
 
@@ -253,12 +269,12 @@ def sees_in_full(user, case) -> bool:
         case.on_behalf_by_id is not None and case.on_behalf_by_id == user.pk)
 
 
-def inside_others_flat(user, case) -> bool:
+def inside_others_flat(user: Actor, case: Case) -> bool:
     """The case is inside a flat this person does not live in."""
     return bool(case.household_id) and case.household_id not in scope_of(user).household_ids
 
 
-def sees_photo(user, case, photo) -> bool:
+def sees_photo(user: Actor, case: Case, photo: CasePhoto) -> bool:
     """The case page and ``/media/`` ask this same question of every photo.
 
     Staff see every photo; a photo of a staff-only step is theirs alone. A
@@ -269,12 +285,12 @@ def sees_photo(user, case, photo) -> bool:
         return False
     if user is None or roles_for(user, case) & STAFF_ROLES:
         return True
-    if photo.event_id and photo.event.internal:
+    if photo.event is not None and photo.event.internal:
         return False
     return sees_in_full(user, case) or not inside_others_flat(user, case)
 
 
-def check_move(case, kind: str, actor) -> Move:
+def check_move(case: Case, kind: str, actor: Actor) -> Move:
     """Raise ``WorkflowError`` unless ``actor`` may make move ``kind`` on ``case`` now."""
     move = MOVES.get(kind)
     if move is None:
@@ -291,14 +307,14 @@ def check_move(case, kind: str, actor) -> Move:
     return move
 
 
-def dispatch_kind(case) -> str:
+def dispatch_kind(case: Case) -> str:
     """转办 a case that is already dispatched (or in progress) is 改派: the one place
     that says so (the service records it, the case page's 转办 form stays)."""
     reassign = MOVES[EventKind.REASSIGN]
     return EventKind.REASSIGN if case.status in reassign.sources else EventKind.DISPATCH
 
 
-def allowed_moves(user, case) -> list[str]:
+def allowed_moves(user: Actor, case: Case) -> list[str]:
     """The moves this person could make on this case now (for showing buttons)."""
     roles = roles_for(user, case)
     return [k for k, m in MOVES.items() if case.status in m.sources and roles & m.roles]
@@ -317,7 +333,7 @@ def allowed_moves(user, case) -> list[str]:
 
 
 
-def _dispute_table():
+def _dispute_table() -> dict[str, Move]:
     from .choices import DisputeStage as DS  # noqa: PLC0415 (moved with this module's rewrite (one view per move))
 
     staff = frozenset({"grid", "mediator", "admin"})
@@ -338,7 +354,7 @@ def _dispute_table():
 DISPUTE_MOVES: dict[str, Move] = _dispute_table()
 
 
-def dispute_roles_for(user, dispute) -> frozenset[str]:
+def dispute_roles_for(user: User | AnonymousUser | None, dispute: Dispute) -> frozenset[str]:
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     scope = scope_of(user)
@@ -354,7 +370,7 @@ def dispute_roles_for(user, dispute) -> frozenset[str]:
     return frozenset(roles)
 
 
-def check_dispute_move(dispute, kind: str, actor) -> Move:
+def check_dispute_move(dispute: Dispute, kind: str, actor: User) -> Move:
     move = DISPUTE_MOVES.get(kind)
     if move is None:
         raise WorkflowError(_("没有这个操作。"))

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.images import get_image_model
+from wagtail.images.models import AbstractImage
 from wagtail.log_actions import log
 from wagtail.models import TaskState, Workflow, WorkflowPage, WorkflowTask
 from wagtail.rich_text import RichText
@@ -39,6 +41,7 @@ from portal.site import ensure_home_page
 from portal.sms import send_sms
 from portal.uploads.base import UploadRejected
 from portal.uploads.photos import clean_photo
+from volunteers.models import Task as VolunteerTask
 from volunteers.services import task_create_door_knock
 
 from .audience import audience_buildings
@@ -92,7 +95,7 @@ def ensure_notice_index() -> NoticeIndexPage:
 # --- Posting from the phone ------------------------------------------------------
 
 
-def _shrink_photo(upload) -> SimpleUploadedFile:
+def _shrink_photo(upload: UploadedFile) -> SimpleUploadedFile:
     """The shared photo cleaning: checked, turned upright, shrunk, no EXIF (no GPS position)."""
 
     try:
@@ -104,7 +107,7 @@ def _shrink_photo(upload) -> SimpleUploadedFile:
                               content_type="image/jpeg")
 
 
-def _body_from(text: str, image=None, *, alt: str = "") -> list[tuple[str, object]]:
+def _body_from(text: str, image: AbstractImage | None = None, *, alt: str = "") -> list[tuple[str, object]]:
     """The notice body: the text as paragraphs, then the photo.
 
     The phone form never asks for alt text, and Wagtail's image block refuses
@@ -170,7 +173,7 @@ def notice_post(
     building_ids: Iterable[int],
     ack_wanted: bool = False,
     urgent: bool = False,
-    photo=None,
+    photo: UploadedFile | None = None,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
 ) -> tuple[NoticePage, str]:
@@ -230,7 +233,7 @@ def notice_update(
     building_ids: Iterable[int],
     ack_wanted: bool = False,
     urgent: bool = False,
-    photo=None,
+    photo: UploadedFile | None = None,
     ends_at: datetime | None = None,
 ) -> tuple[NoticePage, str]:
     """Edit a notice from the phone: a new Wagtail revision, reviewed again unless direct."""
@@ -265,7 +268,7 @@ def notice_update(
     return page, outcome
 
 
-def notice_review(*, actor: User, task_state, approve: bool, comment: str = "") -> None:
+def notice_review(*, actor: User, task_state: TaskState, approve: bool, comment: str = "") -> None:
     """Approve or send back a notice through its Wagtail workflow task.
 
     Guarantees: only someone the task offers the action to may take it
@@ -392,16 +395,16 @@ def notice_acknowledge(*, user: User, notice: NoticePage) -> NoticeAck:
         return existing
     with transaction.atomic():
         NoticeRead.objects.get_or_create(notice=notice, user=user)
-        ack = None
+        acks = []
         for household in households:
             obj, created = NoticeAck.objects.get_or_create(
                 notice=notice, household=household,
                 defaults={"method": AckMethod.APP, "by_user": user})
-            ack = ack or obj
+            acks.append(obj)
             if created:
                 audit(actor=user, action="notice.ack", target=notice, household=household.pk,
                       method=AckMethod.APP)
-    return ack
+    return acks[0]  # households is not empty
 
 
 def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
@@ -426,7 +429,7 @@ def notice_record_told(*, actor: User, notice: NoticePage, household: Household,
     return ack
 
 
-def _remind_text(notice: NoticePage):
+def _remind_text(notice: NoticePage) -> Promise:
     return later(gettext_lazy("请查看通知：%(t)s"), t=notice.title)
 
 
@@ -456,7 +459,8 @@ def remind_plan(*, actor: User, notice: NoticePage, rows: list[Household]) -> Re
     skip_users = {pk for pk in (actor.pk, notice.owner_id) if pk}
     own = set(Residency.objects.filter(user_id__in=skip_users, state=ResidencyState.VERIFIED)
               .values_list("household_id", flat=True))
-    households = [h for h in rows if h.receipt in waiting and h.pk not in own]
+    households = [h for h in rows
+                  if h.receipt in waiting and h.pk not in own]  # type: ignore[attr-defined]  # receipt: annotated by selectors.receipts_overview
     residents = (Residency.objects.filter(household__in=households,
                                           state=ResidencyState.VERIFIED)
                  .select_related("user").order_by("household_id", "pk"))
@@ -532,7 +536,7 @@ def notice_remind(*, actor: User, notice: NoticePage, rows: list[Household]) -> 
 
 
 def notice_door_knock(*, actor: User, notice: NoticePage,
-                      households: list[Household]) -> object | None:
+                      households: list[Household]) -> VolunteerTask | None:
     """Ask volunteers to knock on the doors of households still not acknowledged.
 
     Uses ``volunteers.services.task_create_door_knock``; returns its task, or
@@ -554,7 +558,7 @@ def notice_door_knock(*, actor: User, notice: NoticePage,
 # --- Publishing -----------------------------------------------------------------------
 
 
-def audience_users(notice: NoticePage):
+def audience_users(notice: NoticePage) -> QuerySet[User]:
     """The people a published notice is for: verified residents it reaches, and the
     building heads of its buildings."""
 

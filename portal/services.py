@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from .choices import NotificationKind
 from .models import AuditEntry, Notification, User
 from .sms import send_sms
 
 
-def audit(*, actor: User | None, action: str, target, **data) -> AuditEntry:
+def audit(*, actor: User | None, action: str, target: Model, **data: object) -> AuditEntry:
     """Record a state change. Call inside the transaction that made it."""
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
@@ -27,12 +30,12 @@ def audit(*, actor: User | None, action: str, target, **data) -> AuditEntry:
 def notify(
     *,
     recipient: User,
-    title: str,
-    body: str = "",
+    title: str | Promise,
+    body: str | Promise = "",
     url: str = "",
     kind: str = NotificationKind.GENERAL,
     sms: bool = False,
-    sms_text=None,
+    sms_text: str | Promise | None = None,
 ) -> Notification | None:
     """Tell one person something, in the app and, if asked, by SMS.
 
@@ -58,7 +61,8 @@ def notify(
     return notification
 
 
-def notify_many(*, recipients, title: str, body: str = "", url: str = "",
+def notify_many(*, recipients: Iterable[User], title: str | Promise,
+                body: str | Promise = "", url: str = "",
                 kind: str = NotificationKind.GENERAL, sms: bool = False) -> int:
     """``notify`` for many people in one transaction; returns how many were told."""
     count = 0
@@ -69,7 +73,7 @@ def notify_many(*, recipients, title: str, body: str = "", url: str = "",
     return count
 
 
-def notify_admins(*, title, body="", url: str = "") -> int:
+def notify_admins(*, title: str | Promise, body: str | Promise = "", url: str = "") -> int:
     """Tell every community admin and superuser something in the app (never by SMS).
 
     For what the system itself must raise with the people who run it, e.g.

@@ -10,11 +10,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 
 from portal.errors import Refused
 
 from .choices import ClaimState as S
+
+if TYPE_CHECKING:
+    from .models import Claim
 
 ALLOWED: dict[str, set[str]] = {
     S.WAITLISTED: {S.OFFERED, S.WITHDRAWN, S.CANCELLED},
@@ -32,7 +37,7 @@ class WorkflowError(Refused):
     """A move the claim cannot make; the message is for the person."""
 
 
-def check_move(claim, to: str) -> None:
+def check_move(claim: Claim, to: str) -> None:
     if to not in ALLOWED.get(claim.state, set()):
         raise WorkflowError(
             _("当前状态（%(state)s）不能进行这个操作。")

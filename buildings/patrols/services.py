@@ -8,10 +8,13 @@ written then.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +24,7 @@ from buildings.access import may, scope_of
 from buildings.models import CommunityAdmin, Household
 from community.choices import Channel
 from community.disputes import dispute_advance, dispute_open
+from community.models import Category
 from community.services import case_submit
 from portal.choices import NotificationKind
 from portal.errors import Refused
@@ -41,7 +45,7 @@ class PatrolError(Refused):
     """A refusal with a message to show; ``forbidden`` when it is about access."""
 
 
-def _require(actor: User, permission: str, obj) -> None:
+def _require(actor: User, permission: str, obj: Model) -> None:
     if not may(actor, permission, obj):
         raise PatrolError(_("这户不在您负责的范围内。"), forbidden=True)
 
@@ -75,22 +79,28 @@ def care_flags_set(*, actor: User, household: Household,
     return list(household.care_flags.select_related("kind"))
 
 
-def _clean_uploads(photos, voice) -> tuple[list[CleanPhoto], CleanVoice | None]:
+def _clean_uploads(photos: Iterable[UploadedFile | CleanPhoto] | None,
+                   voice: UploadedFile | CleanVoice | None,
+                   ) -> tuple[list[CleanPhoto], CleanVoice | None]:
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:
         raise PatrolError(_("最多 %(n)d 张照片。") % {"n": MAX_PHOTOS})
+    clean_voice_file = None
     try:
         clean = [p if isinstance(p, CleanPhoto) else clean_photo(p) for p in photos]
-        if voice and not isinstance(voice, CleanVoice):
-            voice = clean_voice(voice)
+        if voice:
+            clean_voice_file = voice if isinstance(voice, CleanVoice) else clean_voice(voice)
     except UploadRejected as exc:
         raise PatrolError(exc.message) from None
-    return clean, voice or None
+    return clean, clean_voice_file
 
 
 def visit_record(*, actor: User, household: Household, met: str, condition: str = "",
-                 finding: str = Finding.NONE, note: str = "", photos=(), voice=None,
-                 client_key=None, visited_at=None) -> Visit:
+                 finding: str = Finding.NONE, note: str = "",
+                 photos: Iterable[UploadedFile | CleanPhoto] = (),
+                 voice: UploadedFile | CleanVoice | None = None,
+                 client_key: uuid.UUID | str | None = None,
+                 visited_at: datetime | None = None) -> Visit:
     """Record a visit at the door. Idempotent on (visitor, client_key): a phone that
     sends the same visit twice (offline, a retry) gets the stored one back.
 
@@ -123,7 +133,7 @@ def visit_record(*, actor: User, household: Household, met: str, condition: str 
                           met=met, condition=condition, finding=finding, note=note[:4000],
                           client_key=key)
             if voice_file is not None:
-                visit.voice.save(voice_file.name, voice_file, save=False)
+                visit.voice.save(voice_file.name, voice_file, save=False)  # type: ignore[arg-type]  # a CleanVoice is always named
             visit.save()
             for item in clean:
                 photo = VisitPhoto(visit=visit)
@@ -139,7 +149,7 @@ def visit_record(*, actor: User, household: Household, met: str, condition: str 
     return visit
 
 
-def _grid_ids(user) -> frozenset[int]:
+def _grid_ids(user: User) -> frozenset[int]:
     return scope_of(user).grid_ids
 
 
@@ -155,7 +165,7 @@ def _lock_visit(actor: User, visit_id: int) -> Visit:
     return visit
 
 
-def visit_to_case(*, actor: User, visit_id: int, category) -> Visit:
+def visit_to_case(*, actor: User, visit_id: int, category: Category) -> Visit:
     """A finding becomes a case on the household's behalf (``case_submit`` with the
     household, ``on_behalf_by`` the visitor), linked back to the visit. The case
     carries the finding's words, photos and voice, never the household's flags.

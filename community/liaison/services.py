@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +25,10 @@ from community import services as case_services
 from community.models import Category
 from portal.errors import Refused
 from portal.i18n import later
+from portal.models import User
 from portal.services import audit, notify
 from portal.templatetags.jiayuan_dates import weekday_when
+from portal.uploads.photos import CleanPhoto
 from portal.uploads.voice import CleanVoice, clean_voice
 
 from . import events
@@ -45,7 +48,7 @@ class ChatError(Refused, ValidationError):
 # --- conversations -----------------------------------------------------------
 
 
-def _community_for(user):
+def _community_for(user: User) -> Community:
     scope = scope_of(user)
     if scope.household_ids:
         household = (Household.objects.select_related("unit__building")
@@ -58,7 +61,7 @@ def _community_for(user):
     return community
 
 
-def conversation_open(*, resident) -> tuple[Conversation, bool]:
+def conversation_open(*, resident: User) -> tuple[Conversation, bool]:
     """The resident's active conversation, or a new waiting one.
 
     Guarantees: at most one active conversation per resident (a partial unique
@@ -84,8 +87,9 @@ def _next_seq(conversation_id: int) -> tuple[Conversation, int]:
     return conversation, conversation.last_seq + 1
 
 
-def _store(conversation: Conversation, seq: int, *, sender, role: str, kind: str, body: str,
-           client_key: str = "", now: datetime | None = None, **extra) -> Message:
+def _store(conversation: Conversation, seq: int, *, sender: User, role: str, kind: str,
+           body: str, client_key: str = "", now: datetime | None = None,
+           **extra: object) -> Message:
     now = now or timezone.now()
     message = Message.objects.create(
         conversation=conversation, seq=seq, sender=sender, role=role, kind=kind,
@@ -120,7 +124,7 @@ def _system(conversation: Conversation, body: str, *, kind: str = MessageKind.NO
     return message
 
 
-def sender_role(conversation: Conversation, user) -> str:
+def sender_role(conversation: Conversation, user: User) -> str:
     """The role in which ``user`` may write here, or PermissionDenied."""
     if user.pk == conversation.resident_id and conversation.status != ConversationStatus.CLOSED:
         return SenderRole.RESIDENT
@@ -129,9 +133,11 @@ def sender_role(conversation: Conversation, user) -> str:
     raise PermissionDenied(_("您不能在这个会话里发言。"))
 
 
-def message_post(*, conversation: Conversation, sender, body: str = "", client_key: str = "",
-                 kind: str = MessageKind.TEXT, voice=None, voice_seconds: int | None = None,
-                 photo=None, now: datetime | None = None) -> tuple[Message, bool]:
+def message_post(*, conversation: Conversation, sender: User, body: str = "",
+                 client_key: str = "", kind: str = MessageKind.TEXT,
+                 voice: File | None = None, voice_seconds: int | None = None,
+                 photo: CleanPhoto | None = None,
+                 now: datetime | None = None) -> tuple[Message, bool]:
     """Store one message with the next number; return (message, created).
 
     Guarantees: the number is the conversation's last plus one, unique; a
@@ -203,7 +209,7 @@ def _tell_when_answered(conversation: Conversation, now: datetime) -> None:
     conversation.save(update_fields=["off_hours_told_at"])
 
 
-def conversation_mark_read(*, conversation: Conversation, reader, seq: int) -> int:
+def conversation_mark_read(*, conversation: Conversation, reader: User, seq: int) -> int:
     """Record that ``reader`` has seen everything up to ``seq``; only ever moves forward."""
     conversation = Conversation.objects.get(pk=conversation.pk)
     if reader.pk == conversation.resident_id:
@@ -227,21 +233,21 @@ def conversation_mark_read(*, conversation: Conversation, reader, seq: int) -> i
 # --- staff -------------------------------------------------------------------
 
 
-def _staff_label(user) -> str:
+def _staff_label(user: User) -> str:
     return _("%(name)s（连心室值班人员）") % {"name": user.shown_name}
 
 
-def _check_liaison(user, community_id: int) -> None:
+def _check_liaison(user: User, community_id: int) -> None:
     if community_id not in scope_of(user).liaison_community_ids:
         raise PermissionDenied(_("只有连心室值班人员可以接待。"))
 
 
-def desk_of(user) -> StaffDesk:
+def desk_of(user: User) -> StaffDesk:
     desk, _created = StaffDesk.objects.get_or_create(staff=user)
     return desk
 
 
-def staff_set_duty(*, staff, on: bool) -> StaffDesk:
+def staff_set_duty(*, staff: User, on: bool) -> StaffDesk:
     """Go on or off duty. Guarantees: audit row; consoles refresh after commit."""
     scope = scope_of(staff)
     if not scope.is_liaison:
@@ -257,11 +263,11 @@ def staff_set_duty(*, staff, on: bool) -> StaffDesk:
     return desk
 
 
-def _holding(staff) -> int:
+def _holding(staff: User) -> int:
     return Conversation.objects.filter(assignee=staff, status=ConversationStatus.OPEN).count()
 
 
-def conversation_pick_up(*, conversation: Conversation, staff) -> Conversation:
+def conversation_pick_up(*, conversation: Conversation, staff: User) -> Conversation:
     """Take a waiting conversation. Of two staff picking at once, exactly one gets it.
 
     Guarantees: a conditional UPDATE (``assignee IS NULL AND status = waiting``)
@@ -289,7 +295,8 @@ def conversation_pick_up(*, conversation: Conversation, staff) -> Conversation:
     return conversation
 
 
-def conversation_hand_over(*, conversation: Conversation, staff, to) -> Conversation:
+def conversation_hand_over(*, conversation: Conversation, staff: User,
+                           to: User) -> Conversation:
     """Give a conversation to a colleague (on duty, under their cap).
 
     Only the current assignee or a supervisor (community admin) may do it.
@@ -326,7 +333,7 @@ def conversation_hand_over(*, conversation: Conversation, staff, to) -> Conversa
     return conversation
 
 
-def conversation_close(*, conversation: Conversation, actor) -> Conversation:
+def conversation_close(*, conversation: Conversation, actor: User) -> Conversation:
     """End the conversation (the assignee, a supervisor or the resident). The resident may rate it."""
     scope = scope_of(actor)
     allowed = (actor.pk in (conversation.assignee_id, conversation.resident_id)
@@ -346,7 +353,7 @@ def conversation_close(*, conversation: Conversation, actor) -> Conversation:
     return conversation
 
 
-def conversation_rate(*, conversation: Conversation, resident, stars: int) -> Conversation:
+def conversation_rate(*, conversation: Conversation, resident: User, stars: int) -> Conversation:
     """The resident's one-tap rating (1–5) of an ended conversation; once."""
     if resident.pk != conversation.resident_id:
         raise PermissionDenied(_("只有居民本人可以评价。"))
@@ -365,7 +372,8 @@ def conversation_rate(*, conversation: Conversation, resident, stars: int) -> Co
     return conversation
 
 
-def conversation_to_case(*, conversation: Conversation, staff, category=None,
+def conversation_to_case(*, conversation: Conversation, staff: User,
+                         category: Category | None = None,
                          description: str = "") -> int:
     """Turn the conversation into a case in one step; return the case id.
 
@@ -413,7 +421,7 @@ def conversation_to_case(*, conversation: Conversation, staff, category=None,
 # --- quick replies ----------------------------------------------------------
 
 
-def quick_reply_add(*, staff, community_id: int, text: str) -> QuickReply:
+def quick_reply_add(*, staff: User, community_id: int, text: str) -> QuickReply:
     _check_liaison(staff, community_id)
     text = text.strip()
     if not text or len(text) > 300:
@@ -426,7 +434,7 @@ def quick_reply_add(*, staff, community_id: int, text: str) -> QuickReply:
     return reply
 
 
-def quick_reply_delete(*, staff, reply: QuickReply) -> None:
+def quick_reply_delete(*, staff: User, reply: QuickReply) -> None:
     _check_liaison(staff, reply.community_id)
     with transaction.atomic():
         audit(actor=staff, action="liaison.quick_reply.delete", target=reply, text=reply.text)

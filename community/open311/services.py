@@ -11,7 +11,8 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -30,6 +31,7 @@ from community.services import (
     case_submit,
 )
 from community.workflow import PlatformActor, WorkflowError
+from portal.models import User
 from portal.services import audit
 from portal.uploads.base import UploadRejected
 from portal.uploads.photos import clean_photo
@@ -53,19 +55,20 @@ log = logging.getLogger("jiayuan.open311")
 class RequestRejected(Exception):
     """A request the platform must correct; ``status`` is the HTTP code to answer with."""
 
-    def __init__(self, status: int, description: str):
+    def __init__(self, status: int, description: str) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
 
 
-def api_key_issue(*, actor, platform: str, **fields) -> tuple[ApiKey, str]:
+def api_key_issue(*, actor: User | None, platform: str,
+                  **fields: str | int) -> tuple[ApiKey, str]:
     """Create a key for ``platform``; return it and its secret (shown once, never stored).
 
     Guarantees: one transaction; an audit row.
     """
     if fields.get("callback_url"):
-        callback_url_allowed(fields["callback_url"])
+        callback_url_allowed(str(fields["callback_url"]))
     with transaction.atomic():
         key = ApiKey(platform=platform, **fields)
         raw = key.issue()
@@ -92,7 +95,8 @@ def open311_case_submit(*, key: ApiKey, category: Category,
                         location: selectors.Location | None = None,
                         building: Building | None = None, unit: Unit | None = None,
                         description: str, first_name: str = "",
-                        last_name: str = "", phone: str = "", lat=None, lon=None,
+                        last_name: str = "", phone: str = "",
+                        lat: Decimal | None = None, lon: Decimal | None = None,
                         address_string: str = "", media_url: str = "", email: str = "",
                         ticket_no: str = "") -> tuple[Case, RequestToken]:
     """A case from an external platform, registered through ``case_submit``.
@@ -240,8 +244,9 @@ def platform_update_receive(*, key: ApiKey, case_id: int, update_id: str, status
         return PlatformUpdate.objects.get(platform=key.platform, update_id=update_id), False
 
 
-def _platform_update_make(*, key, case, actor, update_id, fixed, rating, words, state,
-                          external, external_status, status) -> PlatformUpdate:
+def _platform_update_make(*, key: ApiKey, case: Case, actor: PlatformActor, update_id: str,
+                          fixed: bool | None, rating: int | None, words: str, state: str,
+                          external: str, external_status: str, status: str) -> PlatformUpdate:
     with transaction.atomic():
         if fixed is not None:
             case_give_feedback(actor=actor, case_id=case.pk, fixed=fixed, rating=rating,
@@ -334,7 +339,7 @@ def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None  # a 3xx is an answer, not a success
 
 
@@ -348,7 +353,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return exc.code
 
 
-def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
+def callback_deliver(*, delivery_id: int, now: datetime | None = None,
+                     ) -> CallbackDelivery | None:
     """Post one queued update, if it is due and nobody else is posting it.
 
     Claims the row with a conditional update (a lease), so the task and the
@@ -375,12 +381,13 @@ def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
     case = None
     if key is not None and key.active and key.callback_url == delivery.url:
         case = selectors.service_requests(key=key, ids=[delivery.case_id]).first()
-    if case is None:
+    if key is None or case is None:  # no key, no case
         delivery.status = DeliveryStatus.DROPPED
         delivery.last_error = "密钥已停用、回调地址已改或无权查看此诉求"
         delivery.save(update_fields=["status", "last_error"])
         return delivery
-    event = CaseEvent.objects.filter(pk=delivery.event_id, case_id=case.pk).first()
+    event = (CaseEvent.objects.filter(pk=delivery.event_id, case_id=case.pk).first()
+             if delivery.event_id is not None else None)
     item = (selectors.request_at_event(case, event) if event is not None
             else selectors.request_as_dict(case))
     body = json.dumps([item], ensure_ascii=False).encode()
@@ -419,7 +426,7 @@ def callback_deliver(*, delivery_id: int, now=None) -> CallbackDelivery | None:
     return delivery
 
 
-def callback_resend(*, actor, delivery_id: int) -> CallbackDelivery:
+def callback_resend(*, actor: User, delivery_id: int) -> CallbackDelivery:
     """Send a delivery that gave up (or was dropped) again, from the first try.
 
     Guarantees: one transaction with an audit row; posted after the commit (by the
@@ -441,7 +448,7 @@ def callback_resend(*, actor, delivery_id: int) -> CallbackDelivery:
     return delivery
 
 
-def callbacks_send_due(*, now=None, limit: int = 100, budget_seconds: float = 30) -> int:
+def callbacks_send_due(*, now: datetime | None = None, limit: int = 100, budget_seconds: float = 30) -> int:
     """Post every delivery that is due (first tries on the embedded default, and
     every retry), oldest first, for at most ``budget_seconds`` (a platform that
     is down costs a timeout per delivery). Returns how many were attempted."""

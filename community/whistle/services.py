@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -197,15 +198,16 @@ def whistles_supervise_due(*, now: datetime | None = None) -> dict[str, int]:
             summons.save(update_fields=["ladder"])
             dept = summons.department
             handlers = _department_handlers([dept.pk])
-            key, title, people = {
+            steps: dict[int, tuple[str, Promise, list[User]]] = {
                 Ladder.OVERDUE: ("overdue", gettext_lazy("吹哨报到超时未报到"),
                                  handlers + _grid_workers(case)),
                 Ladder.ESCALATED: ("escalate", gettext_lazy("催办：吹哨报到超时未报到"),
-                                   ([dept.supervisor] if dept.supervisor_id else [])
+                                   ([dept.supervisor] if dept.supervisor is not None else [])
                                    + _grid_workers(case, above=True) + handlers),
                 Ladder.REPORTED: ("report", gettext_lazy("通报：吹哨报到严重超时"),
                                   _admins(case) + _grid_workers(case, above=True)),
-            }[step]
+            }
+            key, title, people = steps[step]
             _move(case, EventKind.WHISTLE_LATE, None, internal=True, whistle=summons.whistle_id,
                   department=dept.pk, ladder=int(step), workdays_late=late)
             _tell(people, case, title,

@@ -60,7 +60,7 @@ def lock_claim(*, actor: User, claim_id: int, perm: str) -> tuple[Claim, Volunte
     return claim, volunteer, task
 
 
-def _overlapping(volunteer: Volunteer, task: Task):
+def _overlapping(volunteer: Volunteer, task: Task) -> Claim | None:
     return (Claim.objects.filter(volunteer=volunteer, state__in=PLACE_STATES,
                                  task__starts_at__lt=task.ends_at,
                                  task__ends_at__gt=task.starts_at,
@@ -203,7 +203,7 @@ def _move_up(task: Task, *, now: datetime) -> list[Claim]:
     Someone who meanwhile holds another task at the same time is passed over
     (and stays on the list). Call with the task row locked.
     """
-    offered = []
+    offered: list[Claim] = []
     if task.state != TaskState.OPEN or task.starts_at <= now:
         return offered
     waiting = list(Claim.objects.filter(task=task, state=ClaimState.WAITLISTED)
@@ -278,7 +278,8 @@ def offers_expire(*, now: datetime | None = None) -> int:
             task = _lock_task(task_id)
             claim = Claim.objects.select_for_update().select_related("volunteer__user").get(
                 pk=claim_id)
-            if claim.state != ClaimState.OFFERED or claim.offer_expires_at > now:
+            if (claim.state != ClaimState.OFFERED or claim.offer_expires_at is None
+                    or claim.offer_expires_at > now):
                 continue
             claim.task = task
             _end_claim(claim, ClaimState.LAPSED)
@@ -330,7 +331,7 @@ def claims_remind_upcoming(*, now: datetime | None = None,
     In-app always; by SMS too unless ``JIAYUAN["VOLUNTEER_REMINDER_SMS"]`` is off.
     """
     now = now or timezone.now()
-    sms = settings.JIAYUAN.get("VOLUNTEER_REMINDER_SMS", True)
+    sms = bool(settings.JIAYUAN.get("VOLUNTEER_REMINDER_SMS", True))
     due = (Claim.objects.filter(state=ClaimState.HELD, reminded_at__isnull=True,
                                 task__state=TaskState.OPEN, task__starts_at__gt=now,
                                 task__starts_at__lte=now + within)

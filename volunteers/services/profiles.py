@@ -84,8 +84,8 @@ def volunteer_apply(*, user: User, real_name: str, skills: list[str], free_times
 def _reviewers(volunteer: Volunteer) -> list[User]:
     ids = set(CommunityAdmin.objects.filter(community_id=volunteer.community_id)
               .values_list("user_id", flat=True))
-    if volunteer.grid_id:
-        grid = volunteer.grid
+    grid = volunteer.grid
+    if grid is not None:
         ids |= set(GridWorker.objects.filter(grid__path__in=grid_paths_up(grid.path))
                    .values_list("user_id", flat=True))
     return list(User.objects.filter(pk__in=ids))

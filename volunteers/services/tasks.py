@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,11 +36,24 @@ from .claims import _end_claim
 # --- Tasks ------------------------------------------------------------------
 
 
+class Source(Protocol):
+    """The case or notice a task serves, as far as this app knows it.
+
+    Volunteers never import the apps that call them (see STYLE.md, "Which way
+    the calls go"): a task reads its source's ``pk`` and, where present, its
+    place and title, nothing more.
+    """
+
+    @property
+    def pk(self) -> int: ...
+
+
 def task_create(*, actor: User, title: str, starts_at: datetime, ends_at: datetime,
                 description: str = "", kind: str = TaskKind.GENERAL,
                 building: Building | None = None, unit: Unit | None = None,
-                grid: Grid | None = None, place: str = "", households=(), places: int = 1,
-                skills=(), points: int = 0, needs_approval: bool = False,
+                grid: Grid | None = None, place: str = "",
+                households: Iterable[Household] = (), places: int = 1,
+                skills: Iterable[str] = (), points: int = 0, needs_approval: bool = False,
                 withdraw_cutoff_hours: int = 2, source_case_id: int | None = None,
                 source_notice_id: int | None = None, check_access: bool = True,
                 public_title: str = "") -> Task:
@@ -50,10 +65,11 @@ def task_create(*, actor: User, title: str, starts_at: datetime, ends_at: dateti
     title = (title or "").strip()
     if not title:
         raise VolunteerError(_("请填写任务标题。"))
-    if unit is not None and building is None:
-        building = unit.building
-    if unit is not None and unit.building_id != building.pk:
-        raise VolunteerError(_("单元不属于这栋楼。"))
+    if unit is not None:
+        if building is None:
+            building = unit.building
+        elif unit.building_id != building.pk:
+            raise VolunteerError(_("单元不属于这栋楼。"))
     if building is not None:
         grid = building.grid
     if grid is None:
@@ -95,7 +111,7 @@ def _next_morning(hour: int = 9) -> datetime:
     return local.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def task_create_from_case(*, actor: User, case, title: str | None = None,
+def task_create_from_case(*, actor: User, case: Source, title: str | None = None,
                           starts_at: datetime | None = None, ends_at: datetime | None = None,
                           places: int = 1, points: int = 0, description: str | None = None
                           ) -> Task:
@@ -126,7 +142,8 @@ def task_create_from_case(*, actor: User, case, title: str | None = None,
     )
 
 
-def task_create_door_knock(*, actor: User, notice, households, starts_at: datetime | None = None,
+def task_create_door_knock(*, actor: User, notice: Source, households: Iterable[Household],
+                           starts_at: datetime | None = None,
                            places: int | None = None) -> Task:
     """Households that did not acknowledge a notice: volunteers knock on their doors.
 
