@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, views_disputes
+from . import views
+from .disputes import views as views_disputes
 from .whistle import views as whistle_views
 
 app_name = "community"

@@ -63,8 +63,8 @@ def _png(name: str) -> ContentFile:
 
 
 def build_world() -> MatrixWorld:  # noqa: PLR0915 - one world, told in order
-    from community import disputes
     from community import services as cs
+    from community.disputes import services as disputes
     from community.liaison import services as ls
     from community.liaison.choices import MessageKind
     from portal.site import ensure_home_page

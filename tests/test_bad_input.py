@@ -17,7 +17,7 @@ HUGE = "99999999999999999999"
 
 @pytest.fixture
 def things(world):
-    from community.disputes import dispute_open
+    from community.disputes.services import dispute_open
     from community.liaison.tests.helpers import picked
     from community.open311.services import api_key_issue
     from community.tests import factories as cf

@@ -82,7 +82,7 @@ def _fill(route: str, ids: dict[str, int], huge: bool) -> str | None:
 
 @pytest.fixture
 def full_world(world):
-    from community.disputes import dispute_open
+    from community.disputes.services import dispute_open
     from community.liaison.tests.helpers import picked
     from community.open311.services import api_key_issue
     from community.tests import factories as cf

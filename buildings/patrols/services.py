@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from buildings.access import may, scope_of
 from buildings.models import CommunityAdmin, Household
 from community.choices import Channel
-from community.disputes import dispute_advance, dispute_open
+from community.disputes.services import dispute_advance, dispute_open
 from community.models import Category
 from community.services import case_submit
 from portal.choices import NotificationKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.base import ContentFile
 
-from community.disputes import dispute_open
+from community.disputes.services import dispute_open
 from portal.downloads import content_disposition
 
 

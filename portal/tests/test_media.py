@@ -11,7 +11,7 @@ from django.test import override_settings
 from PIL import Image
 
 from community.choices import Status
-from community.disputes import dispute_open
+from community.disputes.services import dispute_open
 from community.liaison import services as chat
 from community.models import Dispute
 from community.services import case_dispatch, case_submit, case_triage

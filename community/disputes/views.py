@@ -14,15 +14,15 @@ from django.views.decorators.http import require_POST
 
 from buildings.access import scope_of
 from buildings.models import Building
+from community import selectors
+from community.forms import validate_phone_user
+from community.workflow import can_see, dispute_roles_for
 from portal.errors import Refused
 from portal.forms_json import json_or_redirect
 from portal.models import User
 from portal.params import parse_date, parse_id, parse_ids
 
-from . import selectors
-from .disputes import dispute_advance, dispute_mediate, dispute_open, dispute_record_visit
-from .forms import validate_phone_user
-from .workflow import can_see, dispute_roles_for
+from .services import dispute_advance, dispute_mediate, dispute_open, dispute_record_visit
 
 
 def _may_open(user) -> bool:

@@ -7,12 +7,14 @@ moves). Every function here runs in one transaction and writes its audit row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,19 +24,25 @@ from buildings.models import (
     DepartmentHandler,
     Grid,
 )
+from community.models import (
+    Case,
+    Dispute,
+    DisputeMediator,
+    DisputeParty,
+    DisputeRecord,
+    DisputeVisit,
+)
+from community.services import KIND, _need, loop_settings
+from community.workflow import WorkflowError, check_dispute_move
 from portal.models import User
 from portal.services import audit, notify
 from portal.uploads.base import UploadRejected
 from portal.uploads.documents import clean_document
 
-from .models import Case, Dispute, DisputeMediator, DisputeParty, DisputeRecord, DisputeVisit
-from .services import KIND, _need, loop_settings
-from .workflow import WorkflowError, check_dispute_move
-
 
 def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = None,
                  building: Building | None = None, case: Case | None = None,
-                 party_users: Iterable[User] = (), party_names: Iterable[str] = ()):
+                 party_users: Iterable[User] = (), party_names: Iterable[str] = ()) -> Dispute:
     """Record a screening (全面排查) that found a dispute. Only grid workers and admins.
 
     Guarantees one transaction, the first ``DisputeRecord``, an audit row, and
@@ -62,7 +70,7 @@ def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = N
                                          building=building, case=case, title=title[:80],
                                          summary=summary, created_by=actor)
         users = list(party_users)
-        if case is not None and case.reporter_id:
+        if case is not None and case.reporter is not None:
             users.append(case.reporter)
         seen = set()
         for u in users:
@@ -82,7 +90,7 @@ def dispute_open(*, actor: User, title: str, summary: str, grid: Grid | None = N
     return dispute
 
 
-def _lock_dispute(dispute_id: int):
+def _lock_dispute(dispute_id: int) -> Dispute:
     dispute = (Dispute.objects.select_for_update().filter(pk=dispute_id)
                .prefetch_related("parties", "mediators").first())
     if dispute is None:
@@ -90,7 +98,8 @@ def _lock_dispute(dispute_id: int):
     return dispute
 
 
-def _dispute_step(dispute, kind: str, actor: User, note: str, fields=()) -> None:
+def _dispute_step(dispute: Dispute, kind: str, actor: User, note: str,
+                  fields: Sequence[str] = ()) -> None:
     move = check_dispute_move(dispute, kind, actor)
     before = dispute.stage
     if move.target is not None:
@@ -102,7 +111,7 @@ def _dispute_step(dispute, kind: str, actor: User, note: str, fields=()) -> None
     audit(actor=actor, action=f"dispute.{kind}", target=dispute)
 
 
-def dispute_advance(*, actor: User, dispute_id: int, kind: str, note: str):
+def dispute_advance(*, actor: User, dispute_id: int, kind: str, note: str) -> Dispute:
     """One of the recorded steps: ``find``, ``intervene``, or a ``note``."""
     if kind not in ("find", "intervene", "note"):
         raise WorkflowError(_("没有这个操作。"))
@@ -113,8 +122,9 @@ def dispute_advance(*, actor: User, dispute_id: int, kind: str, note: str):
     return dispute
 
 
-def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterable[User],
-                    agreement: str = "", agreement_file=None, note: str = ""):
+def dispute_mediate(*, actor: User, dispute_id: int, held_on: date | None,
+                    mediators: Iterable[User], agreement: str = "",
+                    agreement_file: UploadedFile | None = None, note: str = "") -> Dispute:
     """联合调解: the date, the mediators (from several departments), the agreement.
 
     Schedules the follow-up visits (``LoopSettings.dispute_visit_days`` after
@@ -128,10 +138,11 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
         raise WorkflowError(_("请选择参加调解的人员。"))
     if not (agreement or "").strip() and not agreement_file:
         raise WorkflowError(_("请填写调解协议或上传协议附件。"))
+    document = None
     if agreement_file:
         # Checked by its content before anything is written: a PDF or a photo only.
         try:
-            agreement_file = clean_document(agreement_file)
+            document = clean_document(agreement_file)
         except UploadRejected as exc:
             raise WorkflowError(exc.message) from None
     with transaction.atomic():
@@ -144,8 +155,9 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
         dispute.mediated_on = held_on
         dispute.agreement = (agreement or "").strip()
         fields = ["mediated_on", "agreement"]
-        if agreement_file:
-            dispute.agreement_file.save(agreement_file.name, agreement_file, save=False)
+        if document is not None:
+            # clean_document names every file it returns (a random name).
+            dispute.agreement_file.save(str(document.name), document, save=False)
             fields.append("agreement_file")
         _dispute_step(dispute, "mediate", actor, note.strip() or dispute.agreement[:200], fields)
         for days in loop_settings().visit_days():
@@ -156,7 +168,7 @@ def dispute_mediate(*, actor: User, dispute_id: int, held_on, mediators: Iterabl
     return dispute
 
 
-def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: str):
+def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: str) -> Dispute:
     """Record a follow-up visit; after the last one the dispute is archived (化解归档)."""
 
     note = _need(note, _("请写下回访情况。"))
@@ -177,7 +189,8 @@ def dispute_record_visit(*, actor: User, dispute_id: int, visit_id: int, note: s
     return dispute
 
 
-def _tell_many(people, title, body, url, *, skip=None):
+def _tell_many(people: Iterable[User | None], title: str | Promise, body: str, url: str, *,
+               skip: User | None = None) -> None:
     seen = set()
     for person in people:
         if person is None or person.pk in seen or (skip is not None and person.pk == skip.pk):
