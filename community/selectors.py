@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from buildings.access import scope_of
@@ -28,6 +28,7 @@ from .models import (
     Dispute,
     DisputeMediator,
     DisputeParty,
+    Whistle,
     WhistleSummons,
 )
 
@@ -213,8 +214,14 @@ READ_RELATED = ("category", "household__unit__building", "place", "building",
 
 
 def case_to_read(pk: int) -> Case | None:
-    """The case page's case: one row by its primary key, with what every reader is shown."""
-    rows = Case.objects.select_related(*READ_RELATED).filter(pk=pk).order_by()[:1]
+    """The case page's case: one row by its primary key, with what every reader is shown.
+
+    ``jy_whistled`` says whether a whistle was ever blown on it: most cases have
+    none, and then the page asks nothing more about whistles.
+    """
+    rows = (Case.objects.select_related(*READ_RELATED)
+            .annotate(jy_whistled=Exists(Whistle.objects.filter(case_id=OuterRef("pk"))))
+            .filter(pk=pk).order_by()[:1])
     return next(iter(rows), None)
 
 

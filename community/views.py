@@ -277,7 +277,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "where": case.where if full or home else case.masked_where,
         "may_open_dispute": bool(roles & {"grid", "admin"}) and case.status not in (
             Status.CLOSED, Status.DECLINED, Status.MERGED),
-        "whistle": whistle_selectors.panel(case, staff=staff),
+        # A case read by ``case_to_read`` knows whether it was ever whistled on.
+        "whistle": (whistle_selectors.panel(case, staff=staff)
+                    if getattr(case, "jy_whistled", True) else None),
     }
     if case.is_unplaced and may(request.user, "community.place_case", case):
         ctx["place_choices"] = selectors.place_choices(case)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from community.choices import Status
 from community.models import CaseFollower, CasePhoto
 from community.services import case_comment, case_resolve, case_submit
+from community.whistle.services import whistle_blow
 
 from .factories import case_in, category, jpeg
 
@@ -81,3 +82,19 @@ def test_a_follower_still_reads_the_reporter_as_a_resident(world):
     assert world.resident_a.shown_name not in body
     assert "居民" in body
     assert [s for s in sqls if 'FROM "community_casefollower"' in s]
+
+
+def test_a_case_never_whistled_on_asks_nothing_about_whistles(world):
+    case = case_in(world, Status.DISPATCHED)
+    body, sqls = _page(world.resident_a, case)
+    assert "吹哨报到" not in body
+    assert not [s for s in sqls if s.startswith('SELECT "community_whistle"')]
+
+
+def test_a_whistled_case_still_names_its_departments_to_the_resident(world):
+    case = case_in(world, Status.DISPATCHED)
+    whistle_blow(actor=world.worker_a, case_id=case.pk,
+                 departments=[world.department, world.other_department], lead=world.department)
+    body, _ = _page(world.resident_a, case)
+    assert "吹哨报到" in body
+    assert world.department.name in body and world.other_department.name in body
