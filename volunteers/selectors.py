@@ -135,8 +135,13 @@ def _claims_to_confirm(user) -> QuerySet[Claim] | None:
     scope = scope_of(user)
     if not (scope.household_ids or scope.headed_building_ids):
         return None
-    mine = Q(task__households__in=scope.household_ids) | Q(
-        task__households__unit__building_id__in=scope.headed_building_ids)
+    # Only the terms the person has: an empty one still joins the units for nothing
+    # (most people are residents, not building heads), and the joins are the query's cost.
+    mine = Q()
+    if scope.household_ids:
+        mine |= Q(task__households__in=scope.household_ids)
+    if scope.headed_building_ids:
+        mine |= Q(task__households__unit__building_id__in=scope.headed_building_ids)
     return (Claim.objects.filter(mine, state=ClaimState.HELD, checked_out_at__isnull=False,
                                  confirmed_at__isnull=True)
             .exclude(volunteer__user=user)  # nobody confirms their own service

@@ -1,11 +1,18 @@
 """The task board's cost (issue 15): the person's own grids inside the board's query, and
-the filter's words worked out once per language, still in the reader's language."""
+the filter's words worked out once per language, still in the reader's language; and the
+count of services to confirm that 首页 and 我的 show, without joins the person does not need."""
+
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+
+from volunteers import selectors, services
+from volunteers.models import Claim
 
 from . import factories as vf
 
@@ -50,3 +57,25 @@ def test_the_filter_speaks_the_reader_s_language(client, world):
     assert "助老帮扶" not in english
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     assert "助老帮扶" in client.get(reverse("volunteers:index")).content.decode()
+
+
+def _served_claim(world):
+    volunteer = vf.volunteer(community=world.community, grid=world.grid_a)
+    task = vf.task(building=world.building_a, created_by=world.worker_a,
+                   households=[world.household_a])
+    claim = services.task_claim(actor=volunteer.user, task_id=task.pk)
+    Claim.objects.filter(pk=claim.pk).update(checked_in_at=timezone.now() - timedelta(hours=1),
+                                             checked_out_at=timezone.now())
+    return claim
+
+
+def test_a_resident_s_services_to_confirm_are_counted_without_the_units(world):
+    """我的 and 首页 ask this of every resident: only the terms the person has are joined."""
+    _served_claim(world)
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.claims_to_confirm_count(world.resident_a) == 1
+    assert '"buildings_unit"' not in ctx.captured_queries[-1]["sql"]
+    # The building head still finds it through the building, the neighbour not at all.
+    assert selectors.claims_to_confirm_count(world.head_a) == 1
+    assert selectors.claims_to_confirm_count(world.resident_a2) == 0
+    assert selectors.claims_to_confirm_count(world.head_b) == 0
