@@ -145,11 +145,14 @@ def new(request: HttpRequest) -> HttpResponse:
 
 def _report_page(request, form, behalf, status=200):
     category = form.initial.get("category") if not form.is_bound else None
-    where = resolve_where(form.initial.get("where", "")) if not form.is_bound else {}
     if form.is_bound:
         category = Category.objects.filter(code=form.data.get("category", "")).first()
+    where = {}
+    # Similar cases are of a category: without one there are none, and the place
+    # (one more query) is not worth reading.
+    if category is not None:
         try:
-            where = resolve_where(form.data.get("where", ""))
+            where = resolve_where((form.data if form.is_bound else form.initial).get("where", ""))
         except BadParameter:  # the form already says "choose where"
             where = {}
     similar = selectors.similar_open_cases(user=request.user, category=category,
