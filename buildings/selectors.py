@@ -33,10 +33,11 @@ def recent_decisions_for(user, *, limit: int = 20) -> QuerySet[Residency]:
 
 
 def residencies_of(user) -> QuerySet[Residency]:
+    """The person's homes on 我的, each with its address (building and unit), newest first."""
     return (
         Residency.objects.filter(user=user)
         .exclude(state=ResidencyState.MOVED_OUT)
-        .select_related("household__unit__building__grid")
+        .select_related("household__unit__building")
         .order_by("-claimed_at")
     )
 

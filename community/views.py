@@ -145,11 +145,14 @@ def new(request: HttpRequest) -> HttpResponse:
 
 def _report_page(request, form, behalf, status=200):
     category = form.initial.get("category") if not form.is_bound else None
-    where = resolve_where(form.initial.get("where", "")) if not form.is_bound else {}
     if form.is_bound:
         category = Category.objects.filter(code=form.data.get("category", "")).first()
+    where = {}
+    # Similar cases are of a category: without one there are none, and the place
+    # (one more query) is not worth reading.
+    if category is not None:
         try:
-            where = resolve_where(form.data.get("where", ""))
+            where = resolve_where((form.data if form.is_bound else form.initial).get("where", ""))
         except BadParameter:  # the form already says "choose where"
             where = {}
     similar = selectors.similar_open_cases(user=request.user, category=category,
@@ -204,21 +207,29 @@ def similar(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_case(request: HttpRequest, pk: int) -> Case:
-    case = selectors.case_for_page(pk)
+    case = selectors.case_to_read(pk)
     if case is None or not can_see(request.user, case):
         raise Http404
     return case
 
 
-def _shown_events(request: HttpRequest, case: Case, *, staff: bool, full: bool) -> list:
+def _shown_events(request: HttpRequest, case: Case, photos: list, *, staff: bool,
+                  full: bool) -> list:
     """The timeline, each event with ``who`` and ``photos_shown`` for this reader.
 
     A follower reads it as a neighbour: the residents in it (the reporter,
     other followers) are "居民", phone numbers in notes are masked, and photos
-    of the inside of another household's flat are left out.
+    of the inside of another household's flat are left out. ``photos`` are the
+    case's photos this reader may see (``selectors.case_photos``).
     """
     events = selectors.timeline(case, staff=staff)
-    residents = {case.reporter_id} | set(case.followers.values_list("user_id", flat=True))
+    by_event: dict[int, list] = {}
+    for p in photos:
+        if p.event_id is not None:
+            by_event.setdefault(p.event_id, []).append(p)
+    # Only a neighbour's view hides the residents' names: the others need no follower list.
+    residents = set() if full else (
+        {case.reporter_id} | set(case.followers.values_list("user_id", flat=True)))
     for e in events:
         e.who = e.actor.shown_name if e.actor else _("系统")
         e.shown_note = e.note
@@ -226,7 +237,7 @@ def _shown_events(request: HttpRequest, case: Case, *, staff: bool, full: bool) 
             if e.actor_id in residents and e.actor_id != request.user.pk:
                 e.who = _("居民")
             e.shown_note = mask_phones_in_text(e.note)
-        e.photos_shown = [p for p in e.photos.all() if sees_photo(request.user, case, p)]
+        e.photos_shown = by_event.get(e.pk, [])
     if not staff:
         plain.event_words(events, case)
     return events
@@ -248,6 +259,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     moves = set(allowed_moves(request.user, case))
     if dispatch_kind(case) in moves:  # the 转办 form serves 改派 too
         moves.add("dispatch")
+    if staff:
+        selectors.case_people(case)  # the reporter and who filed for them: staff read them
+    photos = [p for p in selectors.case_photos(case) if sees_photo(request.user, case, p)]
     ctx = {
         "case": case,
         "roles": roles,
@@ -255,11 +269,10 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "acts": acts,
         "full": full,
         "moves": moves,
-        "events": _shown_events(request, case, staff=acts, full=full),
+        "events": _shown_events(request, case, photos, staff=acts, full=full),
         "description": case.description if full else mask_phones_in_text(case.description),
         "feedback": case.feedback if full else mask_phones_in_text(case.feedback),
-        "report_photos": [p for p in case.photos.filter(kind="report").select_related("event")
-                          .order_by("pk") if sees_photo(request.user, case, p)],
+        "report_photos": [p for p in photos if p.kind == "report"],
         "can_urge": "urge" in moves and case.is_overdue,
         # Before the deadline, say when 催一催 becomes possible rather than hide it.
         "urge_from": (plain.day(case.due_at) if "urge" in moves and case.due_at
@@ -271,7 +284,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "where": case.where if full or home else case.masked_where,
         "may_open_dispute": bool(roles & {"grid", "admin"}) and case.status not in (
             Status.CLOSED, Status.DECLINED, Status.MERGED),
-        "whistle": whistle_selectors.panel(case, staff=staff),
+        # A case read by ``case_to_read`` knows whether it was ever whistled on.
+        "whistle": (whistle_selectors.panel(case, staff=staff)
+                    if getattr(case, "jy_whistled", True) else None),
     }
     # The 办理 card holds these moves; 催一催 and the whistle's moves have sections of their own.
     ctx["act_panel"] = acts and bool(moves & PANEL_MOVES or ctx["may_open_dispute"])

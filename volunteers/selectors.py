@@ -30,18 +30,6 @@ from .rules import volunteer_of
 BOARD_PAGE = 30
 
 
-def home_grid_ids(user) -> set[int]:
-    """The grids a person belongs to: their volunteer grid and the grids of their homes."""
-    ids: set[int] = set()
-    volunteer = volunteer_of(user)
-    if volunteer is not None and volunteer.grid_id:
-        ids.add(volunteer.grid_id)
-    building_ids = scope_of(user).household_building_ids
-    if building_ids:
-        ids |= set(Building.objects.filter(pk__in=building_ids).values_list("grid_id", flat=True))
-    return ids
-
-
 @dataclass
 class Board:
     tasks: list
@@ -54,7 +42,8 @@ def task_board(*, user, kind: str = "", skill: str = "", when: str = "", free_on
     """Open tasks not yet started, the person's own grid first, then by start time.
 
     A constant number of queries whatever the number of tasks: one for the page
-    (with its building, unit and grid), one for the person's own claims on it.
+    (with its building and unit, the person's own grids in it), one for the person's
+    own claims on it.
     """
     now = now or timezone.now()
     qs = Task.objects.filter(state=TaskState.OPEN, starts_at__gt=now)
@@ -69,9 +58,16 @@ def task_board(*, user, kind: str = "", skill: str = "", when: str = "", free_on
         qs = qs.filter(starts_at__lte=end)
     elif when == "week":
         qs = qs.filter(starts_at__lte=now + timedelta(days=7))
-    own = home_grid_ids(user)
+    # The person's own grids (their volunteer grid, the grids of their homes) first:
+    # worked out inside the board's query rather than by one before it.
+    volunteer = volunteer_of(user)
+    own = Q(grid_id=volunteer.grid_id) if volunteer is not None and volunteer.grid_id else Q()
+    building_ids = scope_of(user).household_building_ids
+    if building_ids:
+        own |= Q(grid_id__in=Building.objects.filter(pk__in=building_ids)
+                 .order_by().values("grid_id"))
     if own:
-        qs = qs.annotate(mine=Case(When(grid_id__in=own, then=Value(0)), default=Value(1),
+        qs = qs.annotate(mine=Case(When(own, then=Value(0)), default=Value(1),
                                    output_field=IntegerField()))
     else:
         qs = qs.annotate(mine=Value(1, output_field=IntegerField()))
@@ -82,7 +78,8 @@ def task_board(*, user, kind: str = "", skill: str = "", when: str = "", free_on
         output_field=BooleanField()))
     page = max(1, page)
     start = (page - 1) * BOARD_PAGE
-    tasks = list(qs.select_related("building", "unit", "grid")
+    # The card names the building and unit, never the grid.
+    tasks = list(qs.select_related("building", "unit")
                  .order_by("mine", "starts_at", "id")[start:start + BOARD_PAGE + 1])
     has_next = len(tasks) > BOARD_PAGE
     tasks = tasks[:BOARD_PAGE]
@@ -138,8 +135,13 @@ def _claims_to_confirm(user) -> QuerySet[Claim] | None:
     scope = scope_of(user)
     if not (scope.household_ids or scope.headed_building_ids):
         return None
-    mine = Q(task__households__in=scope.household_ids) | Q(
-        task__households__unit__building_id__in=scope.headed_building_ids)
+    # Only the terms the person has: an empty one still joins the units for nothing
+    # (most people are residents, not building heads), and the joins are the query's cost.
+    mine = Q()
+    if scope.household_ids:
+        mine |= Q(task__households__in=scope.household_ids)
+    if scope.headed_building_ids:
+        mine |= Q(task__households__unit__building_id__in=scope.headed_building_ids)
     return (Claim.objects.filter(mine, state=ClaimState.HELD, checked_out_at__isnull=False,
                                  confirmed_at__isnull=True)
             .exclude(volunteer__user=user)  # nobody confirms their own service

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -43,6 +43,21 @@ from .rules import volunteer_of
 
 MAX_PAGE = 1000
 
+# The board's filter options, translated once per language: each label of a choice is
+# a lazy translation, and looking up the twenty-odd of them on every board was a
+# measurable part of the page (the catalogs do not change while a process runs).
+_FILTER_CHOICES: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
+def _filter_choices() -> dict[str, list[tuple[str, str]]]:
+    lang = translation.get_language()
+    choices = _FILTER_CHOICES.get(lang)
+    if choices is None:
+        choices = {"kinds": [(v, str(label)) for v, label in TaskKind.choices],
+                   "skills": [(v, str(label)) for v, label in Skill.choices]}
+        _FILTER_CHOICES[lang] = choices
+    return choices
+
 
 # --- The board ------------------------------------------------------------------
 
@@ -55,8 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "volunteer": volunteer,
         "tab": tab,
-        "kinds": TaskKind.choices,
-        "skills": Skill.choices,
+        **_filter_choices(),
         "f": {"kind": request.GET.get("kind", ""), "skill": request.GET.get("skill", ""),
               "when": request.GET.get("when", ""), "free": request.GET.get("free", "")},
         "can_organise": may(request.user, "volunteers.create_task"),
