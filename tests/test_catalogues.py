@@ -86,3 +86,28 @@ def test_the_english_catalogue_has_every_message_of_the_code():
 def test_the_python_code_writes_no_two_language_message():
     mixed = sorted(m for m in _source_msgids() if MIXED.search(m))
     assert mixed == [], f"{len(mixed)} gettext literals mix Chinese and English: {mixed[:5]}"
+
+
+def test_the_chinese_catalogue_gives_each_chinese_message_itself():
+    """A Chinese msgid with no zh_Hans entry is looked up in every catalogue Wagtail and
+    Django bring for zh (21 of them) before it falls back: 13 µs a lookup against 3 µs
+    when our own catalogue, merged first, has it. So each is its own translation there.
+    An English msgid must not be: it would hide Wagtail's own Chinese for it. (The
+    scripts' catalogue stays empty: a miss costs nothing in the browser, an entry bytes.)"""
+    entries = _catalogue("zh_Hans")
+    missing = [m for m, s in entries if HAN.search(m) and s != m]
+    assert missing == [], f"{len(missing)} Chinese msgids without themselves: {missing[:5]}"
+    shadowing = [m for m, s in entries if not HAN.search(m) and s == m]
+    assert shadowing == [], shadowing[:5]
+
+
+def test_a_chinese_message_is_found_in_the_first_catalogue_for_zh_hans():
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    with translation.override("zh-hans"):
+        catalogues = trans_real.translation("zh-hans")._catalog._catalogs
+        assert "吹哨报到的诉求" in catalogues[0]
+        assert translation.gettext("吹哨报到的诉求") == "吹哨报到的诉求"
+    with translation.override("en"):
+        assert translation.gettext("吹哨报到的诉求") != "吹哨报到的诉求"
