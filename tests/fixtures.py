@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.utils.module_loading import import_string
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 
@@ -71,18 +72,17 @@ MIGRATION_DATA = [
     ("portal.migrations.0006_retention_settings_for_community_admins", "grant"),
     ("buildings.patrols.migrations.0002_default_kinds", "add"),
 ]
+# (A migration's module name starts with a digit: it is reached by its dotted path.)
 
 
 def _restore_migration_data():
-    from importlib import import_module
-
     from django.apps import apps
     from django.contrib.auth.models import Group
 
     if Group.objects.filter(name="社区管理员").exists():
         return  # not flushed since migrate
     for module, function in MIGRATION_DATA:
-        getattr(import_module(module), function)(apps, None)
+        import_string(f"{module}.{function}")(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import json
 import re
 import zipfile
 from datetime import timedelta
-from importlib import import_module
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 
 from buildings.choices import ResidencyState
 from buildings.models import Residency
@@ -498,7 +498,7 @@ def test_community_admins_change_the_retention_in_the_wagtail_admin(world):
     # What the migration grants (again: a transactional test may have flushed the group).
     from django.apps import apps
 
-    import_module("portal.migrations.0006_retention_settings_for_community_admins").grant(
+    import_string("portal.migrations.0006_retention_settings_for_community_admins.grant")(
         apps, None)
     world.admin.groups.add(Group.objects.get(name="社区管理员"))
     c = client_for(world.admin)

@@ -57,7 +57,9 @@ def test_the_origins_follow_the_configured_hosts_never_a_wildcard(monkeypatch):
         assert sockets.allowed_origins() == ["https://chat.example"]
     monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
     monkeypatch.delenv("WEBSOCKET_ALLOWED_ORIGINS", raising=False)
-    dev = importlib.reload(importlib.import_module("portal.settings.dev"))
+    import portal.settings.dev
+
+    dev = importlib.reload(portal.settings.dev)
     assert dev.ALLOWED_HOSTS == ["*"]
     assert dev.WEBSOCKET_ALLOWED_ORIGINS == ["localhost", "127.0.0.1", "[::1]"]
 
