@@ -182,6 +182,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 
 # --- Cache, channel layer, tasks -------------------------------------------
+
+
+def redis_layer_host(url: str) -> dict:
+    """The channel layer's connection options for the Redis at ``url``.
+
+    - redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+      channels_redis blocks in BZPOPMIN: an idle socket's receive then times out and
+      takes its consumer down (channels_redis #422). Read longer than the pop.
+    - Its pool stops at 100 connections, which hundreds of sockets joining at once
+      exceed: allow a larger pool.
+    - After Redis restarts, every connection the pool kept is closed at the other end,
+      and redis-py's asyncio connections do not retry: the first broadcast on one was
+      lost ("Connection closed by server"). One retry, on a fresh connection, at once.
+    """
+    from redis.asyncio.retry import Retry  # noqa: PLC0415 (only where Redis is configured)
+    from redis.backoff import NoBackoff  # noqa: PLC0415 (only where Redis is configured)
+
+    return {"address": url, "socket_timeout": 20, "max_connections": 1000,
+            "retry": Retry(NoBackoff(), 1)}
+
+
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -190,13 +211,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s
-            # that channels_redis blocks in BZPOPMIN: an idle socket's receive then
-            # times out and takes its consumer down (channels_redis #422). Its pool
-            # also stops at 100 connections, which hundreds of sockets joining at
-            # once exceed. Read longer than the pop, and allow a larger pool.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 20,
-                                  "max_connections": 1000}],
+            "CONFIG": {"hosts": [redis_layer_host(REDIS_URL)],
                        # A socket joins its groups again every 20 s (portal.sockets);
                        # the members of a process that died age out after this.
                        "group_expiry": int(env("CHANNEL_GROUP_EXPIRY", "120"))},

@@ -25,6 +25,7 @@ from community.liaison import services
 from community.liaison.events import conversation_group
 from community.liaison.tests.helpers import drain, picked, socket
 from portal import sockets
+from portal.settings.base import redis_layer_host
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -79,7 +80,7 @@ def own_redis(monkeypatch):
                             "LOCATION": server.url}},
         CHANNEL_LAYERS={"default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": 20}],
+            "CONFIG": {"hosts": [redis_layer_host(server.url)],
                        "group_expiry": 2}}},
     )
     with settings_for:
@@ -283,3 +284,24 @@ def test_while_redis_is_down_pages_that_read_the_cache_answer_from_the_database(
     own_redis.start()
     cache.set("jy:probe", 2)
     assert cache.get("jy:probe") == 2
+
+
+def test_a_broadcast_right_after_a_restart_goes_out_on_a_fresh_connection(world, own_redis):
+    """The pool keeps the connections it opened before the restart; Redis has closed them.
+    The first broadcast on one must not be lost (it was: "Connection closed by server",
+    the message stored but rung to nobody, seen in a full PostgreSQL run under load)."""
+    layer = channel_layers["default"]
+    group = "liaison.conv.restart"
+
+    async def run():
+        listener = await layer.new_channel()
+        await layer.group_add(group, listener)
+        await layer.group_send(group, {"type": "chat.state", "reason": "before"})
+        assert (await layer.receive(listener))["reason"] == "before"
+        await sync_to_async(own_redis.restart)()
+        # Redis forgot the group: join again (as LayerWatch does), then ring.
+        await layer.group_add(group, listener)
+        await layer.group_send(group, {"type": "chat.state", "reason": "after"})
+        assert (await asyncio.wait_for(layer.receive(listener), 5))["reason"] == "after"
+
+    async_to_sync(run)()
