@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.needs import missing
+
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = ROOT / "tests" / "perf" / "load"
 
@@ -203,10 +205,7 @@ def test_summarise_says_when_there_is_nothing(tmp_path, capsys):
 def test_locustfile_runs_every_task_and_a_short_headless_run(tmp_path):
     """Every task once (each request must succeed), then Locust itself for 5 s."""
     if importlib.util.find_spec("locust") is None:
-        if os.environ.get("CI"):  # scripts/test installs the load extra: missing is a failure
-            pytest.fail("Locust is not installed (scripts/test installs requirements-load.lock)")
-        pytest.skip("Locust (the 'load' extra) is not installed on this developer's machine; "
-                    "scripts/test and scripts/load install it, and CI fails instead")
+        missing("Locust (the 'load' extra, requirements-load.lock)")
     from community.liaison.testing import live_servers
 
     call_command("demo_data", stdout=io.StringIO())
