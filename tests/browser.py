@@ -48,6 +48,14 @@ def sign_in(context, live_server_url: str, user) -> None:
                           "url": live_server_url}])
 
 
+def phone_page(browser, live_server_url: str, user):
+    """A signed-in phone (360×740) for ``user``: its context (close it) and a page."""
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(15_000)
+    sign_in(context, live_server_url, user)
+    return context, context.new_page()
+
+
 def set_large_type(context, live_server_url: str, on: bool = True) -> None:
     """Large type for a signed-out visitor (signed-in people keep it on their profile)."""
     context.add_cookies([{"name": "jy_lt", "value": "1" if on else "0", "url": live_server_url}])

@@ -3,7 +3,7 @@ resident's phone and flat masked there, and adds a 督办 note: the only thing t
 
 import pytest
 
-from tests.browser import PHONE, axe_violations, shot, sign_in
+from tests.browser import axe_violations, phone_page, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,11 +20,8 @@ def test_county_admin_drills_down_to_a_case_and_supervises(browser, live_server,
     case.description = "门口路灯坏了，请打 13800138000"
     case.save(update_fields=["description"])
     refresh()
-    context = browser.new_context(**PHONE)
-    context.set_default_timeout(15_000)
+    context, page = phone_page(browser, live_server.url, county["county_admin"])
     try:
-        sign_in(context, live_server.url, county["county_admin"])
-        page = context.new_page()
         page.goto(live_server.url + "/county/")
         page.wait_for_url("**/county/r/*/")
         main = page.locator("main")
@@ -66,11 +63,8 @@ def test_township_admin_supervises_an_overdue_case(browser, live_server, world):
     case = case_in(world, Status.DISPATCHED)
     case.due_at = timezone.now() - timezone.timedelta(days=2)
     case.save(update_fields=["due_at"])
-    context = browser.new_context(**PHONE)
-    context.set_default_timeout(15_000)
+    context, page = phone_page(browser, live_server.url, county["east_admin"])
     try:
-        sign_in(context, live_server.url, county["east_admin"])
-        page = context.new_page()
         page.goto(f"{live_server.url}/county/r/{county['east'].pk}/")
         page.get_by_role("link", name="超期督办").click()
         page.wait_for_url("**/supervise/")
@@ -107,11 +101,8 @@ def test_township_admin_follows_coverage_and_whistle_figures_on_a_phone(browser,
                  lead=world.department, note="楼道漏水")
     visit_record(actor=world.worker_a, household=world.household_a, met="head")
     refresh()
-    context = browser.new_context(**PHONE)
-    context.set_default_timeout(15_000)
+    context, page = phone_page(browser, live_server.url, county["east_admin"])
     try:
-        sign_in(context, live_server.url, county["east_admin"])
-        page = context.new_page()
         page.goto(f"{live_server.url}/county/r/{county['east'].pk}/")
         row = page.get_by_role("region", name="测试社区")
         row.locator("a[data-fig=coverage]").click()

@@ -4,16 +4,9 @@ resident sees which departments were involved, by name only."""
 
 import pytest
 
-from tests.browser import PHONE, axe_violations, shot, sign_in
+from tests.browser import axe_violations, phone_page, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _phone(browser, live_server, user):
-    context = browser.new_context(**PHONE)
-    context.set_default_timeout(15_000)
-    sign_in(context, live_server.url, user)
-    return context, context.new_page()
 
 
 def _fits(page):
@@ -35,7 +28,7 @@ def test_whistle_two_departments_report_in_one_late(browser, live_server, world)
     contexts = []
     try:
         # The grid worker blows the whistle: 物业 leads, 供水公司 is summoned with it.
-        context, page = _phone(browser, live_server, world.worker_a)
+        context, page = phone_page(browser, live_server.url, world.worker_a)
         contexts.append(context)
         page.goto(url)
         page.get_by_text("吹哨：召集多个部门").click()
@@ -52,7 +45,7 @@ def test_whistle_two_departments_report_in_one_late(browser, live_server, world)
         assert whistle.lead == world.department
 
         # 物业 reports in on time.
-        context, page = _phone(browser, live_server, world.handler)
+        context, page = phone_page(browser, live_server.url, world.handler)
         contexts.append(context)
         page.goto(url)
         page.fill("#wh-note", "王师傅带工具马上到")
@@ -65,7 +58,7 @@ def test_whistle_two_departments_report_in_one_late(browser, live_server, world)
         WhistleSummons.objects.filter(whistle=whistle, department=world.other_department).update(
             due_at=timezone.now() - timedelta(hours=1))
         assert whistles_supervise_due()["overdue"] == 1
-        context, page = _phone(browser, live_server, world.other_handler)
+        context, page = phone_page(browser, live_server.url, world.other_handler)
         contexts.append(context)
         page.goto(url)
         late_row = page.locator(".whistle-row[data-department='供水公司']")
@@ -100,7 +93,7 @@ def test_whistle_two_departments_report_in_one_late(browser, live_server, world)
         assert case.status == Status.RESOLVED
 
         # The resident sees who was involved, names only, and is asked to confirm.
-        context, page = _phone(browser, live_server, world.resident_a)
+        context, page = phone_page(browser, live_server.url, world.resident_a)
         contexts.append(context)
         page.goto(url)
         panel = page.locator("#whistle").inner_text()
