@@ -11,6 +11,7 @@ from community.choices import Status
 from community.models import CaseFollower, CasePhoto
 from community.services import case_comment, case_resolve, case_submit
 from community.whistle.services import whistle_blow
+from tests.queries import second_visit
 
 from .factories import case_in, category, jpeg
 
@@ -33,14 +34,7 @@ def test_the_case_page_reads_the_case_and_its_place_at_once(world):
 
 
 def _page(user, case):
-    client = Client()
-    client.force_login(user)
-    url = reverse("community:detail", args=[case.pk])
-    client.get(url)
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode(), [q["sql"] for q in ctx.captured_queries]
+    return second_visit(user, reverse("community:detail", args=[case.pk]))
 
 
 def test_the_reporter_reads_every_photo_in_one_query_and_no_follower_list(world):

@@ -2,12 +2,10 @@
 only to find similar cases, and without a category there are none to find."""
 
 import pytest
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from community.choices import Status
+from tests.queries import second_visit
 
 from .factories import case_in, category
 
@@ -15,14 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _form(user, query=""):
-    client = Client()
-    client.force_login(user)
-    url = reverse("community:new") + query
-    client.get(url)
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode(), [q["sql"] for q in ctx.captured_queries]
+    return second_visit(user, reverse("community:new") + query)
 
 
 def test_the_form_without_a_category_reads_the_flat_once(world):

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.queries import second_visit
 from volunteers import selectors, services
 from volunteers.models import Claim
 
@@ -19,21 +20,16 @@ from . import factories as vf
 pytestmark = pytest.mark.django_db
 
 
-def _board(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    client.get(reverse("volunteers:index"))
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse("volunteers:index"))
-    assert response.status_code == 200
-    return response.content.decode(), [q["sql"] for q in ctx.captured_queries]
+def _board(user):
+    return second_visit(user, reverse("volunteers:index"))
 
 
-def test_the_tasks_of_my_own_grid_come_first_without_a_query_of_their_own(client, world):
+def test_the_tasks_of_my_own_grid_come_first_without_a_query_of_their_own(world):
     far = vf.task(building=world.building_a, created_by=world.worker_a, title="远处的任务")
     near = vf.task(building=world.building_b, created_by=world.worker_b, title="楼下的任务",
                    start_in=far.starts_at - far.created_at + (far.ends_at - far.starts_at))
     assert near.starts_at > far.starts_at  # by time alone, the far one would come first
-    body, sqls = _board(client, world.resident_b)
+    body, sqls = _board(world.resident_b)
     assert body.index("楼下的任务") < body.index("远处的任务")
     near_card = body[body.index("楼下的任务"):body.index("远处的任务")]
     assert "本网格" in near_card
@@ -41,17 +37,18 @@ def test_the_tasks_of_my_own_grid_come_first_without_a_query_of_their_own(client
     assert not [s for s in sqls if s.startswith('SELECT "buildings_building"')]
 
 
-def test_a_volunteer_s_own_grid_counts_as_theirs_too(client, world):
+def test_a_volunteer_s_own_grid_counts_as_theirs_too(world):
     vf.volunteer(community=world.community, grid=world.grid_a, user=world.resident_b)
     vf.task(building=world.building_a, created_by=world.worker_a, title="志愿网格的任务")
-    body, _ = _board(client, world.resident_b)
+    body, _ = _board(world.resident_b)
     card = body[body.index("志愿网格的任务"):]
     assert "本网格" in card[:card.index("</article>")]
 
 
 def test_the_filter_speaks_the_reader_s_language(client, world):
-    body, _ = _board(client, world.resident_b)
+    body, _ = _board(world.resident_b)
     assert "助老帮扶" in body
+    client.force_login(world.resident_b, backend="django.contrib.auth.backends.ModelBackend")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english = client.get(reverse("volunteers:index")).content.decode()
     assert "助老帮扶" not in english
