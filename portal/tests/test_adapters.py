@@ -3,26 +3,14 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from buildings.tests.factories import UserFactory
 from portal.models import SmsMessage, User
 from portal.phones import mask_phone, normalize_phone
+from portal.tests.helpers import last_code
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def last_code(phone: str) -> str:
-    text = SmsMessage.objects.filter(phone=phone).order_by("-id").first().text
-    return re.search(r"(\d{6})", text).group(1)
 
 
 def test_phone_forms_people_type_are_understood():

@@ -9,22 +9,11 @@ from django.urls import reverse
 
 from buildings.tests.factories import UserFactory
 from portal.models import SmsMessage, User
+from portal.tests.helpers import last_code
 
 pytestmark = pytest.mark.django_db
 
 NUMBER = "+8613900000123"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def last_code(phone: str) -> str:
-    text = SmsMessage.objects.filter(phone=phone).order_by("-id").first().text
-    return re.search(r"(\d{6})", text).group(1)
 
 
 def _main(response) -> str:
