@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -85,7 +84,7 @@ def _context(request, dispute, **extra):
     ctx = {"dispute": dispute, "staff": staff, "roles": roles,
            "records": list(dispute.records.all()), "visits": list(dispute.visits.all()),
            "mediator_choices": selectors.mediator_choices(dispute.community_id) if staff else [],
-           "today": date.today()}
+           "today": timezone.localdate()}
     ctx.update(extra)
     return ctx
 

@@ -1,15 +1,13 @@
 """community.disputes.views: who may see a dispute, and the pages that post its steps."""
 
+from datetime import date
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from community.choices import DisputeStage
-from community.disputes.services import (
-    dispute_advance,
-    dispute_open,
-)
+from community.disputes.services import dispute_advance, dispute_mediate, dispute_open
 from community.models import Dispute, DisputeRecord, DisputeVisit
 
 
@@ -153,3 +151,25 @@ def test_a_village_guide_joins_the_joint_mediation_and_takes_part(world, mediati
     assert response.status_code == 303
     assert DisputeRecord.objects.filter(dispute=dispute, kind="visit", actor=judge).exists()
     assert client_for(outsider).get(url).status_code == 404
+
+
+def test_a_visit_is_due_by_the_community_s_day_not_the_server_s(world, dispute, monkeypatch):
+    """At 00:30 in Luocheng the server's clock (UTC) still says the day before: a visit due
+    that day is already past in the community, and the page says 已到期."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    dispute_advance(actor=world.worker_a, dispute_id=dispute.pk, kind="find", note="水管老化")
+    dispute_advance(actor=world.worker_a, dispute_id=dispute.pk, kind="intervene", note="同意")
+    dispute_mediate(actor=world.worker_a, dispute_id=dispute.pk, held_on=date(2029, 12, 25),
+                    mediators=[world.handler], agreement="楼上维修")
+    first = DisputeVisit.objects.filter(dispute=dispute).order_by("due_on").first()
+    # 2030-01-02 00:30 in Asia/Shanghai, still 2030-01-01 in UTC.
+    now = dt.datetime(2030, 1, 1, 16, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    assert first.due_on == date(2030, 1, 1)
+    page = client_for(world.worker_a).get(reverse("community:dispute", args=[dispute.pk]))
+    text = page.content.decode()
+    visit = text[text.index("2030-01-01"):]
+    assert "已到期" in visit[:visit.index("</p>")]
